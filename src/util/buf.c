@@ -1,0 +1,90 @@
+/*
+ * buf.c - growable, bounded byte buffer. See buf.h.
+ */
+#include "util/buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engram.h"
+
+int eg_buf_append(struct eg_buf *b, const char *s, size_t n)
+{
+    size_t need;
+
+    if (n > SIZE_MAX / 2 - b->len)
+        return ENGRAM_TOOBIG;
+    need = b->len + n + 1;
+    if (b->limit && need - 1 > b->limit)
+        return ENGRAM_TOOBIG;
+    if (need > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        char *p;
+        while (cap < need)
+            cap *= 2;
+        p = realloc(b->p, cap);
+        if (!p)
+            return ENGRAM_NOMEM;
+        b->p = p;
+        b->cap = cap;
+    }
+    if (n)
+        memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return ENGRAM_OK;
+}
+
+int eg_buf_puts(struct eg_buf *b, const char *s)
+{
+    return eg_buf_append(b, s, strlen(s));
+}
+
+int eg_buf_printf(struct eg_buf *b, const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(small, sizeof(small), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return ENGRAM_ERROR;
+    if ((size_t)n < sizeof(small))
+        return eg_buf_append(b, small, (size_t)n);
+    {
+        char *big = malloc((size_t)n + 1);
+        int rc;
+        if (!big)
+            return ENGRAM_NOMEM;
+        va_start(ap, fmt);
+        vsnprintf(big, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+        rc = eg_buf_append(b, big, (size_t)n);
+        free(big);
+        return rc;
+    }
+}
+
+char *eg_buf_detach(struct eg_buf *b)
+{
+    char *p = b->p;
+
+    if (!p) {
+        p = malloc(1);
+        if (p)
+            p[0] = '\0';
+    }
+    b->p = NULL;
+    b->len = b->cap = 0;
+    return p;
+}
+
+void eg_buf_reset(struct eg_buf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}

@@ -1,0 +1,26 @@
+/*
+ * buf.h - a growable byte buffer (curl's dynbuf, Redis' sds) with a hard size limit, so a
+ * hostile input can never make us allocate without bound. Always NUL-terminated.
+ */
+#ifndef EG_BUF_H
+#define EG_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct eg_buf {
+    char *p;      /* NUL-terminated contents, or NULL while empty */
+    size_t len;   /* bytes used, excluding the NUL */
+    size_t cap;   /* bytes allocated */
+    size_t limit; /* 0 = no limit; else appends past it fail with ENGRAM_TOOBIG */
+};
+
+/* Each append returns ENGRAM_OK, ENGRAM_NOMEM or ENGRAM_TOOBIG; on error buf is unchanged. */
+int eg_buf_append(struct eg_buf *b, const char *s, size_t n);
+int eg_buf_puts(struct eg_buf *b, const char *s);
+int eg_buf_printf(struct eg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Hand the contents to the caller (free() it); leaves b empty. Never NULL on success. */
+char *eg_buf_detach(struct eg_buf *b);
+void eg_buf_reset(struct eg_buf *b); /* frees and zeroes; keeps the limit */
+
+#endif
