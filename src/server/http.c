@@ -449,6 +449,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     req_free(rq);
 }
 
+/* MHD's format strings are its own, so -Wformat-nonliteral cannot see them. */
+#if defined(__clang__) || defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#endif
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
     char line[512];
@@ -460,6 +465,9 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
         line[--n] = '\0';
     srv_log_event("warn", "libmicrohttpd", "detail", line);
 }
+#if defined(__clang__) || defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 
 /* ---- Listening -------------------------------------------------------------------------------- */
 
