@@ -1,0 +1,381 @@
+/*
+ * load.c - HTTP load generator for engram serve (bench/RESULTS.md, "HTTP server").
+ *
+ * One thread drives N keep-alive connections with libcurl's multi interface: every
+ * connection always has exactly one request outstanding (closed loop), so the offered
+ * load is "N clients as fast as the server answers", which is what the p99 targets of
+ * DESIGN.md section 7 are stated against. Latency is measured per request from hand-off
+ * to curl to the last byte, kept in full and sorted for percentiles.
+ *
+ *   load --url http://127.0.0.1:8420 --mode ingest|context|profile|healthz
+ *        [--connections 64] [--requests N | --seconds S] [--scopes 100000]
+ *        [--context assistant] [--key KEY] [--warmup N]
+ *   load --mode hello [--hello-threads T] ...
+ *        starts a bare libmicrohttpd "hello" handler in this process (same MHD flags as
+ *        engram serve: thread per connection when T is 0, else an epoll pool of T) and
+ *        loads it: the floor that the server's own overhead is measured against.
+ *
+ * Prints one human line and one JSON line per run.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct conn {
+    CURL *easy;
+    struct timespec t0;
+    char body[512];
+    long scope;
+};
+
+struct opts {
+    const char *url;
+    const char *mode;
+    const char *ctx;
+    const char *key;
+    long connections;
+    long requests;
+    double seconds;
+    long scopes;
+    long warmup;
+    long hello_threads;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t rng_state = 0x853c49e6748fea9bull;
+
+static uint64_t rng(void)
+{
+    /* xorshift64*: cheap and good enough to spread requests over scopes. */
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545f4914f6cdd1dull;
+}
+
+static size_t discard(char *p, size_t size, size_t n, void *arg)
+{
+    return size * n;
+}
+
+/* Statements the rule extractor turns into attributes, so ingest does real work. */
+static const char *const facts[] = {
+    "I live in %s.",          "I work at %s as an engineer.", "My favourite language is %s.",
+    "I moved to %s last year.", "I prefer %s over everything else.", "I am learning %s.",
+};
+static const char *const nouns[] = {"London", "Paris", "Berlin", "Acme Corp", "Globex",
+                                    "TypeScript", "Rust", "Go", "Lisbon", "Initech"};
+
+static void make_body(const struct opts *o, struct conn *c)
+{
+    char sentence[160];
+    c->scope = (long)(rng() % (uint64_t)o->scopes);
+    if (strcmp(o->mode, "ingest") == 0) {
+        const char *f = facts[rng() % (sizeof(facts) / sizeof(facts[0]))];
+        const char *n = nouns[rng() % (sizeof(nouns) / sizeof(nouns[0]))];
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#endif
+        snprintf(sentence, sizeof(sentence), f, n);
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+        snprintf(c->body, sizeof(c->body),
+                 "{\"scope\":{\"user\":\"u%ld\"},\"role\":\"user\",\"content\":\"%s\"}", c->scope,
+                 sentence);
+    } else if (strcmp(o->mode, "context") == 0) {
+        snprintf(c->body, sizeof(c->body),
+                 "{\"scope\":{\"user\":\"u%ld\"},\"query\":\"where do I live and what language "
+                 "do I prefer\",\"max_tokens\":300}",
+                 c->scope);
+    } else if (strcmp(o->mode, "profile") == 0) {
+        snprintf(c->body, sizeof(c->body), "{\"scope\":{\"user\":\"u%ld\"}}", c->scope);
+    } else {
+        c->body[0] = '\0';
+    }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* ---- The bare MHD handler (the floor) ------------------------------------------------ */
+
+static enum MHD_Result hello(void *cls, struct MHD_Connection *conn, const char *url,
+                             const char *method, const char *version, const char *upload,
+                             size_t *upload_size, void **con_cls)
+{
+    static const char msg[] = "{\"hello\":true}";
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+
+    if (!*con_cls) {
+        *con_cls = conn;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    r = MHD_create_response_from_buffer(sizeof(msg) - 1, (void *)msg, MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    ret = MHD_queue_response(conn, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static struct MHD_Daemon *start_hello(long threads, char *url, size_t urlsz)
+{
+    struct MHD_Daemon *d;
+    const union MHD_DaemonInfo *info;
+
+    if (threads > 0)
+        d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC, 0, NULL, NULL, hello,
+                             NULL, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
+                             MHD_OPTION_CONNECTION_LIMIT, 1024u, MHD_OPTION_END);
+    else
+        d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD |
+                                 MHD_USE_ITC,
+                             0, NULL, NULL, hello, NULL, MHD_OPTION_CONNECTION_LIMIT, 1024u,
+                             MHD_OPTION_END);
+    if (!d)
+        return NULL;
+    info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    snprintf(url, urlsz, "http://127.0.0.1:%u", info ? info->port : 0);
+    return d;
+}
+
+/* ---- The driver ---------------------------------------------------------------------- */
+
+static void setup(const struct opts *o, struct conn *c, struct curl_slist *hdrs, const char *url)
+{
+    make_body(o, c);
+    curl_easy_setopt(c->easy, CURLOPT_URL, url);
+    curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(c->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c->easy, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(c->easy, CURLOPT_PRIVATE, c);
+    if (c->body[0]) {
+        curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, c->body);
+        curl_easy_setopt(c->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(c->body));
+    } else {
+        curl_easy_setopt(c->easy, CURLOPT_HTTPGET, 1L);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &c->t0);
+}
+
+static long parse_long(const char *s)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || *end || v < 0) {
+        fprintf(stderr, "load: bad number '%s'\n", s);
+        exit(2);
+    }
+    return v;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o = {"http://127.0.0.1:8420", "context", "assistant", NULL, 64, 0, 10.0,
+                     100000, 200, 0};
+    struct MHD_Daemon *hello_d = NULL;
+    struct curl_slist *hdrs = NULL;
+    struct conn *conns = NULL;
+    CURLM *multi = NULL;
+    double *lat = NULL, t_start, t_end, elapsed;
+    size_t nlat = 0, caplat = 1 << 20;
+    long done = 0, errors = 0, issued = 0, active = 0, i;
+    char url[512], base[256], auth[600];
+    int running, rc = 1;
+
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!v) {
+            fprintf(stderr, "load: %s needs a value\n", a);
+            return 2;
+        }
+        i++;
+        if (strcmp(a, "--url") == 0)
+            o.url = v;
+        else if (strcmp(a, "--mode") == 0)
+            o.mode = v;
+        else if (strcmp(a, "--context") == 0)
+            o.ctx = v;
+        else if (strcmp(a, "--key") == 0)
+            o.key = v;
+        else if (strcmp(a, "--connections") == 0)
+            o.connections = parse_long(v);
+        else if (strcmp(a, "--requests") == 0)
+            o.requests = parse_long(v);
+        else if (strcmp(a, "--seconds") == 0)
+            o.seconds = (double)parse_long(v);
+        else if (strcmp(a, "--scopes") == 0)
+            o.scopes = parse_long(v);
+        else if (strcmp(a, "--warmup") == 0)
+            o.warmup = parse_long(v);
+        else if (strcmp(a, "--hello-threads") == 0)
+            o.hello_threads = parse_long(v);
+        else {
+            fprintf(stderr, "load: unknown option %s\n", a);
+            return 2;
+        }
+    }
+    if (o.connections < 1 || o.scopes < 1) {
+        fprintf(stderr, "load: --connections and --scopes must be positive\n");
+        return 2;
+    }
+
+    snprintf(base, sizeof(base), "%s", o.url);
+    if (strcmp(o.mode, "hello") == 0) {
+        hello_d = start_hello(o.hello_threads, base, sizeof(base));
+        if (!hello_d) {
+            fprintf(stderr, "load: cannot start the hello server\n");
+            return 2;
+        }
+        snprintf(url, sizeof(url), "%s/", base);
+    } else if (strcmp(o.mode, "healthz") == 0) {
+        snprintf(url, sizeof(url), "%s/healthz", base);
+    } else if (strcmp(o.mode, "ingest") == 0) {
+        snprintf(url, sizeof(url), "%s/api/v1/%s/turns", base, o.ctx);
+    } else if (strcmp(o.mode, "context") == 0 || strcmp(o.mode, "profile") == 0) {
+        snprintf(url, sizeof(url), "%s/api/v1/%s/%s", base, o.ctx, o.mode);
+    } else {
+        fprintf(stderr, "load: --mode is ingest, context, profile, healthz or hello\n");
+        return 2;
+    }
+
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+    hdrs = curl_slist_append(hdrs, "Expect:"); /* no 100-continue round trip */
+    if (o.key) {
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", o.key);
+        hdrs = curl_slist_append(hdrs, auth);
+    }
+    multi = curl_multi_init();
+    curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, o.connections);
+    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, o.connections);
+    conns = calloc((size_t)o.connections, sizeof(*conns));
+    lat = malloc(caplat * sizeof(*lat));
+    if (!conns || !lat || !multi)
+        goto cleanup;
+    for (i = 0; i < o.connections; i++) {
+        conns[i].easy = curl_easy_init();
+        setup(&o, &conns[i], hdrs, url);
+        curl_multi_add_handle(multi, conns[i].easy);
+        issued++;
+        active++;
+    }
+
+    t_start = now_s();
+    t_end = t_start + o.seconds;
+    for (;;) {
+        CURLMsg *msg;
+        int left;
+        curl_multi_perform(multi, &running);
+        while ((msg = curl_multi_info_read(multi, &left))) {
+            struct conn *c;
+            long code = 0;
+            struct timespec t1;
+            double ms;
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&c);
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            ms = (double)(t1.tv_sec - c->t0.tv_sec) * 1e3 +
+                 (double)(t1.tv_nsec - c->t0.tv_nsec) / 1e6;
+            done++;
+            if (msg->data.result != CURLE_OK || code != 200) {
+                errors++;
+                if (errors <= 5)
+                    fprintf(stderr, "load: request failed: %s, HTTP %ld\n",
+                            curl_easy_strerror(msg->data.result), code);
+            }
+            if (done == o.warmup) {
+                t_start = now_s(); /* warm-up (connects, caches) is not measured */
+                t_end = t_start + o.seconds;
+                nlat = 0;
+                errors = 0;
+            } else if (done > o.warmup) {
+                if (nlat == caplat) {
+                    double *n = realloc(lat, 2 * caplat * sizeof(*lat));
+                    if (!n)
+                        goto cleanup;
+                    lat = n;
+                    caplat *= 2;
+                }
+                lat[nlat++] = ms;
+            }
+            curl_multi_remove_handle(multi, c->easy);
+            active--;
+            if ((o.requests && issued < o.requests + o.warmup) ||
+                (!o.requests && now_s() < t_end)) {
+                setup(&o, c, hdrs, url);
+                curl_multi_add_handle(multi, c->easy);
+                issued++;
+                active++;
+            }
+        }
+        /* `running` is stale once handles are re-added; our own count is not. */
+        if (active == 0)
+            break;
+        curl_multi_poll(multi, NULL, 0, 100, NULL);
+    }
+    elapsed = now_s() - t_start;
+
+    qsort(lat, nlat, sizeof(*lat), cmp_double);
+    {
+        double p50 = nlat ? lat[nlat / 2] : 0, p90 = nlat ? lat[nlat * 9 / 10] : 0;
+        double p99 = nlat ? lat[nlat * 99 / 100] : 0, max = nlat ? lat[nlat - 1] : 0;
+        printf("%-8s conns=%ld requests=%zu errors=%ld time=%.2fs rate=%.0f/s "
+               "p50=%.3fms p90=%.3fms p99=%.3fms max=%.3fms\n",
+               o.mode, o.connections, nlat, errors, elapsed, (double)nlat / elapsed, p50, p90,
+               p99, max);
+        printf("{\"mode\":\"%s\",\"connections\":%ld,\"requests\":%zu,\"errors\":%ld,"
+               "\"seconds\":%.3f,\"rate\":%.1f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,"
+               "\"max_ms\":%.3f}\n",
+               o.mode, o.connections, nlat, errors, elapsed, (double)nlat / elapsed, p50, p90,
+               p99, max);
+    }
+    rc = errors ? 1 : 0;
+
+cleanup:
+    if (conns) {
+        for (i = 0; i < o.connections; i++) {
+            if (conns[i].easy) {
+                curl_multi_remove_handle(multi, conns[i].easy);
+                curl_easy_cleanup(conns[i].easy);
+            }
+        }
+    }
+    free(conns);
+    free(lat);
+    if (multi)
+        curl_multi_cleanup(multi);
+    curl_slist_free_all(hdrs);
+    curl_global_cleanup();
+    if (hello_d)
+        MHD_stop_daemon(hello_d);
+    return rc;
+}
