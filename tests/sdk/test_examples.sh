@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Every example program (Python and TypeScript, one per seed flow) against a fresh server,
+# with its output checked: see examples/run.sh.
+set -eu
+ROOT=${ENGRAM_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+export ENGRAM_BIN=${ENGRAM_BIN:-$ROOT/build/engram}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+
+if command -v node >/dev/null 2>&1; then
+    # Build the TS SDK the examples import (shares test_ts.sh's lock: no concurrent npm ci).
+    exec 9>"${TMPDIR:-/tmp}/engram-sdk-ts.lock"
+    flock 9
+    if [ ! -x "$ROOT/sdk/ts/node_modules/.bin/tsc" ]; then
+        npm ci --prefix "$ROOT/sdk/ts" --no-audit --no-fund --prefer-offline
+    fi
+    npm run --prefix "$ROOT/sdk/ts" --silent build
+    flock -u 9
+fi
+exec bash "$ROOT/examples/run.sh" all
