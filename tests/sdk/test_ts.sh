@@ -24,6 +24,8 @@ if [ ! -x "$ROOT/sdk/ts/node_modules/.bin/tsc" ] || [ "$ROOT/sdk/ts/package-lock
 fi
 npm run --prefix "$ROOT/sdk/ts" --silent build
 flock -u 9
+# The seeds' TypeScript call shapes type-check under strict mode.
+"$ROOT/sdk/ts/node_modules/.bin/tsc" -p "$ROOT/sdk/ts/test/tsconfig.json"
 
 cd "$ROOT/sdk/ts"
 exec node --test test/*.test.mjs
