@@ -30,7 +30,7 @@ struct node {
     uint32_t hash;      /* FNV-1a of the word */
     uint32_t syn_first; /* first synonym in wn->syns */
     uint32_t syn_n;     /* number of synonyms (0: the word is only someone's synonym) */
-    uint16_t pos_n[3];  /* how many of them came from the noun, verb, adjective first sense */
+    uint16_t pos_n[4];  /* how many came from the noun, verb, adjective first sense; [3] pads */
 };
 
 /* A hash slot keeps the hash beside the node index, so a probe rarely leaves the table. */
@@ -49,6 +49,7 @@ struct eg_wordnet {
     const char **syns;
     size_t nsyns;
     size_t nlemmas; /* nodes with synonyms */
+    void *block;    /* loaded from a cache: nodes, slots and arena live in this one block */
 };
 
 /* A (lemma node, synonym node) pair gathered while reading; grouped by lemma at the end. */
@@ -571,11 +572,240 @@ void eg_wordnet_close(struct eg_wordnet *wn)
 {
     if (wn == NULL)
         return;
-    free(wn->arena);
-    free(wn->nodes);
-    free(wn->slots);
+    if (wn->block != NULL) {
+        free(wn->block);
+    } else {
+        free(wn->arena);
+        free(wn->nodes);
+        free(wn->slots);
+    }
     free(wn->syns);
     free(wn);
+}
+
+/* ---- cache ----------------------------------------------------------------------------
+ *
+ * Parsing WordNet's text files costs well over 100 ms; the cache is a private image of a
+ * loaded handle that reads back in a few. It is native-endian and keyed by the size and
+ * mtime of every source file, so an upgraded wordnet-base is re-read and a cache from
+ * another machine is refused rather than misread. Layout: header, nodes, slots, synonyms
+ * (arena offsets, uint32), arena.
+ */
+#define NSOURCES 9
+
+struct cache_header {
+    char magic[8];        /* "EGWNC1\0\0" */
+    uint32_t byte_order;  /* 0x01020304 as written */
+    uint32_t node_size;   /* sizeof(struct node) */
+    uint64_t sig[2 * NSOURCES];
+    uint64_t arena_len, nnodes, nslots, nsyns, nlemmas;
+};
+
+static void source_signature(const char *dir, uint64_t sig[2 * NSOURCES])
+{
+    static const char *const names[NSOURCES] = {
+        "index.noun", "data.noun", "noun.exc", "index.verb", "data.verb",
+        "verb.exc",   "index.adj", "data.adj", "adj.exc",
+    };
+    char path[4096];
+    struct stat sb;
+    size_t i;
+
+    for (i = 0; i < NSOURCES; i++) {
+        int w = snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+
+        sig[2 * i] = UINT64_MAX;
+        sig[2 * i + 1] = UINT64_MAX;
+        if (w > 0 && (size_t)w < sizeof(path) && stat(path, &sb) == 0) {
+            sig[2 * i] = (uint64_t)sb.st_size;
+            sig[2 * i + 1] = (uint64_t)sb.st_mtim.tv_sec * 1000000000u + (uint64_t)sb.st_mtim.tv_nsec;
+        }
+    }
+}
+
+static int read_all(int fd, void *buf, size_t n)
+{
+    char *p = buf;
+
+    while (n > 0) {
+        ssize_t r = read(fd, p, n);
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Checks every index of a cache image, so that a damaged file can cost a re-parse but
+ * never an out-of-bounds read or an endless probe. */
+static int cache_valid(const struct eg_wordnet *wn, const uint32_t *syn_off)
+{
+    size_t i, empty = 0;
+
+    if (wn->arena_len == 0 || wn->arena[wn->arena_len - 1] != '\0')
+        return 0;
+    for (i = 0; i < wn->nnodes; i++) {
+        const struct node *nd = &wn->nodes[i];
+
+        if ((uint64_t)nd->str + nd->len >= wn->arena_len || wn->arena[nd->str + nd->len] != '\0' ||
+            (uint64_t)nd->syn_first + nd->syn_n > wn->nsyns)
+            return 0;
+    }
+    for (i = 0; i < wn->nslots; i++) {
+        if (wn->slots[i].node > wn->nnodes)
+            return 0;
+        empty += wn->slots[i].node == 0;
+    }
+    for (i = 0; i < wn->nsyns; i++)
+        if (syn_off[i] >= wn->arena_len)
+            return 0;
+    return empty > 0;
+}
+
+/* The handle stored at path if it matches sig; NULL otherwise (any failure: re-parse). */
+static struct eg_wordnet *cache_load(const char *path, const uint64_t sig[2 * NSOURCES])
+{
+    struct cache_header h;
+    struct eg_wordnet *wn = NULL;
+    struct stat sb;
+    uint32_t *syn_off;
+    char *block = NULL;
+    size_t body, i, nodes_sz, slots_sz, syns_sz;
+    int fd;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    if (fstat(fd, &sb) != 0 || (size_t)sb.st_size < sizeof(h) || read_all(fd, &h, sizeof(h)) != 0)
+        goto fail;
+    if (memcmp(h.magic, "EGWNC1\0\0", 8) != 0 || h.byte_order != 0x01020304u ||
+        h.node_size != sizeof(struct node) || memcmp(h.sig, sig, sizeof(h.sig)) != 0)
+        goto fail;
+    if (h.nnodes > UINT32_MAX || h.nsyns > UINT32_MAX || h.arena_len > UINT32_MAX ||
+        h.nslots > ((uint64_t)1 << 31) || h.nslots == 0 || (h.nslots & (h.nslots - 1)) != 0)
+        goto fail;
+    nodes_sz = (size_t)h.nnodes * sizeof(struct node);
+    slots_sz = (size_t)h.nslots * sizeof(struct slot);
+    syns_sz = (size_t)h.nsyns * sizeof(uint32_t);
+    body = nodes_sz + slots_sz + syns_sz + (size_t)h.arena_len;
+    if ((uint64_t)sb.st_size != sizeof(h) + (uint64_t)body)
+        goto fail;
+    wn = calloc(1, sizeof(*wn));
+    block = malloc(body);
+    if (wn == NULL || block == NULL || read_all(fd, block, body) != 0)
+        goto fail;
+    wn->block = block;
+    wn->nodes = (struct node *)block;
+    wn->slots = (struct slot *)(block + nodes_sz);
+    syn_off = (uint32_t *)(block + nodes_sz + slots_sz);
+    wn->arena = block + nodes_sz + slots_sz + syns_sz;
+    block = NULL;
+    wn->nnodes = wn->nodes_cap = (size_t)h.nnodes;
+    wn->nslots = (size_t)h.nslots;
+    wn->nsyns = (size_t)h.nsyns;
+    wn->arena_len = wn->arena_cap = (size_t)h.arena_len;
+    wn->nlemmas = (size_t)h.nlemmas;
+    if (!cache_valid(wn, syn_off))
+        goto fail;
+    wn->syns = malloc((wn->nsyns ? wn->nsyns : 1) * sizeof(*wn->syns));
+    if (wn->syns == NULL)
+        goto fail;
+    for (i = 0; i < wn->nsyns; i++)
+        wn->syns[i] = wn->arena + syn_off[i];
+    close(fd);
+    return wn;
+
+fail:
+    close(fd);
+    free(block);
+    eg_wordnet_close(wn);
+    return NULL;
+}
+
+/* Writes wn to path through a temporary file and a rename, so that readers never see half
+ * a cache. Best effort: the cache only saves time, so a failure is silently dropped. */
+static void cache_save(const struct eg_wordnet *wn, const char *path,
+                       const uint64_t sig[2 * NSOURCES])
+{
+    struct cache_header h;
+    char tmp[4096];
+    uint32_t *syn_off = NULL;
+    size_t i;
+    int fd, w, ok;
+
+    w = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld.%p", path, (long)getpid(), (const void *)wn);
+    if (w < 0 || (size_t)w >= sizeof(tmp))
+        return;
+    syn_off = malloc((wn->nsyns ? wn->nsyns : 1) * sizeof(*syn_off));
+    if (syn_off == NULL)
+        return;
+    for (i = 0; i < wn->nsyns; i++)
+        syn_off[i] = (uint32_t)(wn->syns[i] - wn->arena);
+    memset(&h, 0, sizeof(h));
+    memcpy(h.magic, "EGWNC1\0\0", 8);
+    h.byte_order = 0x01020304u;
+    h.node_size = sizeof(struct node);
+    memcpy(h.sig, sig, sizeof(h.sig));
+    h.arena_len = wn->arena_len;
+    h.nnodes = wn->nnodes;
+    h.nslots = wn->nslots;
+    h.nsyns = wn->nsyns;
+    h.nlemmas = wn->nlemmas;
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        free(syn_off);
+        return;
+    }
+    ok = write_all(fd, &h, sizeof(h)) == 0 &&
+         write_all(fd, wn->nodes, wn->nnodes * sizeof(struct node)) == 0 &&
+         write_all(fd, wn->slots, wn->nslots * sizeof(struct slot)) == 0 &&
+         write_all(fd, syn_off, wn->nsyns * sizeof(*syn_off)) == 0 &&
+         write_all(fd, wn->arena, wn->arena_len) == 0;
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0)
+        unlink(tmp);
+    free(syn_off);
+}
+
+int eg_wordnet_open_cached(const char *dir, const char *cache_path, struct eg_wordnet **out)
+{
+    uint64_t sig[2 * NSOURCES];
+    int rc;
+
+    *out = NULL;
+    if (cache_path == NULL)
+        return eg_wordnet_open(dir, out);
+    source_signature(dir, sig);
+    if (sig[0] == UINT64_MAX && sig[6] == UINT64_MAX && sig[12] == UINT64_MAX)
+        return ENGRAM_NOTFOUND; /* no index file at all: WordNet is gone, whatever cached */
+    *out = cache_load(cache_path, sig);
+    if (*out != NULL)
+        return ENGRAM_OK;
+    rc = eg_wordnet_open(dir, out);
+    if (rc == ENGRAM_OK)
+        cache_save(*out, cache_path, sig);
+    return rc;
 }
 
 size_t eg_wordnet_count(const struct eg_wordnet *wn)

@@ -27,6 +27,16 @@ struct eg_wordnet;
  */
 int eg_wordnet_open(const char *dir, struct eg_wordnet **out);
 
+/*
+ * eg_wordnet_open() through a cache file: when cache_path holds an image made from the
+ * same source files (same sizes and mtimes), it is read back in a few milliseconds instead
+ * of re-parsing WordNet (well over 100 ms); otherwise dir is parsed and the image written to
+ * cache_path (atomically, best effort: a read-only data directory just means no cache).
+ * The engine passes "<data_dir>/wordnet.cache". cache_path NULL = eg_wordnet_open().
+ * Same return values as eg_wordnet_open(); a damaged cache is ignored and rewritten.
+ */
+int eg_wordnet_open_cached(const char *dir, const char *cache_path, struct eg_wordnet **out);
+
 /* Frees the handle; NULL is a harmless no-op. */
 void eg_wordnet_close(struct eg_wordnet *wn);
 

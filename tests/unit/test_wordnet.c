@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -108,7 +109,7 @@ static int setup_fixture(void **state)
 static int teardown_fixture(void **state)
 {
     static const char *const files[] = {"data.noun", "index.noun", "data.verb", "index.verb",
-                                        "data.adj",  "index.adj",  "noun.exc"};
+                                        "data.adj",  "index.adj",  "noun.exc",  "wn.cache"};
     char path[512];
     size_t i;
 
@@ -190,6 +191,96 @@ static void test_fixture(void **state)
     eg_wordnet_close(NULL);
 }
 
+static ino_t inode_of(const char *path)
+{
+    struct stat sb;
+
+    assert_int_equal(stat(path, &sb), 0);
+    return sb.st_ino;
+}
+
+static void check_fixture_answers(const struct eg_wordnet *wn)
+{
+    char b[256];
+
+    assert_string_equal(syns(wn, "car", b, sizeof(b)), "auto|automobile");
+    assert_string_equal(syns(wn, "ice cream", b, sizeof(b)), "icecream");
+    assert_string_equal(syns(wn, "geese", b, sizeof(b)), "greylag");
+    assert_string_equal(syns(wn, "mice", b, sizeof(b)), "-");
+    assert_string_equal(syns(wn, "mouse", b, sizeof(b)), "sneak");
+    assert_string_equal(syns(wn, "zebra", b, sizeof(b)), "-");
+}
+
+/* The cache reads back what a parse gives, is reused while the sources are unchanged, and
+ * is rebuilt when it is damaged or the sources change. */
+static void test_cache(void **state)
+{
+    struct eg_wordnet *wn = NULL;
+    char cache[512];
+    ino_t ino;
+    FILE *f;
+
+    (void)state;
+    snprintf(cache, sizeof(cache), "%s/wn.cache", fixture_dir);
+    unlink(cache);
+    assert_int_equal(eg_wordnet_open_cached(fixture_dir, cache, &wn), ENGRAM_OK);
+    check_fixture_answers(wn);
+    eg_wordnet_close(wn);
+    ino = inode_of(cache);
+
+    assert_int_equal(eg_wordnet_open_cached(fixture_dir, cache, &wn), ENGRAM_OK);
+    assert_true(inode_of(cache) == ino); /* read back, not rewritten */
+    check_fixture_answers(wn);
+    assert_int_equal(eg_wordnet_count(wn), 13);
+    eg_wordnet_close(wn);
+
+    /* Damage the body: the loader must notice, re-parse and replace the file. */
+    f = fopen(cache, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 220, SEEK_SET), 0);
+    fputs("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", f);
+    fclose(f);
+    assert_int_equal(eg_wordnet_open_cached(fixture_dir, cache, &wn), ENGRAM_OK);
+    check_fixture_answers(wn);
+    eg_wordnet_close(wn);
+    assert_true(inode_of(cache) != ino);
+    ino = inode_of(cache);
+
+    /* A truncated cache too. */
+    assert_int_equal(truncate(cache, 100), 0);
+    assert_int_equal(eg_wordnet_open_cached(fixture_dir, cache, &wn), ENGRAM_OK);
+    check_fixture_answers(wn);
+    eg_wordnet_close(wn);
+    ino = inode_of(cache);
+
+    /* A changed source file invalidates the cache. */
+    f = fopen(cache, "rb"); /* (cache exists) */
+    assert_non_null(f);
+    fclose(f);
+    {
+        char exc[512];
+
+        snprintf(exc, sizeof(exc), "%s/noun.exc", fixture_dir);
+        f = fopen(exc, "ab");
+        assert_non_null(f);
+        fputs("autos auto\n", f);
+        fclose(f);
+    }
+    assert_int_equal(eg_wordnet_open_cached(fixture_dir, cache, &wn), ENGRAM_OK);
+    assert_true(inode_of(cache) != ino);
+    check_fixture_answers(wn);
+    eg_wordnet_close(wn);
+
+    /* No sources: not found, whatever the cache holds; an unwritable cache path is fine. */
+    assert_int_equal(eg_wordnet_open_cached("/nonexistent/engram-wordnet", cache, &wn),
+                     ENGRAM_NOTFOUND);
+    assert_null(wn);
+    assert_int_equal(eg_wordnet_open_cached(fixture_dir, "/nonexistent/dir/wn.cache", &wn),
+                     ENGRAM_OK);
+    check_fixture_answers(wn);
+    eg_wordnet_close(wn);
+}
+
 static void test_missing(void **state)
 {
     struct eg_wordnet *wn = (struct eg_wordnet *)&wn; /* must be reset to NULL */
@@ -231,6 +322,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixture),
+        cmocka_unit_test(test_cache),
         cmocka_unit_test(test_missing),
         cmocka_unit_test(test_real_wordnet),
     };
