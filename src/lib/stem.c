@@ -144,8 +144,7 @@ struct scan_ctx {
     void *arg;
 };
 
-static int emit(struct scan_ctx *cx, const char *w, size_t n, size_t start, size_t end,
-                int stem)
+static int emit(struct scan_ctx *cx, const char *w, size_t n, size_t start, size_t end, int stem)
 {
     const sb_symbol *s;
 
@@ -173,8 +172,7 @@ static int scan(struct scan_ctx *cx, const char *text, size_t len)
             if (s[i] < 0x80) {
                 c = s[i];
                 cl = 1;
-                isword = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                         (c >= 'A' && c <= 'Z');
+                isword = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
                 if (c >= 'A' && c <= 'Z')
                     c += 'a' - 'A';
             } else {
@@ -230,16 +228,14 @@ void eg_stemmer_free(struct eg_stemmer *st)
     free(st);
 }
 
-int eg_stem_tokens(struct eg_stemmer *st, const char *text, size_t len, eg_token_fn fn,
-                   void *arg)
+int eg_stem_tokens(struct eg_stemmer *st, const char *text, size_t len, eg_token_fn fn, void *arg)
 {
     struct scan_ctx cx = {st->sb, ENGRAM_NOMEM, fn, arg};
 
     return scan(&cx, text, len);
 }
 
-int eg_stem_word(struct eg_stemmer *st, const char *word, size_t n, const char **out,
-                 size_t *out_n)
+int eg_stem_word(struct eg_stemmer *st, const char *word, size_t n, const char **out, size_t *out_n)
 {
     const sb_symbol *s;
 
@@ -268,19 +264,25 @@ int eg_words(const char *text, size_t len, eg_token_fn fn, void *arg)
 /* Function words that carry no topic, sorted for bsearch. Close to PostgreSQL's
  * english.stop, plus the contraction tails the scanner leaves behind ("don't" -> don, t). */
 static const char *const stopwords[] = {
-    "a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are",
-    "aren", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both",
-    "but", "by", "can", "couldn", "d", "did", "didn", "do", "does", "doesn", "doing", "don",
-    "down", "during", "each", "few", "for", "from", "further", "had", "hadn", "has", "hasn",
-    "have", "haven", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his",
-    "how", "i", "if", "in", "into", "is", "isn", "it", "its", "itself", "just", "ll", "m", "me",
-    "more", "most", "my", "myself", "no", "nor", "not", "now", "o", "of", "off", "on", "once",
-    "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "re", "s", "same",
-    "she", "should", "shouldn", "so", "some", "such", "t", "than", "that", "the", "their",
-    "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those",
-    "through", "to", "too", "under", "until", "up", "ve", "very", "was", "wasn", "we", "were",
-    "weren", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with",
-    "won", "would", "wouldn", "y", "you", "your", "yours", "yourself", "yourselves",
+    "a",       "about",     "above",    "after",      "again",   "against",    "all",   "am",
+    "an",      "and",       "any",      "are",        "aren",    "as",         "at",    "be",
+    "because", "been",      "before",   "being",      "below",   "between",    "both",  "but",
+    "by",      "can",       "couldn",   "d",          "did",     "didn",       "do",    "does",
+    "doesn",   "doing",     "don",      "down",       "during",  "each",       "few",   "for",
+    "from",    "further",   "had",      "hadn",       "has",     "hasn",       "have",  "haven",
+    "having",  "he",        "her",      "here",       "hers",    "herself",    "him",   "himself",
+    "his",     "how",       "i",        "if",         "in",      "into",       "is",    "isn",
+    "it",      "its",       "itself",   "just",       "ll",      "m",          "me",    "more",
+    "most",    "my",        "myself",   "no",         "nor",     "not",        "now",   "o",
+    "of",      "off",       "on",       "once",       "only",    "or",         "other", "our",
+    "ours",    "ourselves", "out",      "over",       "own",     "re",         "s",     "same",
+    "she",     "should",    "shouldn",  "so",         "some",    "such",       "t",     "than",
+    "that",    "the",       "their",    "theirs",     "them",    "themselves", "then",  "there",
+    "these",   "they",      "this",     "those",      "through", "to",         "too",   "under",
+    "until",   "up",        "ve",       "very",       "was",     "wasn",       "we",    "were",
+    "weren",   "what",      "when",     "where",      "which",   "while",      "who",   "whom",
+    "why",     "will",      "with",     "won",        "would",   "wouldn",     "y",     "you",
+    "your",    "yours",     "yourself", "yourselves",
 };
 
 int eg_is_stopword(const char *tok, size_t n)

@@ -45,8 +45,7 @@ void eg_stemmer_free(struct eg_stemmer *st);
  * Returns ENGRAM_OK, ENGRAM_NOMEM if libstemmer ran out of memory, or fn's nonzero value.
  * Ownership: text is only read during the call; st is used, so not concurrently.
  */
-int eg_stem_tokens(struct eg_stemmer *st, const char *text, size_t len, eg_token_fn fn,
-                   void *arg);
+int eg_stem_tokens(struct eg_stemmer *st, const char *text, size_t len, eg_token_fn fn, void *arg);
 
 /*
  * Stems one already folded word (as eg_words() gives it). *out points into the stemmer

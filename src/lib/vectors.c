@@ -86,8 +86,7 @@ static int validate(struct eg_vectors *v)
         const struct entry *e = &v->entries[i];
 
         if (e->len == 0 || (uint64_t)e->str_off + e->len >= v->strings_size ||
-            v->strings[e->str_off + e->len] != '\0' || !(e->scale > 0.0f) ||
-            !isfinite(e->scale))
+            v->strings[e->str_off + e->len] != '\0' || !(e->scale > 0.0f) || !isfinite(e->scale))
             return ENGRAM_INVALID;
     }
     return ENGRAM_OK;
@@ -207,11 +206,11 @@ int eg_vectors_word(const struct eg_vectors *v, const char *word, size_t n, floa
  * other request; skipping them raised top-3 hits on a small set of everyday queries whose
  * relevant memory shares no word with them from 11 to 14 of 24. Sorted for bsearch. */
 static const char *const request_words[] = {
-    "also",  "best",   "can",  "could",  "do",   "find",   "get",   "give",      "go",
-    "good",  "got",    "help", "idea",   "ideas", "just",  "know",  "let",       "like",
-    "lot",   "make",   "many", "much",   "need", "ok",     "please", "really",   "recommend",
-    "should", "suggest", "tell", "thing", "things", "think", "tips",  "want",    "way",
-    "well",  "would",
+    "also",   "best",   "can",       "could",  "do",      "find",  "get",   "give",
+    "go",     "good",   "got",       "help",   "idea",    "ideas", "just",  "know",
+    "let",    "like",   "lot",       "make",   "many",    "much",  "need",  "ok",
+    "please", "really", "recommend", "should", "suggest", "tell",  "thing", "things",
+    "think",  "tips",   "want",      "way",    "well",    "would",
 };
 
 static int is_request_word(const char *w, size_t n)

@@ -594,9 +594,9 @@ void eg_wordnet_close(struct eg_wordnet *wn)
 #define NSOURCES 9
 
 struct cache_header {
-    char magic[8];        /* "EGWNC1\0\0" */
-    uint32_t byte_order;  /* 0x01020304 as written */
-    uint32_t node_size;   /* sizeof(struct node) */
+    char magic[8];       /* "EGWNC1\0\0" */
+    uint32_t byte_order; /* 0x01020304 as written */
+    uint32_t node_size;  /* sizeof(struct node) */
     uint64_t sig[2 * NSOURCES];
     uint64_t arena_len, nnodes, nslots, nsyns, nlemmas;
 };
@@ -618,7 +618,8 @@ static void source_signature(const char *dir, uint64_t sig[2 * NSOURCES])
         sig[2 * i + 1] = UINT64_MAX;
         if (w > 0 && (size_t)w < sizeof(path) && stat(path, &sb) == 0) {
             sig[2 * i] = (uint64_t)sb.st_size;
-            sig[2 * i + 1] = (uint64_t)sb.st_mtim.tv_sec * 1000000000u + (uint64_t)sb.st_mtim.tv_nsec;
+            sig[2 * i + 1] =
+                (uint64_t)sb.st_mtim.tv_sec * 1000000000u + (uint64_t)sb.st_mtim.tv_nsec;
         }
     }
 }
@@ -825,9 +826,9 @@ static long lookup(const struct eg_wordnet *wn, const char *w, size_t n)
 static const struct {
     const char *suffix, *ending;
 } detach[] = {
-    {"ies", "y"}, {"ses", "s"}, {"xes", "x"}, {"zes", "z"}, {"ches", "ch"}, {"shes", "sh"},
-    {"men", "man"}, {"s", ""}, {"es", "e"}, {"es", ""}, {"ed", "e"}, {"ed", ""},
-    {"ing", "e"}, {"ing", ""}, {"er", ""}, {"est", ""}, {"er", "e"}, {"est", "e"},
+    {"ies", "y"},   {"ses", "s"}, {"xes", "x"}, {"zes", "z"}, {"ches", "ch"}, {"shes", "sh"},
+    {"men", "man"}, {"s", ""},    {"es", "e"},  {"es", ""},   {"ed", "e"},    {"ed", ""},
+    {"ing", "e"},   {"ing", ""},  {"er", ""},   {"est", ""},  {"er", "e"},    {"est", "e"},
 };
 
 int eg_wordnet_synonyms(const struct eg_wordnet *wn, const char *lemma, size_t n,

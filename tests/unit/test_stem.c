@@ -151,11 +151,11 @@ static void test_stopwords(void **state)
 static sqlite3 *open_fts(void)
 {
     static const char *docs[] = {
-        "I am allergic to shellfish",           /* 1 */
-        "She keeps running marathons",          /* 2 */
-        "My laptop is broken again",            /* 3 */
-        "Her allergies flare up every spring",  /* 4 */
-        "He runs the Caf\xc3\xa9 on Main Street", /* 5 */
+        "I am allergic to shellfish",              /* 1 */
+        "She keeps running marathons",             /* 2 */
+        "My laptop is broken again",               /* 3 */
+        "Her allergies flare up every spring",     /* 4 */
+        "He runs the Caf\xc3\xa9 on Main Street",  /* 5 */
         "running running running, always running", /* 6 */
     };
     sqlite3 *db = NULL;
@@ -164,24 +164,24 @@ static sqlite3 *open_fts(void)
 
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
     assert_int_equal(eg_stem_register_fts5(db), ENGRAM_OK);
-    assert_int_equal(
-        sqlite3_exec(db, "CREATE VIRTUAL TABLE t USING fts5(x, tokenize='engram')", NULL, NULL,
-                     &err),
-        SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE VIRTUAL TABLE t USING fts5(x, tokenize='engram')",
+                                  NULL, NULL, &err),
+                     SQLITE_OK);
     for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
         sqlite3_stmt *st;
 
-        assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO t(rowid, x) VALUES (?1, ?2)", -1,
-                                            &st, NULL),
-                         SQLITE_OK);
+        assert_int_equal(
+            sqlite3_prepare_v2(db, "INSERT INTO t(rowid, x) VALUES (?1, ?2)", -1, &st, NULL),
+            SQLITE_OK);
         sqlite3_bind_int64(st, 1, (sqlite3_int64)(i + 1));
         sqlite3_bind_text(st, 2, docs[i], -1, SQLITE_STATIC);
         assert_int_equal(sqlite3_step(st), SQLITE_DONE);
         sqlite3_finalize(st);
     }
     /* Empty and invalid UTF-8 documents index without trouble. */
-    assert_int_equal(sqlite3_exec(db, "INSERT INTO t(rowid, x) VALUES (7, ''), (8, NULL),"
-                                      " (9, CAST(X'FF80C0AF41' AS TEXT))",
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO t(rowid, x) VALUES (7, ''), (8, NULL),"
+                                  " (9, CAST(X'FF80C0AF41' AS TEXT))",
                                   NULL, NULL, &err),
                      SQLITE_OK);
     return db;
@@ -238,8 +238,8 @@ static void test_fts5_bad_args(void **state)
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
     assert_int_equal(eg_stem_register_fts5(db), ENGRAM_OK);
     assert_int_not_equal(
-        sqlite3_exec(db, "CREATE VIRTUAL TABLE t USING fts5(x, tokenize='engram nope')", NULL,
-                     NULL, NULL),
+        sqlite3_exec(db, "CREATE VIRTUAL TABLE t USING fts5(x, tokenize='engram nope')", NULL, NULL,
+                     NULL),
         SQLITE_OK);
     sqlite3_close(db);
 }

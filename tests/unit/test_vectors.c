@@ -27,10 +27,10 @@ static const struct {
     uint32_t rank;
     float v[DIM];
 } fixture[] = {
-    {"broken", 900, {0.0f, 0.8f, 0.0f, 0.2f}},    {"caf\xc3\xa9", 5000, {0.7f, 0.0f, 0.7f, 0.0f}},
-    {"daughter", 800, {0.0f, 0.0f, 0.1f, 1.0f}},  {"food", 300, {1.0f, 0.0f, 0.1f, 0.0f}},
-    {"italian", 1200, {0.7f, 0.0f, 0.4f, 0.0f}},  {"laptop", 4000, {0.0f, 1.0f, 0.0f, 0.0f}},
-    {"loves", 700, {0.2f, 0.1f, 0.1f, 0.5f}},     {"pasta", 6000, {0.95f, 0.0f, 0.1f, 0.0f}},
+    {"broken", 900, {0.0f, 0.8f, 0.0f, 0.2f}},      {"caf\xc3\xa9", 5000, {0.7f, 0.0f, 0.7f, 0.0f}},
+    {"daughter", 800, {0.0f, 0.0f, 0.1f, 1.0f}},    {"food", 300, {1.0f, 0.0f, 0.1f, 0.0f}},
+    {"italian", 1200, {0.7f, 0.0f, 0.4f, 0.0f}},    {"laptop", 4000, {0.0f, 1.0f, 0.0f, 0.0f}},
+    {"loves", 700, {0.2f, 0.1f, 0.1f, 0.5f}},       {"pasta", 6000, {0.95f, 0.0f, 0.1f, 0.0f}},
     {"restaurant", 2000, {0.8f, 0.0f, 0.5f, 0.0f}}, {"the", 0, {0.5f, 0.5f, 0.5f, 0.5f}},
 };
 #define NWORDS (sizeof(fixture) / sizeof(fixture[0]))
