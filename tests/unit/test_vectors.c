@@ -184,6 +184,8 @@ static void test_embed(void **state)
     /* Stopwords ("the" is in the file) and request words carry no topic. */
     assert_int_equal(eg_vectors_embed(v, "the the the", 11, out), ENGRAM_NOTFOUND);
     assert_true(fabsf(embed_cos(v, "recommend a restaurant", "restaurant") - 1.0f) < 1e-5f);
+    /* A plural the file lacks falls back to its singular. */
+    assert_true(fabsf(embed_cos(v, "pastas", "pasta") - 1.0f) < 1e-5f);
     assert_int_equal(eg_vectors_embed(v, "", 0, out), ENGRAM_NOTFOUND);
     assert_int_equal(eg_vectors_embed(v, "qwerty zzz", 10, out), ENGRAM_NOTFOUND);
     for (d = 0; d < DIM; d++)
