@@ -1,0 +1,2420 @@
+/*
+ * extract_match.c - what the rule extractor recognises: the phrase tables, who a clause is
+ * about, whether it is asserted, negated, hedged, asked or imagined, and how a value is cut
+ * clean out of the words that follow a phrase.
+ *
+ * A sentence is split into clauses; each clause finds its subject (the user, "we", one of
+ * the user's people, or an imperative aimed at the assistant), skips the auxiliaries and
+ * adverbs of its verb group while noting negation, hedges and tense, then tries the phrase
+ * tables at each position of the verb group. The first phrase that matches names the key;
+ * the value is cut from the words after it, stopping at conjunctions, clause marks, dates
+ * and (for names of things) prepositional tails. Tables are static const, so the extractor
+ * has no mutable global state.
+ */
+#include <string.h>
+
+#include "engram.h"
+#include "lib/extract_int.h"
+
+#define VBUF 256 /* > EG_VALUE_MAX plus a date suffix */
+
+/* --- word lists ----------------------------------------------------------------------- */
+
+static const char *const fillers[] = {
+    "btw", "tbh", "so", "well", "oh", "ok", "okay", "yeah", "yes", "yep", "hey", "hi",
+    "hello", "also", "anyway", "anyways", "actually", "and", "but", "lol", "haha",
+    "honestly", "fyi", "um", "uh", "hmm", "plus", "then", "ah", "basically", "anyhow",
+    "ps", "update", "news", "oh,", "sure", "alright", "right", "now", "lmao", "omg",
+    "imo", "heh", ",", ":", "quick", "note", "fun", "fact", "ngl", "srsly", "yo", NULL};
+
+/* Auxiliaries and adverbs that may sit between the subject and the phrase. */
+static const char *const vgroup[] = {
+    "am", "is", "are", "was", "were", "be", "been", "being", "have", "has", "had", "do",
+    "does", "did", "just", "also", "currently", "now", "still", "actually", "really",
+    "recently", "finally", "officially", "already", "basically", "mostly", "totally",
+    "definitely", "even", "only", "always", "usually", "generally", "mainly", "primarily",
+    "can", "got", "get", "gotten", "originally", "personally", "literally", "honestly",
+    "seriously", "absolutely", "pretty", "so", "very", "truly", "genuinely", "happily",
+    "proudly", "newly", "lately", "since", "then", "both", "all", "sometimes", "often",
+    "mainly", "kinda", "too", "full-time", "part-time", "remotely", "again", NULL};
+
+static const char *const hedges[] = {"might", "may", "maybe", "probably", "perhaps",
+                                     "possibly", "thinking", "considering", "wondering",
+                                     "could", "unsure", "undecided", "guess", "hopefully",
+                                     "potentially", "eventually", "someday", NULL};
+
+static const char *const be_forms[] = {"am", "is", "are", "was", "were", "be", "been", NULL};
+
+static const char *const stop_all[] = {
+    "and", "but", "because", "so", "though", "although", "while", "when", "where",
+    "which", "who", "whom", "whose", "if", "unless", "until", "till", "lol", "haha",
+    "lmao", "btw", "tbh", "imo", "fyi", "now", "anymore", "either", "too", "yet", "right",
+    "currently", "lately", "recently", "nowadays", "actually", "really", "anyway", "i",
+    "we", "you", "he", "she", "they", "then", "also", "please", "thanks", "thank",
+    "because", "cause", "these", "ever", "again", "already", "ago", "or", "than", "rn",
+    "tho", "honestly", "hopefully", "ngl", "though", "since", "which", "that's", "atm",
+    "haha", "hehe", "xd", "lmk", "every", "each", "whilst", "full-time", "part-time",
+    "remotely", "today", "tomorrow", "yesterday", "tonight", "probably", "maybe", NULL};
+
+static const char *const preps[] = {"as", "for", "with", "at", "in", "on", "from", "to",
+                                    "by", "near", "about", "after", "before", "during",
+                                    "like", "of", "into", "over", "under", "via", "through",
+                                    "outside", "around", "doing", "working", "where",
+                                    "is", "are", "was", "has", "have", "who", "that", NULL};
+
+static const char *const pronouns[] = {"it", "that", "this", "them", "him", "her", "you",
+                                       "me", "there", "here", "what", "something",
+                                       "anything", "everything", "nothing", "someone",
+                                       "one", "stuff", "those", "these", "us", "how",
+                                       "myself", "doing", "being", "so", "too", "lot",
+                                       NULL};
+
+static const char *const relations[] = {
+    "wife", "husband", "partner", "boyfriend", "girlfriend", "fiance", "fiancee",
+    "fiancé", "spouse", "son", "daughter", "kid", "kids", "child", "children", "baby",
+    "mom", "mum", "mother", "dad", "father", "parents", "sister", "brother", "siblings",
+    "sibling", "grandma", "grandmother", "grandpa", "grandfather", "grandparents", "aunt",
+    "uncle", "cousin", "niece", "nephew", "sons", "daughters", "twins", "stepson",
+    "stepdaughter", "stepmom", "stepdad", "sisters", "brothers", "toddler", "newborn",
+    "mother-in-law", "father-in-law", "in-laws", "grandson", "granddaughter", "grandkids",
+    "grandchildren", "hubby", "bf", "gf", "teenager", "teen", NULL};
+
+/* Other people who are not family: their facts are theirs, and they are not "family". */
+static const char *const others[] = {
+    "friend", "boss", "manager", "coworker", "co-worker", "colleague", "roommate",
+    "flatmate", "neighbor", "neighbour", "teacher", "doctor", "therapist", "landlord",
+    "client", "mentor", "buddy", "bestie", "ex", "team", "cofounder", "co-founder",
+    "classmate", "teammate", "students", "friends", "coworkers", "colleagues", NULL};
+
+static const char *const pets[] = {
+    "dog", "dogs", "cat", "cats", "puppy", "kitten", "parrot", "bird", "rabbit", "bunny",
+    "hamster", "fish", "turtle", "horse", "snake", "lizard", "tortoise", "ferret",
+    "gerbil", "guinea", "pup", "kitty", "budgie", "goldfish", "pig", "chickens", "gecko",
+    "retriever", "labrador", "lab", "beagle", "poodle", "corgi", "terrier", "husky",
+    "dachshund", "bulldog", "shepherd", "spaniel", "collie", "puppies", "kittens", NULL};
+
+static const char *const role_heads[] = {
+    "engineer", "developer", "dev", "programmer", "designer", "manager", "director", "lead",
+    "teacher", "professor", "lecturer", "nurse", "doctor", "physician", "surgeon",
+    "dentist", "lawyer", "attorney", "accountant", "analyst", "scientist", "researcher",
+    "student", "consultant", "architect", "writer", "journalist", "editor", "artist",
+    "musician", "chef", "cook", "barista", "driver", "pilot", "founder", "cofounder",
+    "co-founder", "ceo", "cto", "cfo", "coo", "cio", "vp", "intern", "freelancer",
+    "contractor", "photographer", "therapist", "pharmacist", "vet", "veterinarian",
+    "electrician", "plumber", "carpenter", "mechanic", "officer", "administrator",
+    "sysadmin", "marketer", "recruiter", "salesperson", "librarian", "cashier", "clerk",
+    "secretary", "technician", "specialist", "coordinator", "strategist", "owner", "head",
+    "chief", "principal", "president", "partner", "associate", "paralegal", "tutor",
+    "coach", "trainer", "instructor", "psychologist", "psychiatrist", "counselor",
+    "counsellor", "economist", "statistician", "mathematician", "physicist", "chemist",
+    "biologist", "translator", "interpreter", "firefighter", "paramedic", "soldier",
+    "farmer", "baker", "waiter", "waitress", "bartender", "realtor", "broker", "banker",
+    "trader", "investor", "entrepreneur", "sre", "pm", "qa", "tester", "illustrator",
+    "animator", "producer", "actor", "actress", "singer", "dancer", "author", "blogger",
+    "streamer", "youtuber", "influencer", "surveyor", "auditor", "underwriter",
+    "postdoc", "phd", "undergrad", "grad", "freshman", "sophomore", "junior", "senior",
+    "resident", "caregiver", "nanny", "housekeeper", "janitor", "guard", "dispatcher",
+    "operator", "assistant", "receptionist", "rep", "representative", "advocate",
+    "volunteer", "scrum", "devops", "architect", "evangelist", "copywriter", "gardener",
+    "hairdresser", "stylist", "optometrist", "radiologist", "anesthesiologist",
+    "pediatrician", "midwife", "hygienist", "welder", "machinist", "electrician",
+    "lecturer", "dean", "principal", "superintendent", "chairman", "chair", "executive",
+    "supervisor", "foreman", "dietitian", "nutritionist", "physiotherapist", "pharmacist",
+    "programmer", "technologist", "officer", "agent", "adjuster", "planner", "buyer",
+    "merchandiser", "curator", "archivist", "historian", "sociologist", "geologist",
+    "ecologist", "astronomer", "epidemiologist", "veterinarian", "nurse", NULL};
+
+/* Words after "I'm a/an" that are not roles even before a role head ("a huge fan"). */
+static const char *const diets[] = {"vegan", "vegetarian", "pescatarian", "pescetarian",
+                                    "keto", "paleo", "gluten-free", "dairy-free", "kosher",
+                                    "halal", "plant-based", "carnivore", "flexitarian",
+                                    "celiac", "coeliac", "teetotal", "sober", NULL};
+
+static const char *const nationalities[] = {
+    "american", "british", "canadian", "australian", "german", "french", "spanish",
+    "italian", "mexican", "brazilian", "indian", "chinese", "japanese", "korean", "irish",
+    "scottish", "welsh", "dutch", "swedish", "norwegian", "danish", "finnish", "polish",
+    "russian", "ukrainian", "nigerian", "kenyan", "egyptian", "turkish", "israeli",
+    "argentinian", "argentine", "colombian", "chilean", "peruvian", "filipino", "vietnamese",
+    "thai", "pakistani", "portuguese", "greek", "swiss", "austrian", "belgian", "czech",
+    "hungarian", "romanian", "iranian", "persian", "south", "new", "ghanaian",
+    "ethiopian", "moroccan", "lebanese", "syrian", "saudi", "emirati", "singaporean",
+    "malaysian", "indonesian", "bangladeshi", "taiwanese", "cuban", "venezuelan",
+    "jamaican", "english", "kiwi", "aussie", "croatian", "serbian", "bulgarian",
+    "icelandic", "estonian", "latvian", "lithuanian", "slovak", "slovenian", NULL};
+
+static const char *const spoken[] = {
+    "english", "spanish", "french", "german", "italian", "portuguese", "dutch", "russian",
+    "chinese", "mandarin", "cantonese", "japanese", "korean", "arabic", "hindi", "urdu",
+    "bengali", "turkish", "polish", "swedish", "norwegian", "danish", "finnish", "greek",
+    "hebrew", "vietnamese", "thai", "indonesian", "tagalog", "swahili", "ukrainian",
+    "czech", "hungarian", "romanian", "persian", "farsi", "catalan", "irish", "welsh",
+    "punjabi", "tamil", "telugu", "marathi", "gujarati", "malay", "latin", "esperanto",
+    "afrikaans", "zulu", "yoruba", "igbo", "amharic", "serbian", "croatian", "bulgarian",
+    "icelandic", "basque", "galician", "sign", "asl", "bsl", "klingon", "yiddish", NULL};
+
+/* Lower-case word -> how it is written. Programming languages first (see is_prog). */
+static const char *const canon[][2] = {
+    {"python", "Python"}, {"javascript", "JavaScript"}, {"typescript", "TypeScript"},
+    {"java", "Java"}, {"c", "C"}, {"c++", "C++"}, {"c#", "C#"}, {"go", "Go"},
+    {"golang", "Go"}, {"rust", "Rust"}, {"ruby", "Ruby"}, {"php", "PHP"},
+    {"swift", "Swift"}, {"kotlin", "Kotlin"}, {"scala", "Scala"}, {"haskell", "Haskell"},
+    {"elixir", "Elixir"}, {"erlang", "Erlang"}, {"clojure", "Clojure"}, {"lua", "Lua"},
+    {"perl", "Perl"}, {"r", "R"}, {"julia", "Julia"}, {"dart", "Dart"}, {"sql", "SQL"},
+    {"bash", "Bash"}, {"ocaml", "OCaml"}, {"f#", "F#"}, {"zig", "Zig"}, {"nim", "Nim"},
+    {"fortran", "Fortran"}, {"cobol", "COBOL"}, {"matlab", "MATLAB"},
+    {"objective-c", "Objective-C"}, {"assembly", "assembly"}, {"html", "HTML"},
+    {"css", "CSS"}, {"js", "JavaScript"}, {"ts", "TypeScript"}, {"elm", "Elm"},
+    {"solidity", "Solidity"}, {"groovy", "Groovy"}, {"vb", "VB"}, {"delphi", "Delphi"},
+    {"prolog", "Prolog"}, {"lisp", "Lisp"}, {"scheme", "Scheme"}, {"racket", "Racket"},
+    {"crystal", "Crystal"}, {"sass", "Sass"}, {"gleam", "Gleam"}, {"mojo", "Mojo"},
+    {"powershell", "PowerShell"}, {"verilog", "Verilog"}, {"vhdl", "VHDL"},
+    {"cpp", "C++"}, {"csharp", "C#"}, {"shell", "shell"},
+    {"", ""}, /* end of programming languages */
+    {"vim", "Vim"}, {"neovim", "Neovim"}, {"nvim", "Neovim"}, {"emacs", "Emacs"},
+    {"vscode", "VS Code"}, {"docker", "Docker"}, {"kubernetes", "Kubernetes"},
+    {"k8s", "Kubernetes"}, {"git", "Git"}, {"github", "GitHub"}, {"gitlab", "GitLab"},
+    {"jira", "Jira"}, {"slack", "Slack"}, {"notion", "Notion"}, {"figma", "Figma"},
+    {"react", "React"}, {"vue", "Vue"}, {"angular", "Angular"}, {"node", "Node"},
+    {"node.js", "Node.js"}, {"nodejs", "Node.js"}, {"postgres", "Postgres"},
+    {"postgresql", "PostgreSQL"}, {"mysql", "MySQL"}, {"sqlite", "SQLite"},
+    {"linux", "Linux"}, {"mac", "Mac"}, {"macos", "macOS"}, {"windows", "Windows"},
+    {"excel", "Excel"}, {"aws", "AWS"}, {"gcp", "GCP"}, {"azure", "Azure"},
+    {"terraform", "Terraform"}, {"django", "Django"}, {"rails", "Rails"},
+    {"flask", "Flask"}, {"fastapi", "FastAPI"}, {"intellij", "IntelliJ"},
+    {"pycharm", "PyCharm"}, {"xcode", "Xcode"}, {"photoshop", "Photoshop"},
+    {"obsidian", "Obsidian"}, {"tableau", "Tableau"}, {"pandas", "pandas"},
+    {"pytorch", "PyTorch"}, {"tensorflow", "TensorFlow"}, {"redis", "Redis"},
+    {"mongodb", "MongoDB"}, {"kafka", "Kafka"}, {"spark", "Spark"}, {"ubuntu", "Ubuntu"},
+    {"debian", "Debian"}, {"arch", "Arch"}, {"iphone", "iPhone"}, {"android", "Android"},
+    {"ios", "iOS"}, {"chatgpt", "ChatGPT"}, {"copilot", "Copilot"}, {"zsh", "zsh"},
+    {"tmux", "tmux"}, {"nextjs", "Next.js"}, {"next.js", "Next.js"}, {"svelte", "Svelte"},
+    {"tailwind", "Tailwind"}, {"graphql", "GraphQL"}, {"jenkins", "Jenkins"},
+    {"ansible", "Ansible"}, {"blender", "Blender"}, {"unity", "Unity"},
+    {"unreal", "Unreal"}, {"sublime", "Sublime"}, {"webstorm", "WebStorm"},
+    {"esm", "ESM"}, {"commonjs", "CommonJS"}, {"api", "API"}, {"ai", "AI"}, {"ml", "ML"},
+    {"ui", "UI"}, {"ux", "UX"}, {"ceo", "CEO"}, {"cto", "CTO"}, {"cfo", "CFO"},
+    {"coo", "COO"}, {"vp", "VP"}, {"sre", "SRE"}, {"qa", "QA"}, {"hr", "HR"},
+    {"nyc", "NYC"}, {"sf", "SF"}, {"uk", "UK"}, {"usa", "USA"}, {"uae", "UAE"},
+    {"la", "LA"}, {"dc", "DC"}, {"mit", "MIT"}, {"ucla", "UCLA"}, {"nyu", "NYU"},
+    {"ibm", "IBM"}, {"nasa", "NASA"}, {"bbc", "BBC"}, {"phd", "PhD"}, {"mba", "MBA"},
+    {"msc", "MSc"}, {"bsc", "BSc"}, {"ba", "BA"}, {"ma", "MA"}, {"ios", "iOS"},
+    {"english", "English"}, {"spanish", "Spanish"}, {"french", "French"},
+    {"german", "German"}, {"italian", "Italian"}, {"portuguese", "Portuguese"},
+    {"dutch", "Dutch"}, {"russian", "Russian"}, {"chinese", "Chinese"},
+    {"mandarin", "Mandarin"}, {"cantonese", "Cantonese"}, {"japanese", "Japanese"},
+    {"korean", "Korean"}, {"arabic", "Arabic"}, {"hindi", "Hindi"}, {"urdu", "Urdu"},
+    {"bengali", "Bengali"}, {"turkish", "Turkish"}, {"polish", "Polish"},
+    {"swedish", "Swedish"}, {"norwegian", "Norwegian"}, {"danish", "Danish"},
+    {"finnish", "Finnish"}, {"greek", "Greek"}, {"hebrew", "Hebrew"},
+    {"vietnamese", "Vietnamese"}, {"thai", "Thai"}, {"indonesian", "Indonesian"},
+    {"tagalog", "Tagalog"}, {"swahili", "Swahili"}, {"ukrainian", "Ukrainian"},
+    {"czech", "Czech"}, {"hungarian", "Hungarian"}, {"romanian", "Romanian"},
+    {"persian", "Persian"}, {"farsi", "Farsi"}, {"catalan", "Catalan"},
+    {"irish", "Irish"}, {"welsh", "Welsh"}, {"punjabi", "Punjabi"}, {"tamil", "Tamil"},
+    {"latin", "Latin"}, {"american", "American"}, {"british", "British"},
+    {"canadian", "Canadian"}, {"australian", "Australian"}, {"mexican", "Mexican"},
+    {"brazilian", "Brazilian"}, {"indian", "Indian"}, {"scottish", "Scottish"},
+    {"monday", "Monday"}, {"tuesday", "Tuesday"}, {"wednesday", "Wednesday"},
+    {"thursday", "Thursday"}, {"friday", "Friday"}, {"saturday", "Saturday"},
+    {"sunday", "Sunday"}, {"january", "January"}, {"february", "February"},
+    {"april", "April"}, {"june", "June"}, {"july", "July"}, {"august", "August"},
+    {"september", "September"}, {"october", "October"}, {"november", "November"},
+    {"december", "December"}, {NULL, NULL}};
+
+static const char *const event_nouns[] = {
+    "appointment", "meeting", "interview", "exam", "test", "wedding", "party",
+    "conference", "flight", "deadline", "presentation", "surgery", "date", "game", "match",
+    "concert", "call", "recital", "reunion", "checkup", "check-up", "demo", "launch",
+    "race", "marathon", "operation", "ceremony", "graduation", "funeral", "shower",
+    "hackathon", "review", "performance", "show", "gig", "tournament", "trial", "hearing",
+    "procedure", "session", "class", "lesson", "webinar", "workshop", "retreat", NULL};
+
+static const char *const trip_nouns[] = {"trip", "vacation", "holiday", "holidays",
+                                         "getaway", "honeymoon", "cruise", "road", NULL};
+
+static const char *const degree_words[] = {"degree", "phd", "ph.d", "doctorate", "masters",
+                                           "master's", "master", "bachelors", "bachelor's",
+                                           "bachelor", "mba", "msc", "bsc", "ba", "bs",
+                                           "ma", "ms", "diploma", "certificate", "md",
+                                           "jd", "associate's", NULL};
+
+static const char *const base_verbs[] = {
+    "move", "start", "learn", "visit", "try", "buy", "get", "take", "quit", "leave",
+    "join", "switch", "build", "write", "finish", "launch", "open", "apply", "study",
+    "run", "travel", "go", "make", "do", "see", "meet", "work", "change", "look", "find",
+    "sell", "rent", "adopt", "marry", "propose", "retire", "relocate", "focus", "spend",
+    "save", "pay", "fly", "drive", "hire", "create", "organize", "plan", "read", "watch",
+    "cook", "bake", "host", "attend", "register", "sign", "enroll", "book", "renovate",
+    "paint", "fix", "clean", "call", "email", "hike", "climb", "swim", "train", "stop",
+    "begin", "become", "be", "have", "give", "teach", "publish", "release", "ship",
+    "migrate", "rewrite", "refactor", "upgrade", "install", "set", "celebrate", "throw",
+    "pick", "head", "stay", "spend", "take", "help", "lose", "graduate", "defend",
+    "submit", "finally", "finish", "wrap", "keep", "pursue", "switch", "tell", "ask", NULL};
+
+static const char *const irregular_past[] = {
+    "went", "got", "had", "ran", "won", "lost", "broke", "bought", "sold", "met", "saw",
+    "took", "made", "began", "flew", "drove", "wrote", "left", "quit", "became", "found",
+    "gave", "threw", "caught", "fell", "built", "sent", "spent", "paid", "held", "hit",
+    "read", "rode", "swam", "sang", "taught", "thought", "tore", "wore", "woke", "did",
+    "ate", "drank", "forgot", "froze", "hurt", "kept", "knew", "led", "put", "said",
+    "shot", "slept", "spoke", "stole", "stood", "struck", "told", "understood", NULL};
+
+static const char *const resp_nouns[] = {
+    "response", "responses", "answer", "answers", "reply", "replies", "explanation",
+    "explanations", "output", "outputs", "summaries", "summary", "messages", "message",
+    "text", "writing", "code", "examples", "snippets", "explain", "answering",
+    "responding", "replying", "formatting", "format", "tone", "language", "style", NULL};
+
+/* --- clause state ----------------------------------------------------------------------- */
+
+enum { SJ_NONE = 0, SJ_I, SJ_WE, SJ_OTHER };
+
+struct cl {
+    struct eg_xs *x;
+    const struct eg_tok *t;
+    int s, e; /* token range of the clause */
+    int subj;
+    char ename[EG_TOK_W * 2];
+    int neg, ended, hedge, past, perfect, be, casual;
+    struct eg_when when;
+    int when_i, when_n; /* first date expression in the clause; when_n == 0 if none */
+    int pat_s;          /* where the matched phrase began (for plan values) */
+    int emitted;        /* facts offered to eg_x_emit: a phrase that yields none did not match */
+};
+
+static int tis(const struct cl *c, int i, const char *w)
+{
+    return i >= c->s && i < c->e && strcmp(c->t[i].w, w) == 0;
+}
+
+static int tin(const struct cl *c, int i, const char *const *l)
+{
+    return i >= c->s && i < c->e && eg_x_in(&c->t[i], l);
+}
+
+static int canon_index(const char *w)
+{
+    int i;
+    for (i = 0; canon[i][0]; i++)
+        if (canon[i][0][0] == w[0] && strcmp(canon[i][0], w) == 0)
+            return i;
+    return -1;
+}
+
+static int is_prog(const char *w)
+{
+    int i;
+    for (i = 0; canon[i][0] && canon[i][0][0]; i++)
+        if (strcmp(canon[i][0], w) == 0)
+            return 1;
+    return 0;
+}
+
+static int is_known_tech(const char *w)
+{
+    int i = canon_index(w);
+    /* Everything in canon up to the spoken languages names a technology. */
+    return i >= 0 && canon_index("english") > i;
+}
+
+static int is_past_word(const struct eg_tok *t)
+{
+    if (eg_x_in(t, irregular_past))
+        return 1;
+    return t->len > 3 && t->w[t->len - 2] == 'e' && t->w[t->len - 1] == 'd';
+}
+
+/* --- values ---------------------------------------------------------------------------- */
+
+enum {
+    VT_PLACE = 1, VT_ORG, VT_NAME, VT_ROLE, VT_LIST, VT_TECH, VT_TECHSTRICT, VT_LANG,
+    VT_PHRASE, VT_TRIP, VT_TEXT, VT_PREF, VT_FROMTO, VT_JOIN, VT_LEAVE, VT_GOING, VT_HAVE,
+    VT_VERBAL, VT_NONE, VT_BORN, VT_EDU, VT_DIETNEG, VT_FAV, VT_TEAM, VT_GOBY, VT_AGE,
+    VT_VERBPHRASE, VT_LIKE
+};
+
+/* Where does a value that starts at p end? Exclusive index. */
+static int cut(const struct cl *c, int p, int vt)
+{
+    int i, max, words = 0;
+    int named = vt == VT_PLACE || vt == VT_ORG || vt == VT_NAME || vt == VT_TEAM ||
+                vt == VT_LANG || vt == VT_TECH || vt == VT_TECHSTRICT;
+
+    switch (vt) {
+    case VT_PLACE: max = 5; break;
+    case VT_NAME: max = 4; break;
+    case VT_ORG: case VT_TEAM: max = 6; break;
+    case VT_ROLE: max = 7; break;
+    case VT_LIST: case VT_TECH: case VT_TECHSTRICT: case VT_LANG: max = 6; break;
+    default: max = 14; break;
+    }
+    for (i = p; i < c->e && words < max; i++, words++) {
+        const struct eg_tok *t = &c->t[i];
+        if (t->flags & TF_PUNCT)
+            break;
+        if (c->when_n && i == c->when_i)
+            break;
+        if (i > p && eg_x_in(t, stop_all))
+            break;
+        if (i > p && (eg_x_is(t, "for") || eg_x_is(t, "since")) && i + 1 < c->e &&
+            ((c->t[i + 1].flags & TF_NUM) || tis(c, i + 1, "a") || tis(c, i + 1, "the") ||
+             tis(c, i + 1, "now") || tis(c, i + 1, "years") || tis(c, i + 1, "months") ||
+             tis(c, i + 1, "ages") || tis(c, i + 1, "about") || tis(c, i + 1, "over") ||
+             tis(c, i + 1, "two") || tis(c, i + 1, "three") || tis(c, i + 1, "several") ||
+             tis(c, i + 1, "fun") || tis(c, i + 1, "work") || tis(c, i + 1, "everything")))
+            break;
+        if (i > p && (named || vt == VT_ROLE) && eg_x_in(t, preps)) {
+            /* "Bank of America", "head of platform": "of" joins names and titles. */
+            if (eg_x_is(t, "of") && (vt == VT_ROLE || (i + 1 < c->e &&
+                                                       (c->t[i + 1].flags & TF_CAP))))
+                continue;
+            if (eg_x_is(t, "and") && vt == VT_ORG && i + 1 < c->e &&
+                (c->t[i + 1].flags & TF_CAP) && (c->t[i - 1].flags & TF_CAP))
+                continue;
+            break;
+        }
+        if (i > p && named && !(t->flags & TF_CAP) && (c->t[p].flags & TF_CAP) &&
+            vt != VT_TECH && vt != VT_LANG && vt != VT_TECHSTRICT && t->len > 3 &&
+            vt != VT_ORG)
+            break; /* "London rocks": a capitalised name ends at a lower-case word */
+        if (i > p && (vt == VT_PLACE || vt == VT_NAME) && (t->flags & TF_SYN))
+            break;
+        if (i > p && vt == VT_NAME && !(t->flags & TF_CAP) && (c->t[p].flags & TF_CAP))
+            break;
+        if ((t->flags & TF_POSS) && named) {
+            i++;
+            break;
+        }
+    }
+    return i;
+}
+
+static int lower_all(const char *s, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (s[i] >= 'A' && s[i] <= 'Z')
+            return 0;
+    return 1;
+}
+
+/*
+ * Render tokens [a, b) as a clean value into v. Drops leading articles and possessives and
+ * trailing function words; title-cases names written all in lower case ("i live in london"
+ * -> "London"); writes known technologies and languages the usual way. Returns the length,
+ * 0 when nothing is left worth keeping.
+ */
+static size_t render(const struct cl *c, int a, int b, int vt, char *v, size_t cap)
+{
+    static const char *const lead[] = {"a", "an", "the", "my", "our", "some", "this",
+                                       "lots", "lot", "many", "all", "more", "of",
+                                       "really", "very", "fluent", "basic", "conversational",
+                                       "native", "little", "bit", "its", "his", "her",
+                                       "their", "your", "to", NULL};
+    static const char *const trail[] = {"the", "a", "an", "of", "to", "and", "in", "at",
+                                        "with", "for", "my", "on", "from", "or", "is",
+                                        "are", "was", "as", "by", "so", "just", "too",
+                                        "very", "now", "fluently", "well", "lot", "daily",
+                                        NULL};
+    size_t n = 0;
+    int i, title, named = vt == VT_PLACE || vt == VT_ORG || vt == VT_NAME ||
+                          vt == VT_TEAM || vt == VT_LANG || vt == VT_TECH ||
+                          vt == VT_TECHSTRICT;
+
+    while (a < b) {
+        const struct eg_tok *t = &c->t[a];
+        if (!eg_x_in(t, lead) || (t->flags & TF_CAP && eg_x_is(t, "the") && vt == VT_ORG))
+            break;
+        if ((eg_x_is(t, "my") || eg_x_is(t, "our")) && (vt == VT_PHRASE || vt == VT_LIST) &&
+            a + 1 < b && eg_x_in(&c->t[a + 1], relations))
+            return 0; /* "I love my wife": not a like, a family member */
+        a++;
+    }
+    while (b > a && (eg_x_in(&c->t[b - 1], trail) || (c->t[b - 1].flags & TF_PUNCT)))
+        b--;
+    if (a >= b)
+        return 0;
+    if (b - a == 1 && eg_x_in(&c->t[a], pronouns))
+        return 0;
+    if (eg_x_in(&c->t[a], pronouns) && !eg_x_is(&c->t[a], "one"))
+        return 0;
+    title = named && lower_all(c->x->text + c->t[a].s, c->t[b - 1].e - c->t[a].s);
+    for (i = a; i < b; i++) {
+        const struct eg_tok *t = &c->t[i];
+        const char *src = c->x->text + t->s;
+        size_t len = t->e - t->s;
+        int ci;
+
+        if (i > a && t->s == c->t[i - 1].s)
+            continue; /* second half of a contraction: same source bytes */
+        if (n && n + 1 < cap)
+            v[n++] = ' ';
+        ci = (t->flags & TF_LONG) ? -1 : canon_index(t->w);
+        /* Only rewrite the spelling of a word written all in lower case. */
+        if (ci >= 0 && lower_all(src, len) && (named || vt == VT_LIST || vt == VT_PREF ||
+                                                vt == VT_ROLE || vt == VT_PHRASE) &&
+            !(vt == VT_PHRASE && strlen(canon[ci][1]) == 1)) {
+            src = canon[ci][1];
+            len = strlen(src);
+        } else if (t->flags & TF_POSS && i == b - 1 && named) {
+            /* "Google's" at the end of a name: drop the possessive. */
+        }
+        if (n + len >= cap)
+            return 0;
+        memcpy(v + n, src, len);
+        if (title && ci < 0 && v[n] >= 'a' && v[n] <= 'z' &&
+            !(i > a && (eg_x_is(t, "of") || eg_x_is(t, "and") || eg_x_is(t, "the") ||
+                        eg_x_is(t, "de") || eg_x_is(t, "la"))))
+            v[n] = (char)(v[n] - 32);
+        n += len;
+    }
+    while (n && (v[n - 1] == '\'' || v[n - 1] == '.' || v[n - 1] == '-'))
+        n--;
+    if (n >= 2 && v[n - 2] == '\'' && v[n - 1] == 's' && named)
+        n -= 2;
+    v[n] = '\0';
+    return n;
+}
+
+/* --- emitting --------------------------------------------------------------------------- */
+
+static int key_is(const char *key, const char *const *l)
+{
+    for (; *l; l++)
+        if (strcmp(key, *l) == 0)
+            return 1;
+    return 0;
+}
+
+static const char *const dated_keys[] = {"trips", "plans", "events", "tasks", NULL};
+static const char *const state_keys[] = {"location", "employer", "role", "team", "diet",
+                                         "nationality", "education", NULL};
+static const char *const other_keys[] = {"location", "employer", "role", "age", "birthday",
+                                         "name", "diet", "allergies", "hometown", "education",
+                                         "languages", "likes", "dislikes", "expertise",
+                                         "nationality", "team", NULL};
+static const char *const we_keys[] = {"location", "projects", "trips", "events", "plans",
+                                      "pets", "tools", "programming_languages", "goals",
+                                      "tasks", "hometown", NULL};
+
+static void out(struct cl *c, int op, const char *key, const char *val, size_t vl,
+                const char *prev, size_t pl, int vend)
+{
+    char buf[VBUF], d[16];
+    int64_t vf = 0, vu = 0;
+    double conf = c->casual ? 0.7 : 0.9;
+    const char *ename = NULL;
+    int64_t today = c->x->turn_ms - (c->x->turn_ms % 86400000LL);
+
+    if (c->x->rc != ENGRAM_OK)
+        return;
+    c->emitted++;
+    if (c->subj == SJ_OTHER) {
+        if (!key_is(key, other_keys))
+            return;
+        ename = c->ename;
+    }
+    if (c->subj == SJ_WE && !key_is(key, we_keys))
+        return;
+    if (c->hedge) {
+        op = EG_FACT_HEDGE;
+        conf = 0.4;
+    }
+    if (c->when_n && val) {
+        int future = c->when.ms > today;
+        if (key_is(key, dated_keys)) {
+            size_t dl = (size_t)eg_x_date_fmt(&c->when, d, sizeof(d));
+            if (vl + dl + 3 < sizeof(buf)) {
+                memcpy(buf, val, vl);
+                buf[vl] = ' ';
+                buf[vl + 1] = '(';
+                memcpy(buf + vl + 2, d, dl);
+                buf[vl + 2 + dl] = ')';
+                vl += dl + 3;
+                val = buf;
+            }
+        } else if (c->when.kind == 2) {
+            vu = c->when.ms;
+        } else if (future && op == EG_FACT_ASSERT && key_is(key, state_keys) &&
+                   c->subj != SJ_OTHER && vend > c->pat_s) {
+            /* "I'm moving to Berlin next month" is a plan, not where they live today. */
+            size_t dl = (size_t)eg_x_date_fmt(&c->when, d, sizeof(d));
+            const struct eg_tok *a = &c->t[c->pat_s], *z = &c->t[vend - 1];
+            size_t sl = z->e - a->s;
+            if (sl + dl + 3 < sizeof(buf)) {
+                memcpy(buf, c->x->text + a->s, sl);
+                buf[sl] = ' ';
+                buf[sl + 1] = '(';
+                memcpy(buf + sl + 2, d, dl);
+                buf[sl + 2 + dl] = ')';
+                eg_x_emit(c->x, EG_FACT_ASSERT, "plans", "Person", NULL, buf, sl + dl + 3,
+                          NULL, 0, conf, 0, 0);
+            }
+            return;
+        } else if (!future || c->when.kind == 1) {
+            vf = c->when.ms;
+        }
+    }
+    eg_x_emit(c->x, op, key, "Person", ename, val, vl, prev, pl, conf, vf, vu);
+}
+
+/* Cut, render and emit one value starting at p; returns where it ended (p if nothing). */
+static int value(struct cl *c, int op, const char *key, int p, int vt)
+{
+    char v[VBUF];
+    int end = cut(c, p, vt);
+    size_t n = render(c, p, end, vt, v, sizeof(v));
+
+    if (n)
+        out(c, op, key, v, n, NULL, 0, end);
+    return end;
+}
+
+/* Gerund for "I like to hike" -> "hiking"; good enough for the common verbs. */
+static size_t gerund(const char *w, size_t n, char *o, size_t cap)
+{
+    size_t k = n;
+    if (n + 5 >= cap || n == 0)
+        return 0;
+    memcpy(o, w, n);
+    if (n > 2 && w[n - 1] == 'e' && w[n - 2] != 'e')
+        k = n - 1;
+    else if (n >= 3 && n <= 4 && strchr("aeiou", w[n - 2]) && !strchr("aeiou", w[n - 3]) &&
+             !strchr("aeiouwxy", w[n - 1]))
+        o[k++] = w[n - 1];
+    memcpy(o + k, "ing", 3);
+    return k + 3;
+}
+
+/*
+ * A list of values ("English, French and Spanish"): each item is cut and emitted alone.
+ * For VT_TECH items, a programming language goes to programming_languages.
+ */
+static int list(struct cl *c, int op, const char *key, int p, int vt)
+{
+    int items = 0, end = p;
+    char v[VBUF];
+
+    while (p < c->e && items < 8) {
+        int e = cut(c, p, vt), q;
+        size_t n;
+        const char *k = key;
+
+        /* "I like to hike" -> "hiking" */
+        if (tis(c, p, "to") && e == p + 2 && (vt == VT_LIST || vt == VT_LIKE)) {
+            n = gerund(c->t[p + 1].w, c->t[p + 1].len, v, sizeof(v));
+            if (n)
+                out(c, op, key, v, n, NULL, 0, e);
+            end = e;
+            items++;
+            goto next;
+        }
+        n = render(c, p, e, vt, v, sizeof(v));
+        if (n && (vt == VT_TECH || vt == VT_TECHSTRICT)) {
+            int j, known = 0, prog = 0;
+            for (j = p; j < e; j++) {
+                if (is_prog(c->t[j].w) && !(tis(c, j, "go") && !(c->t[j].flags & TF_CAP) &&
+                                           e - p > 1))
+                    prog = 1;
+                if (is_known_tech(c->t[j].w) || (c->t[j].flags & TF_CAP))
+                    known = 1;
+                if (eg_x_is(&c->t[j], "pronouns"))
+                    k = "pronouns";
+            }
+            if (prog && e - p <= 2)
+                k = "programming_languages";
+            if (vt == VT_TECHSTRICT && !known)
+                n = 0;
+            if (strcmp(k, "pronouns") == 0) {
+                n = render(c, p, e - 1, VT_TEXT, v, sizeof(v));
+            }
+        }
+        if (n && vt == VT_LANG) {
+            /* Keep only real language names: "I speak to my mom daily" is not a language. */
+            int j, ok = 0;
+            for (j = p; j < e; j++)
+                if (eg_x_in(&c->t[j], spoken))
+                    ok = 1;
+            if (!ok)
+                n = 0;
+        }
+        if (n && (vt == VT_LIST || vt == VT_LIKE) &&
+            (strcmp(key, "likes") == 0 || strcmp(key, "preferences") == 0)) {
+            /* "I like tea more than coffee" is a preference. */
+            for (q = p; q < e; q++)
+                if ((tis(c, q, "more") || tis(c, q, "better")) && tis(c, q + 1, "than"))
+                    break;
+            if (q < e || (e < c->e && (tis(c, e, "more") || tis(c, e, "better")) &&
+                          tis(c, e + 1, "than"))) {
+                int a2 = (q < e ? q : e) + 2, b2 = cut(c, a2, VT_LIST);
+                char w2[VBUF];
+                size_t n1 = render(c, p, q < e ? q : e, VT_LIST, v, sizeof(v));
+                size_t n2 = render(c, a2, b2, VT_LIST, w2, sizeof(w2));
+                if (n1 && n2 && n1 + n2 + 6 < sizeof(v)) {
+                    memcpy(v + n1, " over ", 6);
+                    memcpy(v + n1 + 6, w2, n2);
+                    out(c, op, "preferences", v, n1 + n2 + 6, NULL, 0, b2);
+                }
+                return b2;
+            }
+        }
+        if (n)
+            out(c, op, k, v, n, NULL, 0, e);
+        end = e;
+        items++;
+    next:
+        /* Another item follows only after a list mark that is not a new clause. */
+        if (e < c->e && (tis(c, e, ",") || tis(c, e, "and") || tis(c, e, "or") ||
+                         tis(c, e, "&"))) {
+            q = e + 1;
+            if (tis(c, q, "and") || tis(c, q, "or"))
+                q++;
+            if (q >= c->e || tin(c, q, stop_all) || (c->t[q].flags & TF_PUNCT))
+                break;
+            if (tis(c, q, "also") || tis(c, q, "am") || tis(c, q, "is"))
+                break;
+            /* "... and joined Meta": a verb starts a new phrase, not an item. */
+            if (is_past_word(&c->t[q]) || (c->t[q].len > 4 &&
+                                           strcmp(c->t[q].w + c->t[q].len - 3, "ing") == 0 &&
+                                           vt != VT_LIST && vt != VT_LIKE))
+                break;
+            p = q;
+            continue;
+        }
+        break;
+    }
+    return end;
+}
+
+/* --- phrase tables ---------------------------------------------------------------------- */
+
+enum {
+    PF_NEG = 1,    /* the phrase itself ends something: NEGATE */
+    PF_3P = 2,     /* also for the user's people ("my sister lives in Paris") */
+    PF_BE = 4,     /* only after a form of "be" ("I'm from", not "a gift from") */
+    PF_ROLEAT = 8, /* after the value, "at X" names the employer, "as a Y" the role */
+    PF_PAST = 16,  /* a past form: a fact only with "have" ("I've lived in") */
+    PF_CASUAL = 32 /* a weaker reading: lower confidence */
+};
+
+struct pat {
+    const char *seq; /* words; "a|b" alternatives; a leading '?' makes a word optional */
+    const char *key;
+    unsigned char vt;
+    unsigned char fl;
+};
+
+/* Tried in order at each position of the verb group; the first match wins. */
+static const struct pat after_subject[] = {
+    /* future and wishes first, so "want to move to Berlin" is a goal, not a move */
+    {"would|will like|love to", "goals", VT_PHRASE, 0},
+    {"want|wants|wanted|hope|hoping|hopes|aim|aiming|aspire|dream|dreaming to|of", "goals",
+     VT_PHRASE, 0},
+    {"trying|try|started|start|starting|began|begun|keep ?to learn|learning|study|studying",
+     "learning", VT_LIST, 0},
+    {"trying|try|tries|attempting|working|striving to", "goals", VT_PHRASE, 0},
+    {"plan|plans|planning|intend|intending|intends|about|aiming|scheduled|hoping to|on",
+     "plans", VT_PHRASE, 0},
+    {"need|needs|have|has|got|must|should|gotta to", "tasks", VT_PHRASE, 0},
+    {"going|gonna|headed|heading|off to|for", "*going", VT_GOING, 0},
+    {"will|shall be in|at|visiting", "trips", VT_TRIP, 0},
+    {"moved|relocated|switched|migrated|changed|transferred|went from", "*fromto", VT_FROMTO,
+     PF_3P},
+    {"move|moving|relocate|relocating|moved|relocated|moves|transferred|transferring ?back to",
+     "location", VT_PLACE, PF_3P},
+    {"live|lives|living|reside|resides|residing|stay|staying|settled|based|located in|at|near|outside|out",
+     "location", VT_PLACE, PF_3P},
+    {"lived in|at|near", "location", VT_PLACE, PF_3P | PF_PAST},
+    {"grew|grow up in|near", "hometown", VT_PLACE, PF_3P},
+    {"was|were born and raised in", "hometown", VT_PLACE, PF_3P},
+    {"raised|born in|on", "*born", VT_BORN, PF_3P},
+    {"come|comes|hail|hails from", "hometown", VT_PLACE, PF_3P},
+    {"from", "hometown", VT_PLACE, PF_3P | PF_BE},
+    {"called|named", "name", VT_NAME, PF_3P | PF_BE},
+    {"go|goes by", "*goby", VT_GOBY, 0},
+    {"turned|turn", "age", VT_AGE, PF_3P},
+    /* work */
+    {"work|works|working|employed|contracting|consulting|interning at|for|with|by",
+     "employer", VT_ORG, PF_3P | PF_ROLEAT},
+    {"worked at|for", "employer", VT_ORG, PF_3P | PF_ROLEAT | PF_PAST},
+    {"work|works|working|worked|serve|serves|started|start as|as", "role", VT_ROLE,
+     PF_3P | PF_ROLEAT},
+    {"got|landed|accepted|took|take|started|start|starting|found|have|got|received a|an|the ?new job|position|role|offer|gig|internship at|with|from",
+     "employer", VT_ORG, PF_ROLEAT},
+    {"started|start|starting|began at", "employer", VT_ORG, PF_ROLEAT},
+    {"hired|employed at|by", "employer", VT_ORG, PF_ROLEAT},
+    {"joined|joining|join", "*join", VT_JOIN, PF_3P},
+    {"left|quit|quitting|leaving|leave|resigned ?from", "*leave", VT_LEAVE, 0},
+    {"laid|let off|go", "employer", VT_NONE, PF_NEG},
+    {"fired|sacked", "employer", VT_NONE, PF_NEG},
+    {"promoted|promotion to", "role", VT_ROLE, PF_3P | PF_ROLEAT},
+    {"became|become|becoming a|an", "role", VT_ROLE, PF_3P | PF_ROLEAT},
+    {"founded|co-founded|cofounded|started|run|own|runs|owns a? company|startup|business called|named",
+     "employer", VT_ORG, 0},
+    {"founded|co-founded|cofounded", "employer", VT_ORG, 0},
+    {"teach|teaches|teaching at", "employer", VT_ORG, PF_3P},
+    /* education */
+    {"studied|majored|major|majoring|graduated|graduating ?in", "education", VT_EDU, PF_3P},
+    {"graduated|graduate from", "education", VT_ORG, PF_3P},
+    {"went to|attended college|university|school|uni|grad at", "education", VT_ORG, 0},
+    /* people and pets */
+    {"got|get|getting married|engaged|divorced|hitched", "events", VT_VERBAL, 0},
+    {"had|have a baby|son|daughter", "events", VT_VERBAL, 0},
+    {"adopted|rescued|got a|an|two", "pets", VT_LIST, 0},
+    {"have|has|got|own|owns", "*have", VT_HAVE, PF_3P},
+    /* diet and health */
+    {"eat|eats|drink|drinks|eating", "diet", VT_DIETNEG, 0},
+    {"went|gone|going|turned|switched vegan|vegetarian|pescatarian|keto|plant-based|paleo",
+     "diet", VT_VERBAL, 0},
+    {"follow|follows|following|on a|an|the", "diet", VT_TEXT, 0},
+    {"allergic to", "allergies", VT_LIST, PF_3P},
+    /* languages */
+    {"speak|speaks|speaking|understand|read", "languages", VT_LANG, PF_3P},
+    {"fluent|bilingual|conversational|proficient in", "languages", VT_LANG, PF_3P},
+    /* knowledge */
+    {"specialize|specialise|specializes|specialises|specializing|specialising|specialized in",
+     "expertise", VT_LIST, PF_3P},
+    {"expert|experienced|skilled|proficient|good|great|excellent|strong|knowledgeable at|in|with|on",
+     "expertise", VT_LIST, PF_3P},
+    {"prefer|prefers|preferred", "preferences", VT_PREF, 0},
+    {"would rather|sooner", "preferences", VT_PREF, 0},
+    {"stopped|stop|quit|quitting|gave|give|stopping using|use|up", "tools", VT_TECH, PF_NEG},
+    {"use|uses|using|used|rely|relying|run|running on|with|?on", "tools", VT_TECH, 0},
+    {"code|coding|program|programming|develop|developing|write|writes|writing|work|works|working in",
+     "programming_languages", VT_TECHSTRICT, 0},
+    {"write|writes|writing|work|works|working|know|knows|learned|learnt|mastered ?with",
+     "tools", VT_TECHSTRICT, 0},
+    {"learning|learn|learns|learnt|studying|study|practicing|practising", "learning", VT_LIST,
+     0},
+    {"taking|take|started|doing a|an|some ?online", "learning", VT_TEXT, 0},
+    {"love|loves|like|likes|enjoy|enjoys|adore|adores|dig|fancy|into|obsessed|crazy|passionate|fond ?with|about|of",
+     "likes", VT_LIKE, PF_3P},
+    {"fan|fans of", "likes", VT_LIKE, PF_3P},
+    {"hate|hates|dislike|dislikes|detest|despise|loathe|stand|abhor", "dislikes", VT_LIKE,
+     PF_3P},
+    /* projects */
+    {"shipped|launched|released|finished|completed|wrapped|delivered|submitted|published|closed|sunset ?up|off|out",
+     "projects", VT_PHRASE, PF_NEG},
+    {"done|finished|through with", "projects", VT_PHRASE, PF_NEG | PF_BE},
+    {"working|work|works on", "projects", VT_PHRASE, 0},
+    {"building|developing|writing|designing|leading|running|creating|organizing|organising|launching|migrating|refactoring|rewriting|prototyping|researching|drafting|making|coding|hacking|setting|putting|spearheading|managing|renovating|training ?up|on|together|for",
+     "projects", VT_PHRASE, PF_BE},
+    {"saving ?up for", "goals", VT_PHRASE, PF_BE},
+    {NULL, NULL, 0, 0}};
+
+/* Phrases that start at "my" / "our" at the head of a clause. */
+static const struct pat after_my[] = {
+    {"my name is", "name", VT_NAME, 0},
+    {"my full|real|first|legal|nick name|nickname is", "name", VT_NAME, 0},
+    {"my nickname is", "name", VT_NAME, 0},
+    {"my age is", "age", VT_AGE, 0},
+    {"my birthday|bday|birthdate|dob is ?on", "birthday", VT_TEXT, 0},
+    {"my pronouns are|is", "pronouns", VT_TEXT, 0},
+    {"my job|role|title|position|occupation|profession|day is|job", "role", VT_ROLE, PF_ROLEAT},
+    {"my job title is", "role", VT_ROLE, PF_ROLEAT},
+    {"my employer|company|workplace is", "employer", VT_ORG, 0},
+    {"my team is", "team", VT_TEAM, 0},
+    {"my hometown|birthplace is", "hometown", VT_PLACE, 0},
+    {"my home is in", "location", VT_PLACE, 0},
+    {"my native|first|mother|main language|tongue is|are", "languages", VT_LANG, 0},
+    {"my favorite", "*fav", VT_FAV, 0},
+    {"my hobbies|hobby|passion|passions are|is|include", "likes", VT_LIST, 0},
+    {"my goal|goals|dream|aim|ambition|mission|resolution|objective|priority is|are ?to", "goals",
+     VT_PHRASE, 0},
+    {"my goal|goals for|this ? ? is|are ?to", "goals", VT_PHRASE, 0},
+    {"my plan|plans is|are|for ?to", "plans", VT_PHRASE, 0},
+    {"my|our current|side|main|big|new|latest|next|biggest project|projects is|are", "projects",
+     VT_PHRASE, 0},
+    {"my|our project|projects is|are", "projects", VT_PHRASE, 0},
+    {"my|our current|main focus|priority is ?on", "projects", VT_PHRASE, 0},
+    {"my diet is", "diet", VT_TEXT, 0},
+    {"my stack|editor|ide|setup|os|laptop|shell|terminal|browser is|are", "tools", VT_TECH, 0},
+    {"my main|primary|go-to|favorite ?programming language|languages is|are",
+     "programming_languages", VT_TECH, 0},
+    {"my major|degree|degrees|field is|are|was ?in", "education", VT_TEXT, 0},
+    {"my background|experience is ?mostly in|with", "expertise", VT_LIST, 0},
+    {"my expertise|specialty|specialization|speciality|strength is|are ?in", "expertise",
+     VT_LIST, 0},
+    {"my allergies|allergy are|is|include", "allergies", VT_LIST, 0},
+    {"my deadline is", "tasks", VT_TEXT, 0},
+    {"my|our flight|trip|vacation|holiday leaves|is|starts ?to", "trips", VT_TRIP, 0},
+    {NULL, NULL, 0, 0}};
+
+/*
+ * Match a phrase at t[p]; on success *out_end is the first token after it. Matching skips
+ * nothing: the verb group loop has already stepped over auxiliaries.
+ */
+static int match(const struct cl *c, int p, const char *seq, int *out_end)
+{
+    const char *s = seq;
+
+    while (*s) {
+        const char *we = s, *a;
+        int opt = 0, hit = 0;
+
+        if (*s == '?') {
+            opt = 1;
+            s++;
+        }
+        while (*we && *we != ' ')
+            we++;
+        if (p < c->e) {
+            const struct eg_tok *t = &c->t[p];
+            a = s;
+            while (a < we) {
+                const char *ae = a;
+                while (ae < we && *ae != '|')
+                    ae++;
+                if ((size_t)(ae - a) == t->len && memcmp(a, t->w, t->len) == 0) {
+                    hit = 1;
+                    break;
+                }
+                a = ae + (ae < we);
+            }
+        }
+        if (hit)
+            p++;
+        else if (!opt)
+            return 0;
+        s = *we ? we + 1 : we;
+    }
+    *out_end = p;
+    return 1;
+}
+
+/* --- phrase handlers -------------------------------------------------------------------- */
+
+static int emit_from_to(struct cl *c, int a, int b, int a2, int b2)
+{
+    char v1[VBUF], v2[VBUF];
+    size_t n1 = render(c, a, b, VT_PLACE, v1, sizeof(v1));
+    size_t n2 = render(c, a2, b2, VT_PLACE, v2, sizeof(v2));
+    int j, tech = 0, prog = 0;
+
+    for (j = a2; j < b2; j++) {
+        if (is_known_tech(c->t[j].w))
+            tech = 1;
+        if (is_prog(c->t[j].w))
+            prog = 1;
+    }
+    if (!n2)
+        return b2;
+    if (prog)
+        out(c, EG_FACT_ASSERT, "programming_languages", v2, n2, n1 ? v1 : NULL, n1, b2);
+    else if (tech)
+        out(c, EG_FACT_ASSERT, "tools", v2, n2, n1 ? v1 : NULL, n1, b2);
+    else
+        out(c, EG_FACT_ASSERT, "location", v2, n2, n1 ? v1 : NULL, n1, b2);
+    if ((prog || tech) && n1)
+        out(c, EG_FACT_NEGATE, prog ? "programming_languages" : "tools", v1, n1, NULL, 0, b2);
+    return b2;
+}
+
+/* After a role: "at Acme" (employer) / "at MIT" for students (education). */
+static int role_tail(struct cl *c, int p, int is_student)
+{
+    if ((tis(c, p, "at") || tis(c, p, "for") || tis(c, p, "with")) && p + 1 < c->e) {
+        int q = p + 1;
+        if (tis(c, q, "a") || tis(c, q, "an"))
+            return value(c, EG_FACT_ASSERT, is_student ? "education" : "employer", q, VT_PHRASE);
+        return value(c, EG_FACT_ASSERT, is_student ? "education" : "employer", q, VT_ORG);
+    }
+    if (tis(c, p, "as") && p + 1 < c->e)
+        return value(c, EG_FACT_ASSERT, "role", p + 1, VT_ROLE);
+    if (tis(c, p, "on") && tis(c, p + 1, "the")) {
+        int e = cut(c, p + 2, VT_TEAM);
+        if (e > p + 2 && tis(c, e - 1, "team"))
+            return value(c, EG_FACT_ASSERT, "team", p + 2, VT_TEAM) + 0 * e;
+    }
+    return p;
+}
+
+static int role_value(struct cl *c, int p, int fl)
+{
+    char v[VBUF];
+    int e = cut(c, p, VT_ROLE), j, student = 0;
+    size_t n;
+
+    if (e > p && tis(c, e - 1, "team")) { /* "I work as part of the platform team" */
+        return e;
+    }
+    n = render(c, p, e, VT_ROLE, v, sizeof(v));
+    if (!n)
+        return p;
+    for (j = p; j < e; j++) {
+        if (eg_x_is(&c->t[j], "student") || eg_x_is(&c->t[j], "undergrad") ||
+            eg_x_is(&c->t[j], "postdoc") || eg_x_is(&c->t[j], "phd"))
+            student = 1;
+        if (is_prog(c->t[j].w) && e - p > 1 && c->t[j].len > 1) {
+            char pv[VBUF];
+            size_t pn = render(c, j, j + 1, VT_TECH, pv, sizeof(pv));
+            if (pn && !c->hedge && !c->neg)
+                out(c, EG_FACT_ASSERT, "programming_languages", pv, pn, NULL, 0, j + 1);
+        }
+    }
+    out(c, c->neg ? EG_FACT_NEGATE : EG_FACT_ASSERT, "role", v, n, NULL, 0, e);
+    if (fl & PF_ROLEAT)
+        e = role_tail(c, e, student);
+    return e;
+}
+
+/* "the platform team" -> "platform" */
+static int team_value(struct cl *c, int p, int op)
+{
+    char v[VBUF];
+    int e = p, j;
+    size_t n;
+
+    if (tis(c, e, "the"))
+        e++;
+    for (j = e; j < c->e && j < e + 5; j++)
+        if (tis(c, j, "team") || tis(c, j, "squad") || tis(c, j, "group") ||
+            tis(c, j, "department") || tis(c, j, "org"))
+            break;
+    if (j >= c->e || j >= e + 5 || j == e)
+        return -1;
+    n = render(c, e, j, VT_PHRASE, v, sizeof(v));
+    if (n)
+        out(c, op, "team", v, n, NULL, 0, j + 1);
+    return j + 1;
+}
+
+/* "have": family, pets, degrees, events with dates, allergies, experience. */
+static int have(struct cl *c, int p)
+{
+    char v[VBUF];
+    int q = p, e, j, head = -1;
+    size_t n;
+
+    if (tis(c, q, "no") || tis(c, q, "any"))
+        return p;
+    /* "N years of experience in X" */
+    for (j = q; j < c->e && j < q + 5; j++)
+        if ((tis(c, j, "experience") || tis(c, j, "background")) &&
+            (tis(c, j + 1, "in") || tis(c, j + 1, "with")))
+            return list(c, EG_FACT_ASSERT, "expertise", j + 2, VT_LIST);
+    if (!(tis(c, q, "a") || tis(c, q, "an") || tis(c, q, "two") || tis(c, q, "three") ||
+          tis(c, q, "four") || tis(c, q, "one") || tis(c, q, "my") || tis(c, q, "some") ||
+          (q < c->e && (c->t[q].flags & TF_NUM)) || tis(c, q, "twins") ||
+          tis(c, q, "kids") || tis(c, q, "children") || tis(c, q, "pets") ||
+          tis(c, q, "cats") || tis(c, q, "dogs") || tis(c, q, "severe") ||
+          tis(c, q, "celiac") || tis(c, q, "coeliac")))
+        return p;
+    if (tis(c, q, "celiac") || tis(c, q, "coeliac")) {
+        out(c, EG_FACT_ASSERT, "allergies", "gluten", 6, NULL, 0, q + 1);
+        return q + 1;
+    }
+    e = cut(c, q, VT_LIST);
+    for (j = q; j < e; j++) {
+        if (eg_x_in(&c->t[j], relations) || eg_x_in(&c->t[j], pets) ||
+            eg_x_in(&c->t[j], degree_words) || eg_x_in(&c->t[j], event_nouns) ||
+            eg_x_in(&c->t[j], trip_nouns) || eg_x_is(&c->t[j], "allergy") ||
+            eg_x_is(&c->t[j], "allergies") || eg_x_is(&c->t[j], "intolerance")) {
+            head = j;
+            if (!eg_x_in(&c->t[j], event_nouns) || !eg_x_in(&c->t[j + 1 < e ? j + 1 : j],
+                                                               event_nouns))
+                break;
+        }
+    }
+    if (head < 0)
+        return p;
+    if (eg_x_in(&c->t[head], relations) || eg_x_in(&c->t[head], pets)) {
+        const char *key = eg_x_in(&c->t[head], pets) ? "pets" : "family";
+        int a = q, b = head + 1;
+        if (tis(c, a, "a") || tis(c, a, "an") || tis(c, a, "my"))
+            a++;
+        /* "a dog named Rex" / "a daughter called Mia" -> "dog Rex" */
+        n = render(c, a, b, VT_PHRASE, v, sizeof(v));
+        if (n && (tis(c, b, "named") || tis(c, b, "called")) && b + 1 < c->e &&
+            n + c->t[b + 1].e - c->t[b + 1].s + 1 < sizeof(v)) {
+            char nm[VBUF];
+            int ne = cut(c, b + 1, VT_NAME);
+            size_t nn = render(c, b + 1, ne, VT_NAME, nm, sizeof(nm));
+            if (nn && n + nn + 1 < sizeof(v)) {
+                v[n++] = ' ';
+                memcpy(v + n, nm, nn);
+                n += nn;
+            }
+            b = ne;
+        } else if (n && b < c->e && (c->t[b].flags & TF_CAP) && !(c->t[b].flags & TF_SYN) &&
+                   !tis(c, b, "i")) {
+            char nm[VBUF];
+            int ne = cut(c, b, VT_NAME);
+            size_t nn = render(c, b, ne, VT_NAME, nm, sizeof(nm));
+            if (nn && n + nn + 1 < sizeof(v)) {
+                v[n++] = ' ';
+                memcpy(v + n, nm, nn);
+                n += nn;
+            }
+            b = ne;
+        }
+        if (n)
+            out(c, EG_FACT_ASSERT, key, v, n, NULL, 0, b);
+        return b;
+    }
+    if (eg_x_in(&c->t[head], degree_words)) {
+        int a = q;
+        if (tis(c, a, "a") || tis(c, a, "an") || tis(c, a, "my"))
+            a++;
+        e = cut(c, a, VT_PHRASE);
+        n = render(c, a, e, VT_PHRASE, v, sizeof(v));
+        if (n)
+            out(c, EG_FACT_ASSERT, "education", v, n, NULL, 0, e);
+        return e;
+    }
+    if (eg_x_is(&c->t[head], "allergy") || eg_x_is(&c->t[head], "allergies") ||
+        eg_x_is(&c->t[head], "intolerance")) {
+        int a = q;
+        if (tis(c, a, "a") || tis(c, a, "an") || tis(c, a, "severe"))
+            a++;
+        if (tis(c, a, "severe"))
+            a++;
+        if (head > a) {
+            n = render(c, a, head, VT_LIST, v, sizeof(v));
+            if (n)
+                out(c, EG_FACT_ASSERT, "allergies", v, n, NULL, 0, head + 1);
+            return head + 1;
+        }
+        if (tis(c, head + 1, "to"))
+            return list(c, EG_FACT_ASSERT, "allergies", head + 2, VT_LIST);
+        return head + 1;
+    }
+    if (eg_x_in(&c->t[head], trip_nouns)) {
+        int a = head + 1;
+        if (tis(c, a, "trip"))
+            a++;
+        if (tis(c, a, "to") || tis(c, a, "in") || tis(c, a, "at"))
+            a++;
+        e = cut(c, a, VT_PLACE);
+        if (e > a) {
+            char pl[VBUF];
+            size_t pn = render(c, a, e, VT_PLACE, pl, sizeof(pl));
+            if (pn && pn + 8 < sizeof(v)) {
+                memcpy(v, "trip to ", 8);
+                memcpy(v + 8, pl, pn);
+                out(c, EG_FACT_ASSERT, "trips", v, pn + 8, NULL, 0, e);
+            }
+            return e;
+        }
+    }
+    /* An event: "a dentist appointment tomorrow", "my exam on friday". */
+    {
+        int a = q;
+        if (tis(c, a, "a") || tis(c, a, "an") || tis(c, a, "my") || tis(c, a, "some"))
+            a++;
+        e = head + 1;
+        while (e < c->e && e < head + 4 && !(c->t[e].flags & TF_PUNCT) &&
+               !(c->when_n && e == c->when_i) && !tin(c, e, stop_all) && tin(c, e, preps) &&
+               !tis(c, e, "is"))
+            e = cut(c, e + 1, VT_PHRASE);
+        n = render(c, a, e, VT_PHRASE, v, sizeof(v));
+        if (n && (c->when_n || c->t[head].w[0] == 'd')) /* dated, or a deadline */
+            out(c, EG_FACT_ASSERT, c->when_n && c->when.ms < c->x->turn_ms - 86400000LL
+                                       ? "events" : "events", v, n, NULL, 0, e);
+        return e;
+    }
+}
+
+/* "I'm ..." after a form of "be": roles, names, ages, diets, nationality, status. */
+static int be_complement(struct cl *c, int p)
+{
+    char v[VBUF];
+    int q = p, j, e;
+    size_t n;
+    const struct eg_tok *t;
+
+    if (q >= c->e)
+        return p;
+    t = &c->t[q];
+    /* age: "I'm 34", "I am 34 years old" */
+    if ((t->flags & TF_NUM) && t->len <= 3) {
+        int age = 0, k;
+        for (k = 0; k < t->len; k++)
+            age = age * 10 + (t->w[k] - '0');
+        if (age >= 1 && age <= 120 &&
+            (q + 1 >= c->e || tis(c, q + 1, "years") || tis(c, q + 1, "yo") ||
+             tis(c, q + 1, "y/o") || tis(c, q + 1, "and") || tis(c, q + 1, ",") ||
+             tis(c, q + 1, "now") || tis(c, q + 1, "btw") || tis(c, q + 1, "but") ||
+             tis(c, q + 1, "this") || tis(c, q + 1, "as") || tis(c, q + 1, "so") ||
+             (c->t[q + 1].flags & TF_PUNCT))) {
+            out(c, EG_FACT_ASSERT, "age", t->w, t->len, NULL, 0, q + 1);
+            return q + 1 + (tis(c, q + 1, "years") ? 2 : 0);
+        }
+        return p;
+    }
+    if (tis(c, q, "lactose") || tis(c, q, "gluten")) {
+        if (tis(c, q + 1, "intolerant") || tis(c, q + 1, "sensitive")) {
+            out(c, EG_FACT_ASSERT, "allergies", t->w, t->len, NULL, 0, q + 2);
+            return q + 2;
+        }
+    }
+    if (tis(c, q, "celiac") || tis(c, q, "coeliac")) {
+        out(c, EG_FACT_ASSERT, "allergies", "gluten", 6, NULL, 0, q + 1);
+        return q + 1;
+    }
+    if (tis(c, q, "a") || tis(c, q, "an"))
+        q++;
+    if (tin(c, q, diets) || (tis(c, q, "plant") && tis(c, q + 1, "based"))) {
+        if (tis(c, q, "plant"))
+            out(c, c->neg ? EG_FACT_NEGATE : EG_FACT_ASSERT, "diet", "plant-based", 11, NULL, 0,
+                q + 2);
+        else if (!tin(c, q + 1, role_heads))
+            out(c, c->neg ? EG_FACT_NEGATE : EG_FACT_ASSERT, "diet", c->t[q].w,
+                c->t[q].len, NULL, 0, q + 1);
+        else
+            goto role;
+        return q + 1;
+    }
+    q = p;
+    if (tis(c, q, "married") || tis(c, q, "engaged") || tis(c, q, "divorced") ||
+        tis(c, q, "single") || tis(c, q, "widowed") || tis(c, q, "separated")) {
+        out(c, c->neg ? EG_FACT_NEGATE : EG_FACT_ASSERT, "family", c->t[q].w, c->t[q].len, NULL,
+            0, q + 1);
+        return q + 1;
+    }
+    if (tis(c, q, "retired") || tis(c, q, "unemployed") || tis(c, q, "self-employed") ||
+        tis(c, q, "freelance") || tis(c, q, "freelancing")) {
+        out(c, c->neg ? EG_FACT_NEGATE : EG_FACT_ASSERT, "role", c->t[q].w, c->t[q].len, NULL, 0,
+            q + 1);
+        return q + 1;
+    }
+    if ((tis(c, q, "on") || tis(c, q, "in") || tis(c, q, "part")) &&
+        (tis(c, q + 1, "the") || tis(c, q + 1, "of"))) {
+        int r = team_value(c, q + (tis(c, q, "part") ? 2 : 1) + (tis(c, q + 1, "of") ? 0 : 0),
+                           c->neg ? EG_FACT_NEGATE : EG_FACT_ASSERT);
+        if (r > 0)
+            return r;
+    }
+    if (tis(c, q, "native") && tin(c, q + 1, spoken)) {
+        return value(c, EG_FACT_ASSERT, "languages", q + 1, VT_LANG);
+    }
+    if (tis(c, q, "in") && q + 1 < c->e && (c->t[q + 1].flags & TF_CAP) &&
+        !tis(c, q + 1, "i") && !c->neg) {
+        if (c->when_n) {
+            e = cut(c, q + 1, VT_PLACE);
+            n = render(c, q + 1, e, VT_PLACE, v + 8, sizeof(v) - 8);
+            if (n) {
+                memcpy(v, "trip to ", 8);
+                out(c, EG_FACT_ASSERT, "trips", v, n + 8, NULL, 0, e);
+            }
+            return e;
+        }
+        c->casual = 1;
+        return value(c, EG_FACT_ASSERT, "location", q + 1, VT_PLACE);
+    }
+    /* nationality: "I'm German", "I'm a British citizen" */
+    q = p;
+    if (tis(c, q, "a") || tis(c, q, "an"))
+        q++;
+    if (tin(c, q, nationalities) && !tin(c, q + 1, role_heads) &&
+        !tin(c, q + 1, spoken) &&
+        (q + 1 >= c->e || tis(c, q + 1, "citizen") || tis(c, q + 1, "national") ||
+         tis(c, q + 1, ",") || tis(c, q + 1, "and") || tis(c, q + 1, "but") ||
+         tis(c, q + 1, "by") || tin(c, q + 1, stop_all) || (c->t[q + 1].flags & TF_PUNCT))) {
+        return value(c, c->neg ? EG_FACT_NEGATE : EG_FACT_ASSERT, "nationality", q, VT_LANG) +
+               (tis(c, q + 1, "citizen") ? 1 : 0);
+    }
+role:
+    /* role: "a senior backend engineer", "the head of platform", "CTO at X" */
+    q = p;
+    if (tis(c, q, "a") || tis(c, q, "an") || tis(c, q, "the"))
+        q++;
+    e = cut(c, q, VT_ROLE);
+    for (j = q; j < e; j++) {
+        if (tin(c, j, role_heads)) {
+            /* "a big fan", "the best": role heads only count as the noun of the phrase */
+            if (tis(c, j, "senior") || tis(c, j, "junior") || tis(c, j, "lead") ||
+                tis(c, j, "head") || tis(c, j, "chief") || tis(c, j, "principal")) {
+                if (j + 1 < e && !tis(c, j + 1, "of") && !tin(c, j + 1, role_heads) &&
+                    j + 1 != e)
+                    continue;
+            }
+            return role_value(c, q, PF_ROLEAT);
+        }
+        if (tis(c, j, "fan") || tis(c, j, "lot") || tis(c, j, "bit"))
+            break;
+    }
+    if (e > q && tis(c, e - 1, "expert") && e - q >= 2) {
+        n = render(c, q, e - 1, VT_LIST, v, sizeof(v));
+        if (n)
+            out(c, EG_FACT_ASSERT, "expertise", v, n, NULL, 0, e);
+        return e;
+    }
+    /* a name: "I'm Alice", "Hi, I'm Alice Chen, Head of Platform at Acme Corp" */
+    q = p;
+    if (q < c->e && (c->t[q].flags & TF_CAP) && !(c->t[q].flags & TF_SYN) &&
+        !tis(c, q, "i") && canon_index(c->t[q].w) < 0 && !tin(c, q, nationalities) &&
+        !tin(c, q, diets) && !tin(c, q, role_heads) && !c->neg && c->subj == SJ_I) {
+        e = cut(c, q, VT_NAME);
+        if (e - q <= 3 && (e >= c->e || (c->t[e].flags & TF_PUNCT) || tis(c, e, "and") ||
+                           tis(c, e, "from") || tis(c, e, "by") || tin(c, e, stop_all) ||
+                           tis(c, e, "here"))) {
+            n = render(c, q, e, VT_NAME, v, sizeof(v));
+            if (n)
+                out(c, EG_FACT_ASSERT, "name", v, n, NULL, 0, e);
+            if (tis(c, e, ",") && e + 1 < c->e) {
+                int r = e + 1;
+                if (tis(c, r, "a") || tis(c, r, "an") || tis(c, r, "the"))
+                    r++;
+                for (j = r; j < c->e && j < r + 5; j++)
+                    if (tin(c, j, role_heads))
+                        return role_value(c, r, PF_ROLEAT);
+            }
+            if (tis(c, e, "from"))
+                return value(c, EG_FACT_ASSERT, "hometown", e + 1, VT_PLACE);
+            return e;
+        }
+    }
+    return p;
+}
+
+/* "my favorite food is sushi" -> likes "sushi" */
+static int favorite(struct cl *c, int p)
+{
+    int j;
+    for (j = p; j < c->e && j < p + 5; j++)
+        if (tis(c, j, "is") || tis(c, j, "are"))
+            return list(c, EG_FACT_ASSERT, "likes", j + 1, VT_LIST);
+    return p;
+}
+
+/* "going to": a place is a trip, a verb is a plan. */
+static int going(struct cl *c, int p, int pat_s)
+{
+    char v[VBUF];
+    int e;
+    size_t n;
+
+    if (p >= c->e)
+        return p;
+    if (tin(c, p, base_verbs) && !(c->t[p].flags & TF_CAP))
+        return value(c, EG_FACT_ASSERT, "plans", p, VT_PHRASE);
+    if (tis(c, p, "be") && tis(c, p + 1, "in"))
+        p += 2;
+    if (tis(c, p, "the") && !(c->t[p].flags & TF_CAP))
+        return p; /* "going to the gym" */
+    if (tis(c, p, "a") || tis(c, p, "my") || tis(c, p, "bed") || tis(c, p, "work") ||
+        tis(c, p, "school") || tis(c, p, "sleep") || tis(c, p, "church") ||
+        tis(c, p, "class") || tis(c, p, "lunch") || tis(c, p, "dinner"))
+        return p;
+    e = cut(c, p, VT_PLACE);
+    n = render(c, p, e, VT_PLACE, v + 8, sizeof(v) - 8);
+    (void)pat_s;
+    if (n) {
+        memcpy(v, "trip to ", 8);
+        out(c, EG_FACT_ASSERT, "trips", v, n + 8, NULL, 0, e);
+    }
+    return e;
+}
+
+static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
+{
+    char v[VBUF];
+    int op = (pt->fl & PF_NEG) || c->ended ? EG_FACT_NEGATE : EG_FACT_ASSERT;
+    int e, a2, b2;
+    size_t n;
+
+    if (c->neg)
+        op = EG_FACT_NEGATE;
+    if (pt->fl & PF_CASUAL)
+        c->casual = 1;
+    c->pat_s = pat_s;
+    switch (pt->vt) {
+    case VT_PLACE:
+    case VT_ORG:
+    case VT_NAME:
+    case VT_TEAM:
+        if (pt->vt == VT_ORG) {
+            int r = team_value(c, p, op);
+            if (r > 0 && (tis(c, p, "the")))
+                return r;
+        }
+        if (pt->vt == VT_ORG && p < c->e && !(c->t[p].flags & TF_CAP) &&
+            !tis(c, p, "a") && !tis(c, p, "an") && !is_known_tech(c->t[p].w) &&
+            (tis(c, p, "home") || tis(c, p, "myself") || tis(c, p, "free") ||
+             tis(c, p, "fun") || tis(c, p, "money") || tis(c, p, "it") || tis(c, p, "them") ||
+             tis(c, p, "hours") || tis(c, p, "night") || tis(c, p, "weeks") ||
+             tis(c, p, "my") || tis(c, p, "the") || tis(c, p, "kids") ||
+             tis(c, p, "people") || tis(c, p, "clients") || tis(c, p, "customers") ||
+             tis(c, p, "data") || (c->t[p].flags & TF_NUM)))
+            return p;
+        if (pt->vt == VT_PLACE && tis(c, p, "with"))
+            return p;
+        if (pt->vt == VT_ORG && (tis(c, p, "a") || tis(c, p, "an"))) {
+            /* "I work for a startup" / "at a hospital": keep the description */
+            e = cut(c, p, VT_PHRASE);
+            {
+                int k;
+                for (k = p; k < e; k++)
+                    if (tis(c, k, "as") || tis(c, k, "in") || tis(c, k, "on") ||
+                        tis(c, k, "for") || tis(c, k, "with") || tis(c, k, "at"))
+                        break;
+                e = k;
+            }
+            n = render(c, p, e, VT_PHRASE, v, sizeof(v));
+            if (n)
+                out(c, op, pt->key, v, n, NULL, 0, e);
+        } else {
+            e = cut(c, p, pt->vt);
+            n = render(c, p, e, pt->vt, v, sizeof(v));
+            if (!n)
+                return p;
+            out(c, op, pt->key, v, n, NULL, 0, e);
+        }
+        if (pt->fl & PF_ROLEAT)
+            e = role_tail(c, e, 0);
+        return e;
+    case VT_ROLE:
+        if (tis(c, p, "a") || tis(c, p, "an") || tis(c, p, "the"))
+            p++;
+        return role_value(c, p, pt->fl);
+    case VT_LIST:
+    case VT_LIKE:
+    case VT_LANG:
+    case VT_TECH:
+    case VT_TECHSTRICT: {
+        const char *key = pt->key;
+        if (c->neg && (strcmp(key, "likes") == 0)) {
+            key = "dislikes";
+            op = EG_FACT_ASSERT;
+            if (c->ended)
+                op = EG_FACT_NEGATE, key = "likes";
+        }
+        if (strcmp(key, "dislikes") == 0 && c->neg && !c->ended) {
+            key = "likes"; /* "I don't hate it" is too weak to say anything */
+            return p;
+        }
+        if (pt->vt == VT_LIKE && (tis(c, p, "it") || tis(c, p, "that") || tis(c, p, "this") ||
+                                  tis(c, p, "you") || tis(c, p, "when") || tis(c, p, "how") ||
+                                  tis(c, p, "what") || (tis(c, p, "the") && tis(c, p + 1, "idea"))))
+            return p;
+        if (pt->vt == VT_LIKE && (tis(c, p, "to") && tis(c, p + 1, "know")))
+            return p;
+        return list(c, op, key, p, pt->vt);
+    }
+    case VT_PHRASE:
+    case VT_TEXT:
+        if (tis(c, p, "you") || tis(c, p, "u"))
+            return p; /* "I want you to ..." is a request, handled elsewhere */
+        if (strcmp(pt->key, "projects") == 0) {
+            int r = team_value(c, p, op);
+            if (r > 0 && tis(c, p, "the") && tis(c, r - 1, "team"))
+                return r;
+        }
+        if (strcmp(pt->key, "diet") == 0) {
+            int k;
+            e = cut(c, p, VT_PHRASE);
+            for (k = p; k < e; k++)
+                if (tis(c, k, "diet"))
+                    break;
+            if (k == e || k == p)
+                return p;
+            if (tis(c, p, "a") || tis(c, p, "an") || tis(c, p, "the"))
+                p++;
+            n = render(c, p, k, VT_PHRASE, v, sizeof(v));
+            if (n)
+                out(c, op, "diet", v, n, NULL, 0, k + 1);
+            return k + 1;
+        }
+        if (strcmp(pt->key, "learning") == 0) { /* "taking a Spanish class" */
+            int k;
+            e = cut(c, p, VT_PHRASE);
+            for (k = p; k < e; k++)
+                if (tis(c, k, "class") || tis(c, k, "classes") || tis(c, k, "course") ||
+                    tis(c, k, "courses") || tis(c, k, "lessons") || tis(c, k, "lesson") ||
+                    tis(c, k, "bootcamp"))
+                    break;
+            if (k == e || k == p)
+                return p;
+            n = render(c, p, k, VT_LIST, v, sizeof(v));
+            if (n)
+                out(c, op, "learning", v, n, NULL, 0, k + 1);
+            return k + 1;
+        }
+        e = cut(c, p, VT_PHRASE);
+        n = render(c, p, e, VT_PHRASE, v, sizeof(v));
+        if (n)
+            out(c, op, pt->key, v, n, NULL, 0, e);
+        return e;
+    case VT_VERBPHRASE:
+    case VT_VERBAL: {
+        /* the phrase itself is the value: "got married", "went vegan" */
+        int k = pat_s;
+        if (strcmp(pt->key, "diet") == 0) {
+            out(c, op, "diet", c->t[p - 1].w, c->t[p - 1].len, NULL, 0, p);
+            return p;
+        }
+        n = c->t[p - 1].e - c->t[k].s;
+        if (n && n < sizeof(v)) {
+            memcpy(v, c->x->text + c->t[k].s, n);
+            out(c, op, pt->key, v, n, NULL, 0, p);
+        }
+        return p;
+    }
+    case VT_TRIP:
+        return going(c, p, pat_s);
+    case VT_GOING:
+        return going(c, p, pat_s);
+    case VT_PREF: {
+        int q;
+        if (tis(c, p, "not") || (tis(c, p, "to") && tis(c, p + 1, "not")))
+            return p;
+        e = cut(c, p, VT_LIST);
+        /* "X over Y", "X to Y", "X rather than Y", "X instead of Y", "X than Y" */
+        q = e;
+        if (tis(c, q, "over") || tis(c, q, "than") || tis(c, q, "vs") || tis(c, q, "to"))
+            q++;
+        else if ((tis(c, q, "rather") && tis(c, q + 1, "than")) ||
+                 (tis(c, q, "instead") && tis(c, q + 1, "of")))
+            q += 2;
+        else
+            q = -1;
+        if (q < 0) { /* "I prefer X": X over nothing; still a preference */
+            int k;
+            for (k = p; k < e; k++)
+                if (tis(c, k, "over") || tis(c, k, "to") || tis(c, k, "than"))
+                    break;
+            if (k < e && k > p) {
+                q = k + 1;
+                e = k;
+            }
+        }
+        n = render(c, p, e, VT_PREF, v, sizeof(v));
+        if (!n)
+            return p;
+        if (q > 0) {
+            char w2[VBUF];
+            int e2 = cut(c, q, VT_LIST);
+            size_t n2 = render(c, q, e2, VT_PREF, w2, sizeof(w2));
+            if (n2 && n + n2 + 6 < sizeof(v)) {
+                memcpy(v + n, " over ", 6);
+                memcpy(v + n + 6, w2, n2);
+                n += n2 + 6;
+            }
+            e = e2;
+        }
+        out(c, op == EG_FACT_NEGATE ? EG_FACT_NEGATE : EG_FACT_ASSERT, "preferences", v, n,
+            NULL, 0, e);
+        return e;
+    }
+    case VT_FROMTO: {
+        int b;
+        b = cut(c, p, VT_PLACE);
+        if (b == p)
+            return p;
+        if (!tis(c, b, "to"))
+            return b;
+        a2 = b + 1;
+        b2 = cut(c, a2, VT_PLACE);
+        return emit_from_to(c, p, b, a2, b2);
+    }
+    case VT_JOIN: {
+        int r = team_value(c, p, op);
+        if (r > 0)
+            return r;
+        if (p < c->e && ((c->t[p].flags & TF_CAP) || tis(c, p, "a") || tis(c, p, "an")) &&
+            !tis(c, p, "i")) {
+            if (tis(c, p, "a") || tis(c, p, "an")) {
+                e = cut(c, p, VT_PHRASE);
+                {
+                    int k;
+                    for (k = p; k < e; k++)
+                        if (tis(c, k, "as") || tis(c, k, "in") || tis(c, k, "on") ||
+                            tis(c, k, "for") || tis(c, k, "with") || tis(c, k, "at"))
+                            break;
+                    e = k;
+                }
+                if (tin(c, e - 1, others) || tis(c, e - 1, "gym") || tis(c, e - 1, "club") ||
+                    tis(c, e - 1, "class") || tis(c, e - 1, "group") || tis(c, e - 1, "choir"))
+                    return e;
+                n = render(c, p, e, VT_PHRASE, v, sizeof(v));
+                if (n)
+                    out(c, op, "employer", v, n, NULL, 0, e);
+            } else {
+                e = cut(c, p, VT_ORG);
+                n = render(c, p, e, VT_ORG, v, sizeof(v));
+                if (n)
+                    out(c, op, "employer", v, n, NULL, 0, e);
+            }
+            return role_tail(c, e, 0);
+        }
+        return p;
+    }
+    case VT_LEAVE:
+        if (tis(c, p, "my") && (tis(c, p + 1, "job") || tis(c, p + 1, "company") ||
+                                tis(c, p + 1, "position") || tis(c, p + 1, "role"))) {
+            if (tis(c, p + 1, "role") || tis(c, p + 1, "position"))
+                out(c, EG_FACT_NEGATE, "role", NULL, 0, NULL, 0, p + 2);
+            else
+                out(c, EG_FACT_NEGATE, "employer", NULL, 0, NULL, 0, p + 2);
+            return p + 2;
+        }
+        {
+            int r = team_value(c, p, EG_FACT_NEGATE);
+            if (r > 0)
+                return r;
+        }
+        if (p < c->e && (c->t[p].flags & TF_CAP) && !tis(c, p, "i")) {
+            e = cut(c, p, VT_ORG);
+            n = render(c, p, e, VT_ORG, v, sizeof(v));
+            if (n)
+                out(c, EG_FACT_NEGATE, "employer", v, n, NULL, 0, e);
+            return e;
+        }
+        if (p < c->e && (is_known_tech(c->t[p].w)))
+            return list(c, EG_FACT_NEGATE, "tools", p, VT_TECH);
+        if (p < c->e && !(c->t[p].flags & TF_CAP) && !tin(c, p, stop_all) && p + 1 >= c->e &&
+            !tis(c, p, "it") && c->t[p].len > 2 && strcmp(c->t[p].w + c->t[p].len - 3, "ing") == 0)
+            return p; /* "I quit smoking": a habit, not a job */
+        return p;
+    case VT_NONE:
+        out(c, EG_FACT_NEGATE, pt->key, NULL, 0, NULL, 0, p);
+        return p;
+    case VT_BORN:
+        if (p < c->e && ((c->t[p].flags & TF_NUM) || c->when_n)) {
+            e = cut(c, p, VT_TEXT);
+            if (c->when_n && c->when_i == p)
+                e = p + c->when_n;
+            n = render(c, p, e, VT_TEXT, v, sizeof(v));
+            if (n)
+                out(c, EG_FACT_ASSERT, "birthday", v, n, NULL, 0, e);
+            return e;
+        }
+        return value(c, EG_FACT_ASSERT, "hometown", p, VT_PLACE);
+    case VT_EDU:
+        if (tis(c, p, "in"))
+            p++;
+        e = cut(c, p, VT_PHRASE);
+        n = render(c, p, e, VT_PHRASE, v, sizeof(v));
+        if (n)
+            out(c, EG_FACT_ASSERT, "education", v, n, NULL, 0, e);
+        return e;
+    case VT_DIETNEG:
+        if ((c->neg || c->ended) && p < c->e) {
+            e = cut(c, p, VT_LIST);
+            n = render(c, p, e, VT_LIST, v + 3, sizeof(v) - 3);
+            if (n && n < 30) {
+                memcpy(v, "no ", 3);
+                c->neg = 0;
+                out(c, EG_FACT_ASSERT, "diet", v, n + 3, NULL, 0, e);
+            }
+            return e;
+        }
+        return p;
+    case VT_FAV:
+        return favorite(c, p);
+    case VT_HAVE:
+        return have(c, p);
+    case VT_GOBY:
+        if (p < c->e && (strchr(c->t[p].w, '/') || tis(c, p, "he") || tis(c, p, "she") ||
+                         tis(c, p, "they")))
+            return value(c, EG_FACT_ASSERT, "pronouns", p, VT_TEXT);
+        return value(c, EG_FACT_ASSERT, "name", p, VT_NAME);
+    case VT_AGE:
+        if (p < c->e && (c->t[p].flags & TF_NUM) && c->t[p].len <= 3) {
+            out(c, EG_FACT_ASSERT, "age", c->t[p].w, c->t[p].len, NULL, 0, p + 1);
+            return p + 1;
+        }
+        return p;
+    default:
+        return p;
+    }
+}
+
+/* Try the table at position p; returns the end of what was consumed, or -1. */
+static int try_table(struct cl *c, const struct pat *tab, int p, int last_be)
+{
+    int i, end, before;
+
+    for (i = 0; tab[i].seq; i++) {
+        const struct pat *pt = &tab[i];
+        int r;
+        /* cheap first-letter filter before the full match */
+        if (pt->seq[0] != '?' && c->t[p].w[0] != pt->seq[0] && !strchr(pt->seq, '|'))
+            continue;
+        if (!match(c, p, pt->seq, &end))
+            continue;
+        if ((pt->fl & PF_BE) && !last_be)
+            continue;
+        if (c->subj == SJ_OTHER && !(pt->fl & PF_3P))
+            continue;
+        if ((pt->fl & PF_PAST) && !c->perfect)
+            continue;
+        before = c->emitted;
+        r = run_pattern(c, pt, end, p);
+        if (c->emitted > before)
+            return r > end ? r : end;
+    }
+    return -1;
+}
+
+/* --- clauses ---------------------------------------------------------------------------- */
+
+static const char *const q_words[] = {"what", "where", "who", "whom", "why", "how", "which",
+                                      "whats", "whose", "is", "are", "do", "does", "did",
+                                      "can", "could", "would", "will", "should", "shall",
+                                      "am", "was", "were", "have", "has", "wanna", "may",
+                                      "isnt", "any", "anyone", "anybody", NULL};
+
+static const char *const request_verbs[] = {
+    "tell", "write", "draft", "compose", "translate", "rewrite", "help", "give", "show",
+    "make", "create", "generate", "summarize", "summarise", "explain", "list", "find",
+    "recommend", "suggest", "describe", "fix", "check", "review", "plan", "book",
+    "remind", "send", "search", "look", "compare", "calculate", "convert", "name",
+    "pretend", "imagine", "act", "roleplay", "say", "suppose", "let", "lets", "assume",
+    "correct", "proofread", "edit", "rephrase", "paraphrase", "debug", "refactor",
+    "teach", "walk", "guess", "come", "brainstorm", "outline", "design", "build",
+    "define", "analyze", "analyse", "pick", "choose", "try", "do", "go", NULL};
+
+static const char *const hypo_words[] = {
+    "if", "suppose", "supposing", "imagine", "pretend", "hypothetically", "wish",
+    "roleplay", "role-play", "story", "novel", "character", "fiction", "example", "e.g",
+    "translate", "translation", "translated", "says", "said", "saying", "quote",
+    "quoted", "told", "tells", "wrote", "lyrics", "poem", "script", "sentence",
+    "hypothetical", "dream", "dreamt", "dreamed", "fictional", "rpg", "protagonist",
+    "whether", "unless", "assuming", "sample", "template", "asked", NULL};
+
+static int is_hedge_ctx(const struct cl *c, int k)
+{
+    int j;
+    for (j = k - 1; j >= c->s && j >= k - 3; j--)
+        if (tis(c, j, "sure") || tis(c, j, "wondering") || tis(c, j, "know") ||
+            tis(c, j, "decided") || tis(c, j, "decide") || tis(c, j, "see") ||
+            tis(c, j, "wonder") || tis(c, j, "unsure") || tis(c, j, "undecided") ||
+            tis(c, j, "deciding") || tis(c, j, "debating") || tis(c, j, "figure") ||
+            tis(c, j, "idk"))
+            return 1;
+    return 0;
+}
+
+static int skip_fillers(const struct cl *c, int p)
+{
+    while (p < c->e) {
+        if (tin(c, p, fillers) && !(tis(c, p, "now") && tis(c, p + 1, "i")) &&
+            !(tis(c, p, "so") && tis(c, p + 1, "i") && 0))
+            p++;
+        else if (tis(c, p, "by") && tis(c, p + 1, "the") && tis(c, p + 2, "way"))
+            p += 3;
+        else if (tis(c, p, "to") && tis(c, p + 1, "be") && tis(c, p + 2, "honest"))
+            p += 3;
+        else if (tis(c, p, "for") && tis(c, p + 1, "context"))
+            p += 2;
+        else if (tis(c, p, "just") && tis(c, p + 1, "so") && tis(c, p + 2, "you") &&
+                 tis(c, p + 3, "know"))
+            p += 4;
+        else if (tis(c, p, "as") && tis(c, p + 1, "of") && (tis(c, p + 2, "now") ||
+                                                             tis(c, p + 2, "today")))
+            p += 3;
+        else if (tis(c, p, "these") && tis(c, p + 1, "days"))
+            p += 2;
+        else if (tis(c, p, "in") && tis(c, p + 1, "case") && tis(c, p + 2, "you"))
+            return c->e;
+        else
+            break;
+    }
+    return p;
+}
+
+/* --- instructions ---------------------------------------------------------------------- */
+
+struct kw {
+    const char *w;
+    const char *key;
+    const char *val;
+};
+
+static const struct kw instr_kw[] = {
+    {"bullet", "response_format", "bullet points"},
+    {"bullets", "response_format", "bullet points"},
+    {"bullet-point", "response_format", "bullet points"},
+    {"bullet-points", "response_format", "bullet points"},
+    {"bulleted", "response_format", "bullet points"},
+    {"numbered", "response_format", "numbered lists"},
+    {"table", "response_format", "tables"},
+    {"tables", "response_format", "tables"},
+    {"markdown", "response_format", "markdown"},
+    {"plain", "response_format", "plain text"},
+    {"prose", "response_format", "prose"},
+    {"paragraphs", "response_format", "paragraphs"},
+    {"headings", "response_format", "headings"},
+    {"headers", "response_format", "headings"},
+    {"step-by-step", "response_format", "step-by-step"},
+    {"json", "response_format", "JSON"},
+    {"emojis", "response_format", "emojis"},
+    {"emoji", "response_format", "emojis"},
+    {"tl;dr", "response_format", "TL;DR first"},
+    {"tldr", "response_format", "TL;DR first"},
+    {"short", "response_length", "short"},
+    {"shorter", "response_length", "short"},
+    {"brief", "response_length", "brief"},
+    {"briefer", "response_length", "brief"},
+    {"concise", "response_length", "concise"},
+    {"succinct", "response_length", "concise"},
+    {"terse", "response_length", "terse"},
+    {"long", "response_length", "long"},
+    {"longer", "response_length", "long"},
+    {"detailed", "response_length", "detailed"},
+    {"in-depth", "response_length", "detailed"},
+    {"thorough", "response_length", "detailed"},
+    {"comprehensive", "response_length", "detailed"},
+    {"verbose", "response_length", "detailed"},
+    {"elaborate", "response_length", "detailed"},
+    {"casual", "tone", "casual"},
+    {"informal", "tone", "casual"},
+    {"formal", "tone", "formal"},
+    {"friendly", "tone", "friendly"},
+    {"professional", "tone", "professional"},
+    {"blunt", "tone", "blunt"},
+    {"direct", "tone", "direct"},
+    {"funny", "tone", "funny"},
+    {"humorous", "tone", "humorous"},
+    {"playful", "tone", "playful"},
+    {"serious", "tone", "serious"},
+    {"warm", "tone", "warm"},
+    {"polite", "tone", "polite"},
+    {"sarcastic", "tone", "sarcastic"},
+    {"encouraging", "tone", "encouraging"},
+    {"gentle", "tone", "gentle"},
+    {"honest", "tone", "honest"},
+    {"straightforward", "tone", "straightforward"},
+    {"technical", "tone", "technical"},
+    {"simple", "tone", "simple"},
+    {"jargon", "tone", "no jargon"},
+    {"filler", "tone", "no filler"},
+    {"fluff", "tone", "no fluff"},
+    {"enthusiastic", "tone", "enthusiastic"},
+    {"neutral", "tone", "neutral"},
+    {"empathetic", "tone", "empathetic"},
+    {NULL, NULL, NULL}};
+
+static const struct kw plain_lang = {"plain", "tone", "plain language"};
+
+static const char *const instr_verbs[] = {
+    "keep", "answer", "respond", "reply", "write", "use", "be", "give", "format", "talk",
+    "speak", "avoid", "stop", "make", "include", "limit", "skip", "stay", "always", "never",
+    "dont", "only", "cut", "drop", "explain", "communicate", "add", "put", "show", "send",
+    "structure", "prefer", "no", "less", "more", "switch", "mention", "discuss", "bring",
+    "leave", "respond", NULL};
+
+/* Words that, after an avoid/don't-verb, introduce the topic to avoid. */
+static int find_topic_start(const struct cl *c, int p)
+{
+    int j;
+    for (j = p; j < c->e && j < p + 6; j++) {
+        if (tis(c, j, "about") || tis(c, j, "mention") || tis(c, j, "mentioning") ||
+            tis(c, j, "discuss") || tis(c, j, "discussing") || (tis(c, j, "bring") &&
+                                                                tis(c, j + 1, "up")) ||
+            tis(c, j, "avoid") || tis(c, j, "recommend") || tis(c, j, "suggest")) {
+            int k = j + 1;
+            if (tis(c, j, "bring"))
+                k++;
+            if (tis(c, k, "up"))
+                k++;
+            if (tis(c, k, "anything") && tis(c, k + 1, "about"))
+                k += 2;
+            if (tis(c, k, "topics") && tis(c, k + 1, "like"))
+                k += 2;
+            if (tis(c, k, "the") && tis(c, k + 1, "topic") && tis(c, k + 2, "of"))
+                k += 3;
+            return k;
+        }
+    }
+    return -1;
+}
+
+/*
+ * How the user wants to be answered. Returns 1 when the clause was an instruction (facts
+ * emitted or not), 0 to let the clause be read as a statement.
+ */
+static int instruction(struct cl *c, int p, int imperative)
+{
+    int j, found = 0, negw = 0, lang_at = -1, code = 0, resp = 0, from_user = 0, k;
+    char v[VBUF];
+
+    if (!imperative) {
+        /* "I prefer bullet points", "I'd like shorter answers", "I hate long replies" */
+        if (!tis(c, p, "i"))
+            return 0;
+        for (j = p + 1; j < c->e && j < p + 5; j++)
+            if (tis(c, j, "prefer") || tis(c, j, "like") || tis(c, j, "want") ||
+                tis(c, j, "need") || tis(c, j, "love") || tis(c, j, "hate") ||
+                tis(c, j, "dislike") || tis(c, j, "appreciate") || tis(c, j, "rather") ||
+                tis(c, j, "find"))
+                break;
+        if (j >= c->e || j >= p + 5)
+            return 0;
+        if (tis(c, j, "hate") || tis(c, j, "dislike"))
+            negw = 1;
+        from_user = 1;
+    }
+    for (j = p; j < c->e; j++) {
+        if (tin(c, j, resp_nouns))
+            resp = 1;
+        if (tis(c, j, "code") || tis(c, j, "examples") || tis(c, j, "snippets") ||
+            tis(c, j, "scripts"))
+            code = 1;
+        if (tis(c, j, "not") || tis(c, j, "never") || tis(c, j, "no") || tis(c, j, "avoid") ||
+            tis(c, j, "stop") || tis(c, j, "without") || tis(c, j, "less"))
+            negw = 1;
+        if ((tis(c, j, "in") || tis(c, j, "use") || tis(c, j, "using")) && j + 1 < c->e &&
+            (tin(c, j + 1, spoken) || is_prog(c->t[j + 1].w)) && lang_at < 0)
+            lang_at = j + 1;
+    }
+    if (from_user && !resp) {
+        /* Without a word about answers, "I like tables" is only an instruction when the
+         * thing liked is a format word. */
+        int any = 0;
+        for (j = p; j < c->e; j++)
+            for (k = 0; instr_kw[k].w; k++)
+                if (strcmp(instr_kw[k].key, "response_format") == 0 &&
+                    strcmp(c->t[j].w, instr_kw[k].w) == 0)
+                    any = 1;
+        if (!any)
+            return 0;
+    }
+    /* code language / response language */
+    if (lang_at >= 0) {
+        const struct eg_tok *t = &c->t[lang_at];
+        int ci = canon_index(t->w);
+        if (is_prog(t->w) && (code || from_user || imperative)) {
+            if (code) {
+                out(c, EG_FACT_ASSERT, "code_language", canon[ci][1], strlen(canon[ci][1]),
+                    NULL, 0, lang_at + 1);
+                found = 1;
+            }
+        } else if (tin(c, lang_at, spoken) && ci >= 0) {
+            out(c, negw ? EG_FACT_NEGATE : EG_FACT_ASSERT, "response_language", canon[ci][1],
+                strlen(canon[ci][1]), NULL, 0, lang_at + 1);
+            found = 1;
+        }
+    }
+    /* topics to avoid: "don't talk about politics", "never mention my ex" */
+    if (negw && imperative) {
+        int ts = find_topic_start(c, p);
+        if (ts < 0 && tis(c, p, "avoid"))
+            ts = p + 1;
+        if (ts > 0 && ts < c->e) {
+            int is_fmt = 0;
+            for (k = 0; instr_kw[k].w; k++)
+                if (strcmp(c->t[ts].w, instr_kw[k].w) == 0)
+                    is_fmt = 1;
+            if (!is_fmt) {
+                int e = list(c, EG_FACT_ASSERT, "avoid_topics", ts, VT_LIST);
+                (void)e;
+                return 1;
+            }
+        }
+    }
+    if (from_user && !imperative) {
+        /* "I don't want to talk about work" */
+        int ts = find_topic_start(c, p);
+        if (ts > 0 && ts < c->e && c->neg) {
+            list(c, EG_FACT_ASSERT, "avoid_topics", ts, VT_LIST);
+            return 1;
+        }
+    }
+    for (j = p; j < c->e; j++) {
+        for (k = 0; instr_kw[k].w; k++) {
+            const struct kw *w = &instr_kw[k];
+            if (strcmp(c->t[j].w, w->w) != 0)
+                continue;
+            if (strcmp(w->w, "plain") == 0 && !tis(c, j + 1, "text") &&
+                !tis(c, j + 1, "english") && !tis(c, j + 1, "language"))
+                continue;
+            if (strcmp(w->w, "plain") == 0 && !tis(c, j + 1, "text"))
+                w = &plain_lang;
+            if (strcmp(w->key, "response_format") == 0 && negw) {
+                size_t n = strlen(w->val);
+                if (n + 3 < sizeof(v)) {
+                    memcpy(v, "no ", 3);
+                    memcpy(v + 3, w->val, n);
+                    out(c, EG_FACT_ASSERT, w->key, v, n + 3, NULL, 0, j + 1);
+                }
+            } else if (strcmp(w->key, "response_length") == 0 && negw && from_user) {
+                /* "I hate long answers" -> short */
+                const char *opp = (w->val[0] == 'l' || w->val[0] == 'd') ? "short" : "detailed";
+                out(c, EG_FACT_ASSERT, w->key, opp, strlen(opp), NULL, 0, j + 1);
+            } else if (strcmp(w->val, "no jargon") == 0 || strcmp(w->val, "no filler") == 0 ||
+                       strcmp(w->val, "no fluff") == 0) {
+                out(c, EG_FACT_ASSERT, w->key, w->val, strlen(w->val), NULL, 0, j + 1);
+            } else if (negw && strcmp(w->key, "tone") == 0) {
+                out(c, EG_FACT_NEGATE, w->key, w->val, strlen(w->val), NULL, 0, j + 1);
+            } else {
+                out(c, EG_FACT_ASSERT, w->key, w->val, strlen(w->val), NULL, 0, j + 1);
+            }
+            found = 1;
+            break;
+        }
+    }
+    if (!found && tis(c, p, "call") && tis(c, p + 1, "me") && p + 2 < c->e) {
+        value(c, EG_FACT_ASSERT, "name", p + 2, VT_NAME);
+        return 1;
+    }
+    if (!found && tis(c, p, "remind") && tis(c, p + 1, "me") && tis(c, p + 2, "to")) {
+        value(c, EG_FACT_ASSERT, "tasks", p + 3, VT_PHRASE);
+        return 1;
+    }
+    return found || imperative;
+}
+
+/* The user's people: "my sister", "my wife Anna", "my dog Rex". */
+static int subject_my(struct cl *c, int p)
+{
+    int r = p + 1;
+    const struct eg_tok *t;
+    char v[VBUF];
+    size_t n;
+
+    while (r < c->e && r < p + 3 && (tis(c, r, "older") || tis(c, r, "younger") ||
+                                     tis(c, r, "little") || tis(c, r, "big") ||
+                                     tis(c, r, "best") || tis(c, r, "oldest") ||
+                                     tis(c, r, "youngest") || tis(c, r, "new") ||
+                                     tis(c, r, "twin")))
+        r++;
+    if (r >= c->e)
+        return -1;
+    t = &c->t[r];
+    if (!eg_x_in(t, relations) && !eg_x_in(t, others) && !eg_x_in(t, pets))
+        return -1;
+    c->subj = SJ_OTHER;
+    n = render(c, p + 1, r + 1, VT_PHRASE, v, sizeof(v));
+    if (n >= sizeof(c->ename))
+        n = sizeof(c->ename) - 1;
+    memcpy(c->ename, v, n);
+    c->ename[n] = '\0';
+    r++;
+    /* a name right after: "my sister Anna", "my dog Rex" */
+    if (r < c->e && (c->t[r].flags & TF_CAP) && !(c->t[r].flags & TF_SYN) && !tis(c, r, "i")) {
+        char nm[VBUF];
+        int ne = cut(c, r, VT_NAME);
+        size_t nn = render(c, r, ne, VT_NAME, nm, sizeof(nm));
+        if (nn && n + nn + 1 < sizeof(v)) {
+            v[n++] = ' ';
+            memcpy(v + n, nm, nn);
+            n += nn;
+        }
+        r = ne;
+    }
+    {
+        /* The user has this person or pet: their own fact (family / pets). */
+        int fam = eg_x_in(t, relations), pet = eg_x_in(t, pets);
+        int save = c->subj;
+        /* "my dog's name is Rex" */
+        if ((t->flags & TF_POSS) && tis(c, r, "name") && tis(c, r + 1, "is") && r + 2 < c->e) {
+            char nm[VBUF];
+            int ne = cut(c, r + 2, VT_NAME);
+            size_t nn = render(c, r + 2, ne, VT_NAME, nm, sizeof(nm));
+            if (nn && n + nn + 1 < sizeof(v)) {
+                v[n++] = ' ';
+                memcpy(v + n, nm, nn);
+                n += nn;
+            }
+            r = ne;
+        } else if ((tis(c, r, "is") || tis(c, r, "was")) &&
+                   (tis(c, r + 1, "named") || tis(c, r + 1, "called")) && r + 2 < c->e) {
+            char nm[VBUF];
+            int ne = cut(c, r + 2, VT_NAME);
+            size_t nn = render(c, r + 2, ne, VT_NAME, nm, sizeof(nm));
+            if (nn && n + nn + 1 < sizeof(v)) {
+                v[n++] = ' ';
+                memcpy(v + n, nm, nn);
+                n += nn;
+            }
+            r = ne;
+        }
+        if ((fam || pet) && !c->hedge) {
+            c->subj = SJ_I;
+            out(c, EG_FACT_ASSERT, pet ? "pets" : "family", v, n, NULL, 0, r);
+            c->subj = save;
+        }
+    }
+    return r;
+}
+
+/* "we shipped the migration, it's done" / "the migration is done" -> close the project */
+static int done_clause(struct cl *c, int p)
+{
+    int j;
+    char v[VBUF];
+    size_t n;
+
+    for (j = p + 1; j < c->e && j < p + 8; j++)
+        if ((tis(c, j, "is") || tis(c, j, "are") || tis(c, j, "was")) &&
+            (tis(c, j + 1, "done") || tis(c, j + 1, "finished") || tis(c, j + 1, "complete") ||
+             tis(c, j + 1, "completed") || tis(c, j + 1, "shipped") || tis(c, j + 1, "over") ||
+             tis(c, j + 1, "launched") || tis(c, j + 1, "live") || tis(c, j + 1, "cancelled") ||
+             tis(c, j + 1, "canceled") || tis(c, j + 1, "dead") || tis(c, j + 1, "wrapped")))
+            break;
+    if (j >= c->e || j >= p + 8)
+        return 0;
+    if (!(tis(c, p, "my") || tis(c, p, "our") || tis(c, p, "the") || (c->t[p].flags & TF_CAP)))
+        return 0;
+    if (tis(c, p, "i"))
+        return 0;
+    n = render(c, p, j, VT_PHRASE, v, sizeof(v));
+    if (n) {
+        c->subj = SJ_I;
+        out(c, EG_FACT_NEGATE, "projects", v, n, NULL, 0, j + 2);
+    }
+    return 1;
+}
+
+static void clause(struct eg_xs *x, int s, int e, int hedged)
+{
+    struct cl c;
+    int p, guard = 0, imperative = 0;
+
+    memset(&c, 0, sizeof(c));
+    c.x = x;
+    c.t = x->t;
+    c.s = s;
+    c.e = e;
+    c.hedge = hedged;
+    p = skip_fillers(&c, s);
+    if (p >= e)
+        return;
+    /* the first date expression, for valid_from and dated values */
+    {
+        int j;
+        for (j = p; j < e; j++) {
+            int k = eg_x_date(x->t, j, e, x->turn_ms, &c.when);
+            if (k > 0) {
+                c.when_i = j;
+                c.when_n = k;
+                break;
+            }
+        }
+    }
+    /* a clause that opens with a time expression: "last week I ran a marathon" */
+    if (c.when_n && c.when_i == p) {
+        p = skip_fillers(&c, p + c.when_n);
+        if (p >= e)
+            return;
+    }
+    {
+        int j;
+        for (j = p; j < e; j++) {
+            if (tin(&c, j, hedges) || ((tis(&c, j, "not") || tis(&c, j, "no")) &&
+                                       (tis(&c, j + 1, "sure") || tis(&c, j + 1, "decided") ||
+                                        tis(&c, j + 1, "certain") || tis(&c, j + 1, "idea"))))
+                c.hedge = 1;
+            if ((tis(&c, j, "kind") || tis(&c, j, "sort")) && tis(&c, j + 1, "of") &&
+                j + 2 < e && !tis(&c, j - 1, "a") && !tis(&c, j - 1, "what"))
+                c.hedge = 1;
+            if (tis(&c, j, "i") && (tis(&c, j + 1, "think") || tis(&c, j + 1, "guess") ||
+                                    tis(&c, j + 1, "suppose") || tis(&c, j + 1, "believe")))
+                c.hedge = 1;
+            if (tis(&c, j, "anymore") || (tis(&c, j, "any") && tis(&c, j + 1, "more")) ||
+                (tis(&c, j, "no") && tis(&c, j + 1, "longer")))
+                c.ended = 1;
+        }
+    }
+    if (tis(&c, p, "please") || tis(&c, p, "pls"))
+        p++, imperative = 1;
+    if ((tis(&c, p, "from") && tis(&c, p + 1, "now") && tis(&c, p + 2, "on")) ||
+        (tis(&c, p, "going") && tis(&c, p + 1, "forward")) ||
+        (tis(&c, p, "in") && tis(&c, p + 1, "the") && tis(&c, p + 2, "future"))) {
+        p += tis(&c, p, "going") ? 2 : 3;
+        while (p < e && (c.t[p].flags & TF_PUNCT))
+            p++;
+        imperative = 1;
+    }
+    if (p >= e)
+        return;
+    /* requests and instructions aimed at the assistant */
+    if (tin(&c, p, instr_verbs) || tis(&c, p, "do") || imperative) {
+        int q = p;
+        if (tis(&c, q, "do") && tis(&c, q + 1, "not"))
+            q += 2;
+        if (tis(&c, q, "dont") || tis(&c, q, "never") || tis(&c, q, "always") ||
+            tis(&c, q, "just") || tis(&c, q, "only") || tis(&c, q, "also"))
+            q++;
+        if (tin(&c, q, instr_verbs) || tis(&c, q, "call") || tis(&c, q, "remind") ||
+            tis(&c, p, "please")) {
+            if (instruction(&c, p, 1))
+                return;
+        }
+    }
+    if (tis(&c, p, "call") || tis(&c, p, "remind")) {
+        if (instruction(&c, p, 1))
+            return;
+    }
+    if (tin(&c, p, request_verbs) || (tin(&c, p, q_words) && !tis(&c, p, "am") &&
+                                      !(tis(&c, p, "have") && tis(&c, p + 1, "been")) &&
+                                      !tis(&c, p, "have") && !tis(&c, p, "was") &&
+                                      !tis(&c, p, "do") && !tis(&c, p, "will")) ||
+        tis(&c, p, "you") || tis(&c, p, "your"))
+        return;
+    /* who is this about? */
+    if (tis(&c, p, "i")) {
+        c.subj = SJ_I;
+        c.casual = !(c.t[p].flags & TF_CAP);
+        /* instructions phrased as the user's taste: "I prefer bullet points" */
+        if (instruction(&c, p, 0))
+            return;
+        p++;
+    } else if (tis(&c, p, "we")) {
+        c.subj = SJ_WE;
+        p++;
+    } else if (tis(&c, p, "my") || tis(&c, p, "our")) {
+        int r, j;
+        for (j = 0; after_my[j].seq; j++) {
+            int end;
+            if (match(&c, p, after_my[j].seq, &end)) {
+                c.subj = SJ_I;
+                c.casual = 0;
+                if (run_pattern(&c, &after_my[j], end, p) > end)
+                    return;
+            }
+        }
+        if (done_clause(&c, p))
+            return;
+        r = subject_my(&c, p);
+        if (r < 0)
+            return;
+        p = r;
+        if (c.t[r - 1].flags & TF_POSS)
+            return; /* "my sister's wedding": about her, and not a statement of ours */
+    } else {
+        /* Casual chat drops the subject: "just moved to london", "working on a new app". */
+        const struct eg_tok *t = &c.t[p];
+        if (done_clause(&c, p))
+            return;
+        if (x->question)
+            return;
+        if (tis(&c, p, "just") || tis(&c, p, "currently") || tis(&c, p, "recently") ||
+            tis(&c, p, "still") || tis(&c, p, "finally") || tis(&c, p, "been") ||
+            tis(&c, p, "now") || tis(&c, p, "also") ||
+            (t->len > 4 && strcmp(t->w + t->len - 3, "ing") == 0) ||
+            (t->len > 3 && strcmp(t->w + t->len - 2, "ed") == 0) || tis(&c, p, "got") ||
+            tis(&c, p, "left") || tis(&c, p, "quit") || tis(&c, p, "went") ||
+            tis(&c, p, "love") || tis(&c, p, "hate") || tis(&c, p, "live") ||
+            tis(&c, p, "work") || tis(&c, p, "started") || tis(&c, p, "finally")) {
+            c.subj = SJ_I;
+            c.casual = 1;
+        } else {
+            return;
+        }
+    }
+    if (x->question)
+        return;
+
+    /* The verb group, then phrases, possibly several: "I left Acme and joined Initech". */
+    while (p < e && guard++ < 8 && x->rc == ENGRAM_OK) {
+        int last_be = 0, r = -1, start = p, after_past = 0;
+        const struct pat *tab = after_subject;
+
+        c.neg = 0;
+        c.perfect = 0;
+        while (p < e) {
+            if (c.subj == SJ_OTHER || c.subj == SJ_I || c.subj == SJ_WE) {
+                r = try_table(&c, tab, p, last_be || (p == start && c.subj == SJ_I &&
+                                                      c.casual && 0));
+                if (r >= 0)
+                    break;
+                if (last_be) {
+                    r = be_complement(&c, p);
+                    if (r > p)
+                        break;
+                    r = -1;
+                }
+            }
+            if (tis(&c, p, "not") || tis(&c, p, "never") ||
+                (tis(&c, p, "no") && tis(&c, p + 1, "longer"))) {
+                c.neg = 1;
+                if (tis(&c, p, "no"))
+                    c.ended = 1, p++;
+                p++;
+                continue;
+            }
+            if (tin(&c, p, be_forms))
+                last_be = 1;
+            else if (!tis(&c, p, "just") && !tis(&c, p, "also") && !tis(&c, p, "now") &&
+                     !tis(&c, p, "still") && !tis(&c, p, "currently") &&
+                     !tis(&c, p, "actually") && !tis(&c, p, "really") &&
+                     !tis(&c, p, "originally") && !tis(&c, p, "recently") &&
+                     !tis(&c, p, "finally") && !tis(&c, p, "officially"))
+                last_be = 0;
+            if (tis(&c, p, "have") || tis(&c, p, "has") || tis(&c, p, "been"))
+                c.perfect = 1;
+            if (tis(&c, p, "was") || tis(&c, p, "were") || tis(&c, p, "did") ||
+                tis(&c, p, "had") || tis(&c, p, "used"))
+                c.past = 1;
+            if (tin(&c, p, vgroup) || tin(&c, p, hedges) || tis(&c, p, "to") ||
+                tis(&c, p, "thinking") || tis(&c, p, "about") || tis(&c, p, "of") ||
+                tis(&c, p, "whether") || tis(&c, p, "decided") || tis(&c, p, "sure") ||
+                tis(&c, p, "if") || tis(&c, p, "will") || tis(&c, p, "would") ||
+                (c.hedge && p < start + 6)) {
+                p++;
+                continue;
+            }
+            break;
+        }
+        if (r < 0 || r <= p) {
+            /* a dated past event: "I ran a marathon last week", "just adopted a puppy" */
+            if (r < 0 && p < e && c.subj == SJ_I && !c.neg && !c.hedge &&
+                is_past_word(&c.t[p]) && !tis(&c, p, "used") &&
+                (c.when_n && c.when.ms <= x->turn_ms)) {
+                char v[VBUF];
+                int end = cut(&c, p, VT_PHRASE);
+                size_t n = render(&c, p, end, VT_PHRASE, v, sizeof(v));
+                if (n)
+                    out(&c, EG_FACT_ASSERT, "events", v, n, NULL, 0, end);
+            }
+            (void)after_past;
+            return;
+        }
+        p = r;
+        /* another phrase for the same subject: ", and joined", "and started at" */
+        while (p < e && ((c.t[p].flags & TF_PUNCT) || tis(&c, p, "and") || tis(&c, p, "then") ||
+                         tis(&c, p, "but") || tis(&c, p, "also") || tis(&c, p, "so")))
+            p++;
+        if (tis(&c, p, "i")) {
+            p++;
+            c.subj = SJ_I;
+        }
+    }
+}
+
+static int clause_break(const struct eg_xs *x, int i)
+{
+    static const char *const starts[] = {
+        "i", "we", "my", "our", "you", "he", "she", "they", "it", "this", "that", "there",
+        "but", "and", "so", "because", "btw", "tbh", "also", "plus", "though", "which",
+        "who", "where", "when", "since", "as", "although", "while", "if", "or", "then",
+        "now", "anyway", "lol", "haha", "please", "currently", "just", "im", "whereas",
+        "except", "unless", "what", "how", "can", "could", "would", "will", "do", "does",
+        "is", "are", "not", "still", "recently", "keep", "use", "answer", "respond",
+        "reply", "don't", "never", "always", "avoid", "be", "finally", "oh", "ok",
+        "okay", "yeah", "hey", "hi", "hello", "thanks", "honestly", "speaking",
+        "which", "so", "otherwise", "anyways", "ps", "after", "before", NULL};
+    const struct eg_tok *t = &x->t[i];
+
+    if (i + 1 >= x->n)
+        return 0;
+    if (t->w[0] == '"' || t->w[0] == '(' || t->w[0] == ')' || t->w[0] == ':')
+        return 1;
+    if (t->w[0] == ',')
+        return eg_x_in(&x->t[i + 1], starts) || is_past_word(&x->t[i + 1]) ||
+               (x->t[i + 1].len > 4 &&
+                strcmp(x->t[i + 1].w + x->t[i + 1].len - 3, "ing") == 0);
+    if (eg_x_is(t, "but") || eg_x_is(t, "because") || eg_x_is(t, "although") ||
+        eg_x_is(t, "though") || eg_x_is(t, "whereas") || eg_x_is(t, "while") ||
+        eg_x_is(t, "cause") || eg_x_is(t, "btw") || eg_x_is(t, "tbh") ||
+        eg_x_is(t, "since") || eg_x_is(t, "so"))
+        return i > 0 && (eg_x_is(&x->t[i + 1], "i") || eg_x_is(&x->t[i + 1], "we") ||
+                         eg_x_is(&x->t[i + 1], "my") || eg_x_is(&x->t[i + 1], "our") ||
+                         eg_x_is(&x->t[i + 1], "it") || eg_x_is(&x->t[i + 1], "that") ||
+                         eg_x_is(&x->t[i + 1], "the") || eg_x_is(&x->t[i + 1], "he") ||
+                         eg_x_is(&x->t[i + 1], "she") || eg_x_is(&x->t[i + 1], "they") ||
+                         eg_x_is(&x->t[i + 1], "you") || eg_x_is(&x->t[i + 1], "please") ||
+                         eg_x_is(t, "btw") || eg_x_is(t, "tbh"));
+    if (eg_x_is(t, "and") || eg_x_is(t, "or") || eg_x_is(t, "then"))
+        return eg_x_is(&x->t[i + 1], "i") || eg_x_is(&x->t[i + 1], "we") ||
+               eg_x_is(&x->t[i + 1], "my") || eg_x_is(&x->t[i + 1], "our") ||
+               eg_x_is(&x->t[i + 1], "he") || eg_x_is(&x->t[i + 1], "she") ||
+               eg_x_is(&x->t[i + 1], "they") || eg_x_is(&x->t[i + 1], "it") ||
+               eg_x_is(&x->t[i + 1], "please") || eg_x_is(&x->t[i + 1], "you") ||
+               eg_x_is(&x->t[i + 1], "btw") || eg_x_is(&x->t[i + 1], "keep") ||
+               eg_x_is(&x->t[i + 1], "use") || eg_x_is(&x->t[i + 1], "always") ||
+               eg_x_is(&x->t[i + 1], "never") || eg_x_is(&x->t[i + 1], "don't") ||
+               (eg_x_is(&x->t[i + 1], "do") && i + 2 < x->n &&
+                eg_x_is(&x->t[i + 2], "not")) || eg_x_is(&x->t[i + 1], "the");
+    return 0;
+}
+
+void eg_x_sentence(struct eg_xs *x)
+{
+    int i, s = 0, n = x->n, first;
+    struct cl probe;
+    int hedge_from = n;
+
+    memset(&probe, 0, sizeof(probe));
+    probe.x = x;
+    probe.t = x->t;
+    probe.s = 0;
+    probe.e = n;
+    first = skip_fillers(&probe, 0);
+    if (first >= n)
+        return;
+    /* A question about anything is not a statement of fact. */
+    if (x->question)
+        return;
+    if (tin(&probe, first, q_words) && first + 1 < n &&
+        (tis(&probe, first + 1, "you") || tis(&probe, first + 1, "i") ||
+         tis(&probe, first + 1, "we") || tis(&probe, first + 1, "it") ||
+         tis(&probe, first + 1, "there") || tis(&probe, first + 1, "my") ||
+         tis(&probe, first + 1, "the") || tis(&probe, first + 1, "is") ||
+         tis(&probe, first + 1, "do") || tis(&probe, first + 1, "does") ||
+         tis(&probe, first + 1, "are") || tis(&probe, first + 1, "should") ||
+         tis(&probe, first + 1, "can") || tis(&probe, first + 1, "would") ||
+         tis(&probe, first + 1, "a") || tis(&probe, first + 1, "an") ||
+         tis(&probe, first + 1, "anyone") || tis(&probe, first + 1, "to")) &&
+        !(tis(&probe, first, "am") || tis(&probe, first, "have") ||
+          tis(&probe, first, "was") || tis(&probe, first, "will")))
+        return;
+    if ((tis(&probe, first, "can") || tis(&probe, first, "could") ||
+         tis(&probe, first, "would") || tis(&probe, first, "will")) &&
+        tis(&probe, first + 1, "you")) {
+        /* "can you always answer in Spanish from now on" is still an instruction */
+        for (i = first; i < n; i++)
+            if (tis(&probe, i, "always") || (tis(&probe, i, "from") &&
+                                             tis(&probe, i + 1, "now")) ||
+                tis(&probe, i, "future") || tis(&probe, i, "forward"))
+                break;
+        if (i >= n)
+            return;
+        clause(x, first + 2, n, 0);
+        return;
+    }
+    /* Hypotheticals, fiction, quotes and translations end the part we believe. */
+    for (i = 0; i < n; i++) {
+        if (x->t[i].w[0] == '"' && (x->t[i].flags & TF_PUNCT)) {
+            n = i;
+            break;
+        }
+        if (eg_x_in(&x->t[i], hypo_words)) {
+            if ((eg_x_is(&x->t[i], "if") || eg_x_is(&x->t[i], "whether")) &&
+                is_hedge_ctx(&probe, i)) {
+                if (hedge_from > i)
+                    hedge_from = i;
+                continue;
+            }
+            if (eg_x_is(&x->t[i], "dream") && i > 0 && (eg_x_is(&x->t[i - 1], "my") ||
+                                                       eg_x_is(&x->t[i - 1], "the") ||
+                                                       eg_x_is(&x->t[i - 1], "a")))
+                continue;
+            if (eg_x_is(&x->t[i], "example") && i > 0 && eg_x_is(&x->t[i - 1], "for"))
+                continue;
+            n = i;
+            break;
+        }
+        if (eg_x_is(&x->t[i], "what") && i + 1 < x->n && eg_x_is(&x->t[i + 1], "if")) {
+            n = i;
+            break;
+        }
+        if ((eg_x_is(&x->t[i], "let") || eg_x_is(&x->t[i], "lets")) && i + 1 < x->n &&
+            (eg_x_is(&x->t[i + 1], "us") || eg_x_is(&x->t[i + 1], "say"))) {
+            n = i;
+            break;
+        }
+        if (eg_x_is(&x->t[i], "would") && i > 0 && eg_x_is(&x->t[i - 1], "i") &&
+            i + 1 < x->n && !eg_x_is(&x->t[i + 1], "like") && !eg_x_is(&x->t[i + 1], "love") &&
+            !eg_x_is(&x->t[i + 1], "prefer") && !eg_x_is(&x->t[i + 1], "rather") &&
+            !eg_x_is(&x->t[i + 1], "appreciate")) {
+            n = i > 0 ? i - 1 : 0; /* "I'd live in Paris" (conditional) */
+            break;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        if (i == s && i > 0)
+            continue;
+        if (clause_break(x, i) && i > s) {
+            clause(x, s, i, i >= hedge_from || s >= hedge_from);
+            s = (x->t[i].flags & TF_PUNCT) ? i + 1 : i;
+        }
+    }
+    if (s < n)
+        clause(x, s, n, s >= hedge_from);
+}
