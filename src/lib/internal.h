@@ -1,0 +1,129 @@
+/*
+ * internal.h - types shared inside libengram: the handle, per-thread error state, and the
+ * helpers every module uses to set errors, make ids and read request fields.
+ */
+#ifndef EG_INTERNAL_H
+#define EG_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "engram.h"
+#include "lib/store.h"
+#include "util/isotime.h"
+
+#define EG_MAGIC_OPEN   0x656e6772u /* "engr" */
+#define EG_MAGIC_CLOSED 0x64656164u /* "dead" */
+
+/* The last error of one thread on one handle (engram_errmsg is per thread). */
+struct eg_err {
+    pthread_t thread;
+    int code;
+    char name[48];
+    char msg[512];
+    struct eg_err *next;
+};
+
+struct eg_retrieval; /* retrieve.c: word vectors, WordNet, stemmer settings */
+
+struct engram {
+    unsigned magic;
+    pthread_mutex_t mu;     /* serialises store access: one connection, one writer */
+    pthread_mutex_t err_mu; /* guards the errs list only */
+    struct eg_err *errs;
+    const struct eg_store_ops *ops;
+    struct eg_store *store;
+    engram_options opt;
+    char *data_dir;
+    engram_log_fn log;
+    void *log_arg;
+    uint64_t ulid_last_ms; /* monotonic ids within a millisecond */
+    unsigned char ulid_last_rand[10];
+    struct eg_retrieval *retr;
+    /* the background worker draining async extraction jobs */
+    pthread_t worker;
+    int worker_running;
+    int worker_stop;
+    pthread_cond_t worker_cv;
+};
+
+/* Record an error for this thread and return rc (so: `return eg_err(db, rc, ...)`). name
+ * NULL uses the status name. */
+int eg_err(engram *db, int rc, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Record a store failure: the backend's message with a prefix. */
+int eg_err_store(engram *db, int rc, const char *what);
+void eg_err_clear(engram *db);
+void eg_log(engram *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- ids (ids.c) ---- */
+/* Write prefix + "_" + a ULID (26 chars, lower-case Crockford base32) into out
+ * (EG_ID_MAX bytes). Monotonic per handle; call with db->mu held. */
+void eg_id_new(engram *db, const char *prefix, char *out);
+
+
+/* ---- scopes (scope.c) ---- */
+#define EG_SCOPE_MAX_DIMS 8
+/* Parse a scope from a JSON value (object or path string) into its canonical path
+ * (malloc'd). On error sets db's error (name "invalid_scope") and returns ENGRAM_INVALID. */
+int eg_scope_from_json(engram *db, const json_t *v, char **out_path);
+/* Parse from text: a JSON object text or a path. */
+int eg_scope_from_text(engram *db, const char *text, char **out_path);
+/* {"org":"acme","user":"alice"} for a canonical path; NULL on NOMEM. */
+json_t *eg_scope_to_json(const char *path);
+/* The scopes a read at path sees (every non-empty subset of its dimensions) that also
+ * contain floor (NULL = no floor). *out is an array of malloc'd paths, free with
+ * eg_scope_list_free. */
+int eg_scope_floor_list(const char *path, const char *floor, char ***out, size_t *out_n);
+void eg_scope_list_free(char **list, size_t n);
+/* The value of one dimension in a canonical path (malloc'd), or NULL. */
+char *eg_scope_dim(const char *path, const char *name);
+
+/* ---- request helpers (api.c) ---- */
+/* Parse a request body; must be a JSON object. */
+int eg_req_parse(engram *db, const char *req_json, json_t **out);
+/* Optional string field: *out NULL when absent; error when present and not a string. */
+int eg_req_str(engram *db, const json_t *req, const char *field, int required,
+               const char **out);
+int eg_req_int(engram *db, const json_t *req, const char *field, int64_t lo, int64_t hi,
+               int64_t dflt, int64_t *out);
+int eg_req_bool(engram *db, const json_t *req, const char *field, int dflt, int *out);
+/* Optional ISO-8601 time field. */
+int eg_req_time(engram *db, const json_t *req, const char *field, int64_t *out);
+/* Dump a JSON value to a malloc'd string (compact, UTF-8). Steals the reference. */
+int eg_json_out(engram *db, json_t *v, char **out_json);
+/* ISO-8601 string of ms (json string), or json null for 0. */
+json_t *eg_json_time(int64_t ms);
+
+/* ---- JSON shapes shared by modules ---- */
+json_t *eg_session_json(const struct eg_session *s, int64_t turn_count);
+json_t *eg_turn_json(const struct eg_turn *t);
+json_t *eg_attr_json(const struct eg_attr *a);
+json_t *eg_audit_json(const struct eg_audit *a);
+
+/* ---- audit ---- */
+/* Append one audit entry in the current transaction. detail is stolen (may be NULL). */
+int eg_audit(engram *db, const engram_call *call, const char *context, const char *scope,
+             const char *action, const char *target, json_t *detail);
+
+/* ---- checks on the caller's floor (api.c) ---- */
+int eg_check_floor(engram *db, const engram_call *call, const char *scope);
+
+/* ---- memory model (resolve.c) ---- */
+/* Extract and resolve one stored turn, inside the caller's transaction. Appends one
+ * object per change to diff (a JSON array). */
+int eg_resolve_turn(engram *db, const engram_call *call, const struct eg_turn *turn,
+                    json_t *diff);
+
+/* ---- worker (worker.c) ---- */
+int eg_worker_start(engram *db);
+void eg_worker_stop(engram *db);
+void eg_worker_wake(engram *db);
+
+/* ---- retrieval (retrieve.c) ---- */
+int eg_retrieval_init(engram *db);
+void eg_retrieval_free(engram *db);
+
+#endif

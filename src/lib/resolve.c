@@ -1,0 +1,285 @@
+/*
+ * resolve.c - what an extracted fact does to memory. For each fact of a user turn:
+ *   assert, single-valued key: same value -> unchanged (confidence rises); a different
+ *     value -> the old record is closed (valid_until) and a new one opens pointing back
+ *     (supersedes), "updated"; a low-confidence contradiction is flagged into unknowns
+ *     instead of overwriting a confident fact;
+ *   assert, multi-valued key: a new value is added beside the others; a repeat is unchanged;
+ *   negate: the matching active record(s) are closed, "expired";
+ *   hedge: recorded under category unknowns for review, "flagged".
+ * Nothing is ever overwritten in place, so every value keeps its chain. Runs inside the
+ * caller's transaction; each change is also written to the audit log.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lib/extract.h"
+#include "lib/internal.h"
+#include "lib/vocab.h"
+
+/* Below this, a new value does not displace a confident existing one. */
+#define CONTRADICTION_FLOOR 0.5
+
+struct found {
+    struct eg_attr *v;
+    size_t n, cap;
+};
+
+static int collect(void *arg, const struct eg_attr *a)
+{
+    struct found *f = arg;
+    struct eg_attr *c;
+
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 4;
+        struct eg_attr *v = realloc(f->v, cap * sizeof(*v));
+        if (!v)
+            return ENGRAM_NOMEM;
+        f->v = v;
+        f->cap = cap;
+    }
+    c = &f->v[f->n];
+    *c = *a;
+    c->context = strdup(a->context);
+    c->scope = strdup(a->scope);
+    c->entity_type = strdup(a->entity_type);
+    c->entity_name = strdup(a->entity_name);
+    c->category = strdup(a->category);
+    c->key = strdup(a->key);
+    c->value = strdup(a->value);
+    f->n++;
+    if (!c->context || !c->scope || !c->entity_type || !c->entity_name || !c->category ||
+        !c->key || !c->value)
+        return ENGRAM_NOMEM;
+    return ENGRAM_OK;
+}
+
+static void found_free(struct found *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        eg_attr_clear(&f->v[i]);
+    free(f->v);
+    memset(f, 0, sizeof(*f));
+}
+
+struct ctx {
+    engram *db;
+    const engram_call *call;
+    const struct eg_turn *turn;
+    json_t *diff;
+};
+
+static int note(struct ctx *c, const char *action, const char *etype, const char *ename,
+                const char *category, const char *key, const char *value, const char *prev,
+                const char *attr_id)
+{
+    json_t *d = json_pack("{s:s, s:[s,s], s:s, s:s, s:o, s:o, s:s}", "action", action, "entity",
+                          etype, ename, "category", category, "key", key, "value",
+                          value ? json_string(value) : json_null(), "previous_value",
+                          prev ? json_string(prev) : json_null(), "attribute_id", attr_id);
+    json_t *detail;
+
+    if (!d || json_array_append(c->diff, d)) {
+        json_decref(d);
+        return eg_err(c->db, ENGRAM_NOMEM, NULL, "out of memory");
+    }
+    detail = json_deep_copy(d);
+    json_decref(d);
+    if (detail)
+        json_object_set_new(detail, "turn", json_string(c->turn->id));
+    return eg_audit(c->db, c->call, c->turn->context, c->turn->scope, "extract", attr_id,
+                    detail);
+}
+
+static int put_attr(struct ctx *c, const char *entity_id, const struct eg_fact *f,
+                    const char *category, const char *value, double importance,
+                    int64_t valid_from, int64_t valid_until, const char *supersedes,
+                    char *out_id)
+{
+    struct eg_attr a = {0};
+    int rc;
+
+    eg_id_new(c->db, "attr", a.id);
+    a.context = c->turn->context;
+    a.scope = c->turn->scope;
+    snprintf(a.entity_id, sizeof(a.entity_id), "%s", entity_id);
+    a.category = (char *)category;
+    a.key = (char *)f->key;
+    a.value = (char *)value;
+    a.confidence = f->confidence > 0 ? f->confidence : 0.7;
+    a.importance = importance;
+    snprintf(a.source_turn, sizeof(a.source_turn), "%s", c->turn->id);
+    a.valid_from = valid_from;
+    a.valid_until = valid_until;
+    a.recorded_at = eg_now_ms();
+    if (supersedes)
+        snprintf(a.supersedes, sizeof(a.supersedes), "%s", supersedes);
+    rc = c->db->ops->attr_put(c->db->store, &a);
+    if (rc != ENGRAM_OK)
+        return eg_err_store(c->db, rc, "attribute");
+    memcpy(out_id, a.id, EG_ID_MAX);
+    return ENGRAM_OK;
+}
+
+static int active(struct ctx *c, const char *entity_id, const char *key, const char *category,
+                  const char *value, struct found *out)
+{
+    const char *scope = c->turn->scope;
+    struct eg_attr_filter f = {0};
+    int rc;
+
+    f.context = c->turn->context;
+    f.scopes = &scope;
+    f.nscopes = 1;
+    f.entity_id = entity_id;
+    f.key = key;
+    f.category = category;
+    f.value = value;
+    rc = c->db->ops->attrs_query(c->db->store, &f, collect, out);
+    if (rc == ENGRAM_NOMEM)
+        return eg_err(c->db, rc, NULL, "out of memory");
+    return rc == ENGRAM_OK ? rc : eg_err_store(c->db, rc, "attributes");
+}
+
+static int apply(struct ctx *c, const struct eg_fact *f, const char *user)
+{
+    const struct eg_vocab_key *vk = eg_vocab_find(f->key);
+    const char *etype = f->entity_type ? f->entity_type : "Person";
+    const char *ename = f->entity_name ? f->entity_name : user;
+    const char *category = f->op == EG_FACT_HEDGE ? "unknowns"
+                           : f->category          ? f->category
+                           : vk                   ? vk->category
+                                                  : "unknowns";
+    double importance = vk ? vk->importance : 0.5;
+    int multi = vk ? vk->multi : 1;
+    int64_t from = f->valid_from ? f->valid_from : c->turn->created_at;
+    struct eg_entity e = {0};
+    struct found same = {0}, cur = {0};
+    char entity_id[EG_ID_MAX], id[EG_ID_MAX];
+    int rc;
+
+    if (!f->key || (f->op != EG_FACT_NEGATE && (!f->value || !*f->value)))
+        return ENGRAM_OK; /* an extractor bug must not become a bad record */
+    eg_id_new(c->db, "ent", e.id);
+    e.context = c->turn->context;
+    e.scope = c->turn->scope;
+    e.type = (char *)etype;
+    e.name = (char *)ename;
+    e.created_at = c->turn->created_at;
+    rc = c->db->ops->entity_ensure(c->db->store, &e, entity_id);
+    if (rc != ENGRAM_OK)
+        return eg_err_store(c->db, rc, "entity");
+
+    if (f->op == EG_FACT_NEGATE) {
+        rc = active(c, entity_id, f->key, NULL, f->value, &cur);
+        for (size_t i = 0; rc == ENGRAM_OK && i < cur.n; i++) {
+            if (strcmp(cur.v[i].category, "unknowns") == 0)
+                continue;
+            rc = c->db->ops->attr_close(c->db->store, cur.v[i].id, from);
+            if (rc != ENGRAM_OK)
+                rc = eg_err_store(c->db, rc, "attribute");
+            else
+                rc = note(c, "expired", etype, ename, cur.v[i].category, f->key, cur.v[i].value,
+                          NULL, cur.v[i].id);
+        }
+        goto cleanup;
+    }
+
+    /* A repeat of what is already known (in this category) is "unchanged". */
+    rc = active(c, entity_id, f->key, category, f->value, &same);
+    if (rc != ENGRAM_OK)
+        goto cleanup;
+    if (same.n) {
+        struct eg_attr *a = &same.v[0];
+        double conf = a->confidence > f->confidence ? a->confidence : f->confidence;
+        conf = conf + 0.05 > 0.99 ? 0.99 : conf + 0.05;
+        rc = c->db->ops->attr_set_confidence(c->db->store, a->id, conf);
+        if (rc != ENGRAM_OK)
+            rc = eg_err_store(c->db, rc, "attribute");
+        else
+            rc = note(c, "unchanged", etype, ename, category, f->key, a->value, NULL, a->id);
+        goto cleanup;
+    }
+    if (f->op == EG_FACT_HEDGE) {
+        rc = put_attr(c, entity_id, f, "unknowns", f->value, importance * 0.5, from,
+                      f->valid_until, NULL, id);
+        if (rc == ENGRAM_OK)
+            rc = note(c, "flagged", etype, ename, "unknowns", f->key, f->value, NULL, id);
+        goto cleanup;
+    }
+    if (multi) {
+        rc = put_attr(c, entity_id, f, category, f->value, importance, from, f->valid_until,
+                      NULL, id);
+        if (rc == ENGRAM_OK)
+            rc = note(c, "added", etype, ename, category, f->key, f->value, NULL, id);
+        goto cleanup;
+    }
+    rc = active(c, entity_id, f->key, category, NULL, &cur);
+    if (rc != ENGRAM_OK)
+        goto cleanup;
+    if (cur.n == 0) {
+        rc = put_attr(c, entity_id, f, category, f->value, importance, from, f->valid_until,
+                      NULL, id);
+        if (rc == ENGRAM_OK)
+            rc = note(c, "added", etype, ename, category, f->key, f->value, NULL, id);
+        goto cleanup;
+    }
+    if (f->confidence < CONTRADICTION_FLOOR && cur.v[0].confidence >= CONTRADICTION_FLOOR) {
+        /* A weak statement against a confident fact: keep the fact, flag the doubt. */
+        rc = put_attr(c, entity_id, f, "unknowns", f->value, importance * 0.5, from, 0, NULL, id);
+        if (rc == ENGRAM_OK)
+            rc = note(c, "flagged", etype, ename, "unknowns", f->key, f->value, cur.v[0].value,
+                      id);
+        goto cleanup;
+    }
+    if (from < cur.v[0].valid_from) {
+        /* An older statement arriving late (history import): it is history, not news. */
+        rc = put_attr(c, entity_id, f, category, f->value, importance, from,
+                      cur.v[0].valid_from, NULL, id);
+        if (rc == ENGRAM_OK)
+            rc = note(c, "expired", etype, ename, category, f->key, f->value, NULL, id);
+        goto cleanup;
+    }
+    /* The supersession: close every active value (normally one), open the new one. */
+    for (size_t i = 0; rc == ENGRAM_OK && i < cur.n; i++) {
+        rc = c->db->ops->attr_close(c->db->store, cur.v[i].id, from);
+        if (rc != ENGRAM_OK)
+            rc = eg_err_store(c->db, rc, "attribute");
+    }
+    if (rc == ENGRAM_OK)
+        rc = put_attr(c, entity_id, f, category, f->value, importance, from, f->valid_until,
+                      cur.v[0].id, id);
+    if (rc == ENGRAM_OK)
+        rc = note(c, "updated", etype, ename, category, f->key, f->value, cur.v[0].value, id);
+cleanup:
+    found_free(&same);
+    found_free(&cur);
+    return rc;
+}
+
+int eg_resolve_turn(engram *db, const engram_call *call, const struct eg_turn *turn,
+                    json_t *diff)
+{
+    struct eg_facts facts = {0};
+    struct ctx c = {db, call, turn, diff};
+    char *user;
+    int rc;
+
+    if (strcmp(turn->role, "user") != 0)
+        return ENGRAM_OK; /* assistant, system and tool turns never carry the user's facts */
+    rc = eg_extract_rules(turn->content, strlen(turn->content), turn->role, turn->created_at,
+                          &facts);
+    if (rc != ENGRAM_OK) {
+        eg_facts_free(&facts);
+        return eg_err(db, rc, NULL, "extraction failed: %s", engram_errstr(rc));
+    }
+    /* The user entity is named by the scope's "user" dimension, as the seeds show
+     * (entity ["Person","alice"] for scope {"user":"alice"}). */
+    user = eg_scope_dim(turn->scope, "user");
+    for (size_t i = 0; rc == ENGRAM_OK && i < facts.n; i++)
+        rc = apply(&c, &facts.v[i], user ? user : "user");
+    free(user);
+    eg_facts_free(&facts);
+    return rc;
+}

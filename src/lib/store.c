@@ -1,0 +1,64 @@
+/*
+ * store.c - the table of storage backends and the row helpers every backend shares.
+ * Adding a backend is one file (store_<name>.c) and one row here.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/internal.h"
+
+static const struct eg_store_ops *const backends[] = {
+    &eg_store_sqlite, /* last: it accepts any path */
+};
+
+const struct eg_store_ops *eg_store_for_uri(const char *uri)
+{
+    for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+        if (backends[i]->accepts(uri))
+            return backends[i];
+    }
+    return NULL;
+}
+
+void eg_session_clear(struct eg_session *s)
+{
+    free(s->context);
+    free(s->scope);
+    free(s->metadata);
+    memset(s, 0, sizeof(*s));
+}
+
+void eg_turn_clear(struct eg_turn *t)
+{
+    free(t->context);
+    free(t->scope);
+    free(t->content);
+    free(t->metadata);
+    memset(t, 0, sizeof(*t));
+}
+
+void eg_attr_clear(struct eg_attr *a)
+{
+    free(a->context);
+    free(a->scope);
+    free(a->entity_type);
+    free(a->entity_name);
+    free(a->category);
+    free(a->key);
+    free(a->value);
+    memset(a, 0, sizeof(*a));
+}
+
+void eg_key_clear(struct eg_key *k)
+{
+    free(k->context);
+    free(k->scope_floor);
+    free(k->grants);
+    memset(k, 0, sizeof(*k));
+}
+
+void eg_job_clear(struct eg_job *j)
+{
+    free(j->context);
+    memset(j, 0, sizeof(*j));
+}

@@ -1,0 +1,1224 @@
+/*
+ * store_sqlite.c - the embedded default backend: one SQLite file in WAL mode.
+ *
+ * Owns the schema (versioned by PRAGMA user_version, migrated forward in one transaction
+ * per step), the prepared-statement cache, and the translation of store.h operations into
+ * SQL. Turns are indexed by FTS5 as external content (turns_fts over turns.rid), kept in
+ * step by triggers so no code path can forget to index a turn.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/internal.h"
+#include "lib/stem.h"
+#include "util/buf.h"
+
+#define STMT_CACHE 96
+
+struct eg_store {
+    sqlite3 *db;
+    char err[512];
+    struct {
+        char *sql;
+        sqlite3_stmt *st;
+    } cache[STMT_CACHE];
+    int ncache;
+};
+
+/* ---- schema -------------------------------------------------------------------------- */
+
+/* Migration i brings user_version from i to i+1. Append only; never edit a shipped step. */
+static const char *const migrations[] = {
+    /* 1: the whole data model of DESIGN.md section 2. */
+    "CREATE TABLE sessions("
+    "  id TEXT PRIMARY KEY, context TEXT NOT NULL, scope TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL, metadata TEXT NOT NULL DEFAULT '{}');"
+    "CREATE INDEX sessions_by_scope ON sessions(context, scope);"
+    "CREATE TABLE turns("
+    "  rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, context TEXT NOT NULL,"
+    "  scope TEXT NOT NULL, session_id TEXT REFERENCES sessions(id),"
+    "  role TEXT NOT NULL, content TEXT NOT NULL, created_at INTEGER NOT NULL,"
+    "  recorded_at INTEGER NOT NULL, metadata TEXT NOT NULL DEFAULT '{}');"
+    "CREATE INDEX turns_by_session ON turns(session_id, created_at);"
+    "CREATE INDEX turns_by_scope ON turns(context, scope, created_at);"
+    "CREATE TABLE entities("
+    "  id TEXT PRIMARY KEY, context TEXT NOT NULL, scope TEXT NOT NULL, type TEXT NOT NULL,"
+    "  name TEXT NOT NULL, created_at INTEGER NOT NULL, UNIQUE(context, scope, type, name));"
+    "CREATE TABLE attributes("
+    "  rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, context TEXT NOT NULL,"
+    "  scope TEXT NOT NULL, entity_id TEXT NOT NULL REFERENCES entities(id),"
+    "  category TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
+    "  confidence REAL NOT NULL, importance REAL NOT NULL, source_turn TEXT,"
+    "  valid_from INTEGER NOT NULL, valid_until INTEGER, recorded_at INTEGER NOT NULL,"
+    "  supersedes TEXT);"
+    "CREATE INDEX attrs_by_scope ON attributes(context, scope, valid_until);"
+    "CREATE INDEX attrs_by_entity ON attributes(entity_id, key, valid_until);"
+    "CREATE TABLE audit("
+    "  rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, context TEXT NOT NULL,"
+    "  scope TEXT NOT NULL, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,"
+    "  target TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '{}', request_id TEXT);"
+    "CREATE INDEX audit_by_scope ON audit(context, scope, at);"
+    "CREATE TABLE jobs("
+    "  rid INTEGER PRIMARY KEY, context TEXT NOT NULL, turn_id TEXT NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_error TEXT);"
+    "CREATE INDEX jobs_by_state ON jobs(state, rid);"
+    "CREATE TABLE idempotency("
+    "  context TEXT NOT NULL, key TEXT NOT NULL, scope TEXT NOT NULL,"
+    "  request_hash TEXT NOT NULL, response TEXT NOT NULL, created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY(context, key));"
+    "CREATE INDEX idempotency_by_scope ON idempotency(context, scope);"
+    "CREATE TABLE api_keys("
+    "  id TEXT PRIMARY KEY, context TEXT NOT NULL, scope_floor TEXT NOT NULL DEFAULT '',"
+    "  grants TEXT NOT NULL, hash BLOB NOT NULL, created_at INTEGER NOT NULL,"
+    "  revoked_at INTEGER);",
+    /* 2: full-text index of turns with our Snowball tokenizer (stem.c), the same stemmer
+     * as PostgreSQL's 'english' configuration. */
+    "CREATE VIRTUAL TABLE turns_fts USING fts5(content, content='turns', content_rowid='rid',"
+    "  tokenize='engram');"
+    "CREATE TRIGGER turns_ai AFTER INSERT ON turns BEGIN"
+    "  INSERT INTO turns_fts(rowid, content) VALUES (new.rid, new.content); END;"
+    "CREATE TRIGGER turns_ad AFTER DELETE ON turns BEGIN"
+    "  INSERT INTO turns_fts(turns_fts, rowid, content) VALUES('delete', old.rid, old.content);"
+    "  END;"
+    "INSERT INTO turns_fts(turns_fts) VALUES('rebuild');",
+};
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+static int fail(struct eg_store *s, int rc)
+{
+    snprintf(s->err, sizeof(s->err), "sqlite: %s", sqlite3_errmsg(s->db));
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return ENGRAM_BUSY;
+    case SQLITE_NOMEM:
+        return ENGRAM_NOMEM;
+    case SQLITE_CONSTRAINT:
+        return ENGRAM_CONFLICT;
+    case SQLITE_TOOBIG:
+        return ENGRAM_TOOBIG;
+    default:
+        return ENGRAM_ERROR;
+    }
+}
+
+static int exec(struct eg_store *s, const char *sql)
+{
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? ENGRAM_OK : fail(s, rc);
+}
+
+static int migrate(struct eg_store *s)
+{
+    sqlite3_stmt *st;
+    int version = 0, rc;
+
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return fail(s, SQLITE_ERROR);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (version > SCHEMA_VERSION) {
+        snprintf(s->err, sizeof(s->err),
+                 "store schema version %d is newer than this engram (%d); upgrade engram",
+                 version, SCHEMA_VERSION);
+        return ENGRAM_ERROR;
+    }
+    for (; version < SCHEMA_VERSION; version++) {
+        char pragma[64];
+        if ((rc = exec(s, "BEGIN IMMEDIATE")) != ENGRAM_OK)
+            return rc;
+        snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", version + 1);
+        if ((rc = exec(s, migrations[version])) != ENGRAM_OK ||
+            (rc = exec(s, pragma)) != ENGRAM_OK) {
+            char keep[sizeof(s->err)];
+            memcpy(keep, s->err, sizeof(keep));
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            snprintf(s->err, sizeof(s->err), "migration to schema %d failed: %.400s",
+                     version + 1, keep);
+            return rc;
+        }
+        if ((rc = exec(s, "COMMIT")) != ENGRAM_OK)
+            return rc;
+    }
+    return ENGRAM_OK;
+}
+
+/* ---- statements ---------------------------------------------------------------------- */
+
+/* A cached, reset statement for sql; NULL after setting s->err. */
+static sqlite3_stmt *prep(struct eg_store *s, const char *sql)
+{
+    sqlite3_stmt *st;
+    int i;
+
+    for (i = 0; i < s->ncache; i++) {
+        if (strcmp(s->cache[i].sql, sql) == 0) {
+            sqlite3_reset(s->cache[i].st);
+            sqlite3_clear_bindings(s->cache[i].st);
+            return s->cache[i].st;
+        }
+    }
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        fail(s, SQLITE_ERROR);
+        return NULL;
+    }
+    if (s->ncache == STMT_CACHE) { /* evict the oldest; dynamic IN-lists can churn */
+        free(s->cache[0].sql);
+        sqlite3_finalize(s->cache[0].st);
+        memmove(&s->cache[0], &s->cache[1], sizeof(s->cache[0]) * (STMT_CACHE - 1));
+        s->ncache--;
+    }
+    s->cache[s->ncache].sql = strdup(sql);
+    if (!s->cache[s->ncache].sql) {
+        sqlite3_finalize(st);
+        snprintf(s->err, sizeof(s->err), "out of memory");
+        return NULL;
+    }
+    s->cache[s->ncache++].st = st;
+    return st;
+}
+
+#define PREP(s, st, sql)                                                                    \
+    do {                                                                                    \
+        if (!((st) = prep((s), (sql))))                                                     \
+            return strstr((s)->err, "out of memory") ? ENGRAM_NOMEM : ENGRAM_ERROR;         \
+    } while (0)
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_id(sqlite3_stmt *st, int i, const char *v)
+{
+    bind_text(st, i, v && *v ? v : NULL);
+}
+
+static void bind_time(sqlite3_stmt *st, int i, int64_t v)
+{
+    if (v)
+        sqlite3_bind_int64(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Run a statement that returns no rows. */
+static int step_done(struct eg_store *s, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? ENGRAM_OK : fail(s, rc);
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return strdup(t ? (const char *)t : "");
+}
+
+static void col_id(sqlite3_stmt *st, int i, char *out)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(out, EG_ID_MAX, "%s", t ? (const char *)t : "");
+}
+
+/* Borrowed view of a text column, for rows handed to callbacks. */
+static char *col_view(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return (char *)(t ? (const char *)t : "");
+}
+
+/* Append "?,?,?" for n parameters. */
+static int placeholders(struct eg_buf *b, size_t n)
+{
+    int rc = ENGRAM_OK;
+    for (size_t i = 0; i < n && rc == ENGRAM_OK; i++)
+        rc = eg_buf_append(b, i ? ",?" : "?", i ? 2 : 1);
+    return rc;
+}
+
+/* ---- lifecycle ----------------------------------------------------------------------- */
+
+static int sq_accepts(const char *uri)
+{
+    return strncmp(uri, "postgres://", 11) != 0 && strncmp(uri, "postgresql://", 13) != 0 &&
+           strchr(uri, '=') == NULL;
+}
+
+static void sq_close(struct eg_store *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < s->ncache; i++) {
+        free(s->cache[i].sql);
+        sqlite3_finalize(s->cache[i].st);
+    }
+    if (s->db) {
+        sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL);
+        sqlite3_close_v2(s->db);
+    }
+    free(s);
+}
+
+static int sq_open(const char *uri, int busy_ms, struct eg_store **out, char *err, size_t errlen)
+{
+    struct eg_store *s;
+    int rc;
+
+    *out = NULL;
+    s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return ENGRAM_NOMEM;
+    }
+    rc = sqlite3_open_v2(uri, &s->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+                             SQLITE_OPEN_EXRESCODE,
+                         NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open SQLite store '%s': %s", uri,
+                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        sq_close(s);
+        return rc == SQLITE_NOMEM ? ENGRAM_NOMEM : ENGRAM_UNAVAILABLE;
+    }
+    sqlite3_busy_timeout(s->db, busy_ms);
+    /* WAL: readers never block the writer; synchronous=FULL: an acknowledged turn survives
+     * power loss, not just a process crash (NORMAL would lose the last commits). */
+    if ((rc = exec(s, "PRAGMA journal_mode=WAL")) != ENGRAM_OK ||
+        (rc = exec(s, "PRAGMA synchronous=FULL")) != ENGRAM_OK ||
+        (rc = exec(s, "PRAGMA foreign_keys=ON")) != ENGRAM_OK ||
+        (rc = eg_stem_register_fts5(s->db)) != ENGRAM_OK || (rc = migrate(s)) != ENGRAM_OK) {
+        snprintf(err, errlen, "cannot open SQLite store '%s': %s", uri,
+                 s->err[0] ? s->err : "tokenizer registration failed");
+        sq_close(s);
+        return rc == ENGRAM_OK ? ENGRAM_ERROR : rc;
+    }
+    /* A crash leaves claimed jobs 'running'; with one process per file they are ours. */
+    exec(s, "UPDATE jobs SET state='pending' WHERE state='running'");
+    *out = s;
+    return ENGRAM_OK;
+}
+
+static const char *sq_errmsg(struct eg_store *s)
+{
+    return s->err;
+}
+
+static int sq_begin(struct eg_store *s, int write)
+{
+    return exec(s, write ? "BEGIN IMMEDIATE" : "BEGIN");
+}
+
+static int sq_commit(struct eg_store *s)
+{
+    return exec(s, "COMMIT");
+}
+
+static void sq_rollback(struct eg_store *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- sessions ------------------------------------------------------------------------ */
+
+static int sq_session_put(struct eg_store *s, const struct eg_session *in)
+{
+    sqlite3_stmt *st;
+
+    PREP(s, st, "INSERT INTO sessions(id, context, scope, created_at, metadata) "
+                "VALUES (?,?,?,?,?)");
+    bind_text(st, 1, in->id);
+    bind_text(st, 2, in->context);
+    bind_text(st, 3, in->scope);
+    sqlite3_bind_int64(st, 4, in->created_at);
+    bind_text(st, 5, in->metadata ? in->metadata : "{}");
+    return step_done(s, st);
+}
+
+static void read_session(sqlite3_stmt *st, struct eg_session *out, int view)
+{
+    col_id(st, 0, out->id);
+    out->context = view ? col_view(st, 1) : col_dup(st, 1);
+    out->scope = view ? col_view(st, 2) : col_dup(st, 2);
+    out->created_at = sqlite3_column_int64(st, 3);
+    out->metadata = view ? col_view(st, 4) : col_dup(st, 4);
+}
+
+static int sq_session_get(struct eg_store *s, const char *context, const char *id,
+                          struct eg_session *out, int64_t *out_turns)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    PREP(s, st, "SELECT id, context, scope, created_at, metadata,"
+                " (SELECT count(*) FROM turns t WHERE t.session_id = sessions.id)"
+                " FROM sessions WHERE context = ? AND id = ?");
+    bind_text(st, 1, context);
+    bind_text(st, 2, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        read_session(st, out, 0);
+        if (out_turns)
+            *out_turns = sqlite3_column_int64(st, 5);
+        sqlite3_reset(st);
+        if (!out->context || !out->scope || !out->metadata) {
+            eg_session_clear(out);
+            return ENGRAM_NOMEM;
+        }
+        return ENGRAM_OK;
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE) {
+        snprintf(s->err, sizeof(s->err), "no session '%.60s' in context '%.60s'", id, context);
+        return ENGRAM_NOTFOUND;
+    }
+    return fail(s, rc);
+}
+
+static int sq_sessions_in_scope(struct eg_store *s, const char *context, const char *scope,
+                                eg_session_cb cb, void *arg)
+{
+    sqlite3_stmt *st;
+    int rc, cbrc = ENGRAM_OK;
+
+    PREP(s, st, "SELECT id, context, scope, created_at, metadata FROM sessions"
+                " WHERE context = ? AND scope = ? ORDER BY created_at, id");
+    bind_text(st, 1, context);
+    bind_text(st, 2, scope);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && cbrc == ENGRAM_OK) {
+        struct eg_session row;
+        read_session(st, &row, 1);
+        cbrc = cb(arg, &row);
+    }
+    sqlite3_reset(st);
+    if (cbrc != ENGRAM_OK)
+        return cbrc;
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? ENGRAM_OK : fail(s, rc);
+}
+
+/* ---- turns --------------------------------------------------------------------------- */
+
+#define TURN_COLS                                                                          \
+    "t.id, t.session_id, t.context, t.scope, t.role, t.content, t.created_at, t.recorded_at," \
+    " t.metadata"
+
+static void read_turn(sqlite3_stmt *st, struct eg_turn *out, int view)
+{
+    const unsigned char *role;
+
+    col_id(st, 0, out->id);
+    col_id(st, 1, out->session_id);
+    out->context = view ? col_view(st, 2) : col_dup(st, 2);
+    out->scope = view ? col_view(st, 3) : col_dup(st, 3);
+    role = sqlite3_column_text(st, 4);
+    snprintf(out->role, sizeof(out->role), "%s", role ? (const char *)role : "");
+    out->content = view ? col_view(st, 5) : col_dup(st, 5);
+    out->created_at = sqlite3_column_int64(st, 6);
+    out->recorded_at = sqlite3_column_int64(st, 7);
+    out->metadata = view ? col_view(st, 8) : col_dup(st, 8);
+}
+
+static int sq_turn_put(struct eg_store *s, const struct eg_turn *in)
+{
+    sqlite3_stmt *st;
+
+    PREP(s, st, "INSERT INTO turns(id, session_id, context, scope, role, content, created_at,"
+                " recorded_at, metadata) VALUES (?,?,?,?,?,?,?,?,?)");
+    bind_text(st, 1, in->id);
+    bind_id(st, 2, in->session_id);
+    bind_text(st, 3, in->context);
+    bind_text(st, 4, in->scope);
+    bind_text(st, 5, in->role);
+    bind_text(st, 6, in->content);
+    sqlite3_bind_int64(st, 7, in->created_at);
+    sqlite3_bind_int64(st, 8, in->recorded_at);
+    bind_text(st, 9, in->metadata ? in->metadata : "{}");
+    return step_done(s, st);
+}
+
+static int sq_turn_get(struct eg_store *s, const char *context, const char *id,
+                       struct eg_turn *out)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    PREP(s, st, "SELECT " TURN_COLS " FROM turns t WHERE t.context = ? AND t.id = ?");
+    bind_text(st, 1, context);
+    bind_text(st, 2, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        read_turn(st, out, 0);
+        sqlite3_reset(st);
+        if (!out->context || !out->scope || !out->content || !out->metadata) {
+            eg_turn_clear(out);
+            return ENGRAM_NOMEM;
+        }
+        return ENGRAM_OK;
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE) {
+        snprintf(s->err, sizeof(s->err), "no turn '%.60s'", id);
+        return ENGRAM_NOTFOUND;
+    }
+    return fail(s, rc);
+}
+
+/* Quote one term for an FTS5 MATCH expression: "term" with inner quotes doubled. */
+static int fts_term(struct eg_buf *b, const char *t)
+{
+    int rc = eg_buf_append(b, "\"", 1);
+
+    for (const char *p = t; *p && rc == ENGRAM_OK; p++)
+        rc = *p == '"' ? eg_buf_append(b, "\"\"", 2) : eg_buf_append(b, p, 1);
+    return rc == ENGRAM_OK ? eg_buf_append(b, "\"", 1) : rc;
+}
+
+static int sq_turns_search(struct eg_store *s, const char *context, const char *const *scopes,
+                           size_t nscopes, const char *const *terms, size_t nterms,
+                           int64_t as_of, int limit, eg_turn_cb cb, void *arg)
+{
+    struct eg_buf sql = {0}, match = {0};
+    sqlite3_stmt *st = NULL;
+    int rc = ENGRAM_OK, cbrc = ENGRAM_OK, srv, col = 1;
+
+    if (nscopes == 0 || nterms == 0)
+        return ENGRAM_OK;
+    for (size_t i = 0; i < nterms && rc == ENGRAM_OK; i++) {
+        if (i)
+            rc = eg_buf_puts(&match, " OR ");
+        if (rc == ENGRAM_OK)
+            rc = fts_term(&match, terms[i]);
+    }
+    /* bm25() is lower-is-better; negate so every store's score is higher-is-better. */
+    if (rc == ENGRAM_OK)
+        rc = eg_buf_puts(&sql, "SELECT " TURN_COLS ", -bm25(turns_fts) AS score"
+                               " FROM turns_fts JOIN turns t ON t.rid = turns_fts.rowid"
+                               " WHERE turns_fts MATCH ? AND t.context = ? AND t.scope IN (");
+    if (rc == ENGRAM_OK)
+        rc = placeholders(&sql, nscopes);
+    if (rc == ENGRAM_OK)
+        rc = eg_buf_puts(&sql, as_of ? ") AND t.created_at <= ? ORDER BY score DESC LIMIT ?"
+                                     : ") ORDER BY score DESC LIMIT ?");
+    if (rc != ENGRAM_OK)
+        goto cleanup;
+    if (!(st = prep(s, sql.p))) {
+        rc = ENGRAM_ERROR;
+        goto cleanup;
+    }
+    bind_text(st, col++, match.p);
+    bind_text(st, col++, context);
+    for (size_t i = 0; i < nscopes; i++)
+        bind_text(st, col++, scopes[i]);
+    if (as_of)
+        sqlite3_bind_int64(st, col++, as_of);
+    sqlite3_bind_int(st, col++, limit > 0 ? limit : 100);
+    while ((srv = sqlite3_step(st)) == SQLITE_ROW && cbrc == ENGRAM_OK) {
+        struct eg_turn row;
+        read_turn(st, &row, 1);
+        cbrc = cb(arg, &row, sqlite3_column_double(st, 9));
+    }
+    sqlite3_reset(st);
+    if (cbrc != ENGRAM_OK)
+        rc = cbrc;
+    else if (srv != SQLITE_DONE && srv != SQLITE_ROW)
+        rc = fail(s, srv);
+cleanup:
+    eg_buf_reset(&sql);
+    eg_buf_reset(&match);
+    return rc;
+}
+
+static int sq_turns_list(struct eg_store *s, const char *context, const char *session_id,
+                         const char *scope, int64_t after, int limit, eg_turn_cb cb, void *arg)
+{
+    sqlite3_stmt *st;
+    int rc, cbrc = ENGRAM_OK;
+
+    if (session_id) {
+        PREP(s, st, "SELECT " TURN_COLS " FROM turns t WHERE t.context = ? AND t.session_id = ?"
+                    " AND t.created_at >= ? ORDER BY t.created_at, t.rid LIMIT ?");
+        bind_text(st, 2, session_id);
+    } else {
+        PREP(s, st, "SELECT " TURN_COLS " FROM turns t WHERE t.context = ? AND t.scope = ?"
+                    " AND t.created_at >= ? ORDER BY t.created_at, t.rid LIMIT ?");
+        bind_text(st, 2, scope);
+    }
+    bind_text(st, 1, context);
+    sqlite3_bind_int64(st, 3, after);
+    sqlite3_bind_int(st, 4, limit > 0 ? limit : -1);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && cbrc == ENGRAM_OK) {
+        struct eg_turn row;
+        read_turn(st, &row, 1);
+        cbrc = cb(arg, &row, 0);
+    }
+    sqlite3_reset(st);
+    if (cbrc != ENGRAM_OK)
+        return cbrc;
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? ENGRAM_OK : fail(s, rc);
+}
+
+/* ---- idempotency --------------------------------------------------------------------- */
+
+static int sq_idem_get(struct eg_store *s, const char *context, const char *key,
+                       char **out_hash, char **out_response)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    *out_hash = *out_response = NULL;
+    PREP(s, st, "SELECT request_hash, response FROM idempotency WHERE context = ? AND key = ?");
+    bind_text(st, 1, context);
+    bind_text(st, 2, key);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *out_hash = col_dup(st, 0);
+        *out_response = col_dup(st, 1);
+        sqlite3_reset(st);
+        if (!*out_hash || !*out_response) {
+            free(*out_hash);
+            free(*out_response);
+            *out_hash = *out_response = NULL;
+            return ENGRAM_NOMEM;
+        }
+        return ENGRAM_OK;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? ENGRAM_NOTFOUND : fail(s, rc);
+}
+
+static int sq_idem_put(struct eg_store *s, const char *context, const char *scope,
+                       const char *key, const char *hash, const char *response, int64_t at)
+{
+    sqlite3_stmt *st;
+
+    PREP(s, st, "INSERT INTO idempotency(context, key, scope, request_hash, response,"
+                " created_at) VALUES (?,?,?,?,?,?)");
+    bind_text(st, 1, context);
+    bind_text(st, 2, key);
+    bind_text(st, 3, scope);
+    bind_text(st, 4, hash);
+    bind_text(st, 5, response);
+    sqlite3_bind_int64(st, 6, at);
+    return step_done(s, st);
+}
+
+/* ---- entities ------------------------------------------------------------------------ */
+
+static int sq_entity_ensure(struct eg_store *s, const struct eg_entity *in, char *out_id)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    PREP(s, st, "SELECT id FROM entities WHERE context = ? AND scope = ? AND type = ?"
+                " AND name = ?");
+    bind_text(st, 1, in->context);
+    bind_text(st, 2, in->scope);
+    bind_text(st, 3, in->type);
+    bind_text(st, 4, in->name);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        col_id(st, 0, out_id);
+        sqlite3_reset(st);
+        return ENGRAM_OK;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return fail(s, rc);
+    PREP(s, st, "INSERT INTO entities(id, context, scope, type, name, created_at)"
+                " VALUES (?,?,?,?,?,?)");
+    bind_text(st, 1, in->id);
+    bind_text(st, 2, in->context);
+    bind_text(st, 3, in->scope);
+    bind_text(st, 4, in->type);
+    bind_text(st, 5, in->name);
+    sqlite3_bind_int64(st, 6, in->created_at);
+    rc = step_done(s, st);
+    if (rc == ENGRAM_OK)
+        snprintf(out_id, EG_ID_MAX, "%s", in->id);
+    return rc;
+}
+
+static int sq_entities_in_scope(struct eg_store *s, const char *context, const char *scope,
+                                eg_entity_cb cb, void *arg)
+{
+    sqlite3_stmt *st;
+    int rc, cbrc = ENGRAM_OK;
+
+    PREP(s, st, "SELECT id, context, scope, type, name, created_at FROM entities"
+                " WHERE context = ? AND scope = ? ORDER BY created_at, id");
+    bind_text(st, 1, context);
+    bind_text(st, 2, scope);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && cbrc == ENGRAM_OK) {
+        struct eg_entity e;
+        col_id(st, 0, e.id);
+        e.context = col_view(st, 1);
+        e.scope = col_view(st, 2);
+        e.type = col_view(st, 3);
+        e.name = col_view(st, 4);
+        e.created_at = sqlite3_column_int64(st, 5);
+        cbrc = cb(arg, &e);
+    }
+    sqlite3_reset(st);
+    if (cbrc != ENGRAM_OK)
+        return cbrc;
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? ENGRAM_OK : fail(s, rc);
+}
+
+/* ---- attributes ---------------------------------------------------------------------- */
+
+static int sq_attr_put(struct eg_store *s, const struct eg_attr *in)
+{
+    sqlite3_stmt *st;
+
+    PREP(s, st, "INSERT INTO attributes(id, context, scope, entity_id, category, key, value,"
+                " confidence, importance, source_turn, valid_from, valid_until, recorded_at,"
+                " supersedes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    bind_text(st, 1, in->id);
+    bind_text(st, 2, in->context);
+    bind_text(st, 3, in->scope);
+    bind_text(st, 4, in->entity_id);
+    bind_text(st, 5, in->category);
+    bind_text(st, 6, in->key);
+    bind_text(st, 7, in->value);
+    sqlite3_bind_double(st, 8, in->confidence);
+    sqlite3_bind_double(st, 9, in->importance);
+    bind_id(st, 10, in->source_turn);
+    sqlite3_bind_int64(st, 11, in->valid_from);
+    bind_time(st, 12, in->valid_until);
+    sqlite3_bind_int64(st, 13, in->recorded_at);
+    bind_id(st, 14, in->supersedes);
+    return step_done(s, st);
+}
+
+static int sq_attr_close(struct eg_store *s, const char *id, int64_t valid_until)
+{
+    sqlite3_stmt *st;
+
+    PREP(s, st, "UPDATE attributes SET valid_until = ? WHERE id = ? AND valid_until IS NULL");
+    sqlite3_bind_int64(st, 1, valid_until);
+    bind_text(st, 2, id);
+    return step_done(s, st);
+}
+
+static int sq_attr_set_confidence(struct eg_store *s, const char *id, double confidence)
+{
+    sqlite3_stmt *st;
+
+    PREP(s, st, "UPDATE attributes SET confidence = ? WHERE id = ?");
+    sqlite3_bind_double(st, 1, confidence);
+    bind_text(st, 2, id);
+    return step_done(s, st);
+}
+
+static int sq_attrs_query(struct eg_store *s, const struct eg_attr_filter *f, eg_attr_cb cb,
+                          void *arg)
+{
+    struct eg_buf sql = {0};
+    sqlite3_stmt *st = NULL;
+    int rc, srv, cbrc = ENGRAM_OK, col = 1;
+
+    rc = eg_buf_puts(&sql, "SELECT a.id, a.context, a.scope, a.entity_id, e.type, e.name,"
+                           " a.category, a.key, a.value, a.confidence, a.importance,"
+                           " a.source_turn, a.valid_from, a.valid_until, a.recorded_at,"
+                           " a.supersedes FROM attributes a JOIN entities e ON e.id = a.entity_id"
+                           " WHERE a.context = ?");
+    if (rc == ENGRAM_OK && f->scopes) {
+        rc = eg_buf_puts(&sql, " AND a.scope IN (");
+        if (rc == ENGRAM_OK)
+            rc = placeholders(&sql, f->nscopes ? f->nscopes : 1);
+        if (rc == ENGRAM_OK)
+            rc = eg_buf_puts(&sql, ")");
+    }
+    if (rc == ENGRAM_OK && f->id)
+        rc = eg_buf_puts(&sql, " AND a.id = ?");
+    if (rc == ENGRAM_OK && f->entity_id)
+        rc = eg_buf_puts(&sql, " AND a.entity_id = ?");
+    if (rc == ENGRAM_OK && f->entity_type)
+        rc = eg_buf_puts(&sql, " AND e.type = ?");
+    if (rc == ENGRAM_OK && f->entity_name)
+        rc = eg_buf_puts(&sql, " AND e.name = ?");
+    if (rc == ENGRAM_OK && f->key)
+        rc = eg_buf_puts(&sql, " AND a.key = ?");
+    if (rc == ENGRAM_OK && f->category)
+        rc = eg_buf_puts(&sql, " AND a.category = ?");
+    if (rc == ENGRAM_OK && f->value)
+        rc = eg_buf_puts(&sql, " AND lower(a.value) = lower(?)");
+    if (rc == ENGRAM_OK && f->as_of)
+        rc = eg_buf_puts(&sql, " AND a.valid_from <= ? AND (a.valid_until IS NULL OR"
+                               " a.valid_until > ?)");
+    else if (rc == ENGRAM_OK && !f->include_expired)
+        rc = eg_buf_puts(&sql, " AND a.valid_until IS NULL");
+    if (rc == ENGRAM_OK)
+        rc = eg_buf_puts(&sql, " ORDER BY CASE a.category WHEN 'identity' THEN 0"
+                               " WHEN 'knowledge' THEN 1 WHEN 'context' THEN 2"
+                               " WHEN 'instructions' THEN 3 ELSE 4 END,"
+                               " a.confidence DESC, a.valid_from DESC, a.rid DESC");
+    if (rc == ENGRAM_OK && f->limit > 0)
+        rc = eg_buf_printf(&sql, " LIMIT %d", f->limit);
+    if (rc != ENGRAM_OK)
+        goto cleanup;
+    if (!(st = prep(s, sql.p))) {
+        rc = ENGRAM_ERROR;
+        goto cleanup;
+    }
+    bind_text(st, col++, f->context);
+    if (f->scopes) {
+        if (f->nscopes == 0)
+            bind_text(st, col++, "");
+        for (size_t i = 0; i < f->nscopes; i++)
+            bind_text(st, col++, f->scopes[i]);
+    }
+    if (f->id)
+        bind_text(st, col++, f->id);
+    if (f->entity_id)
+        bind_text(st, col++, f->entity_id);
+    if (f->entity_type)
+        bind_text(st, col++, f->entity_type);
+    if (f->entity_name)
+        bind_text(st, col++, f->entity_name);
+    if (f->key)
+        bind_text(st, col++, f->key);
+    if (f->category)
+        bind_text(st, col++, f->category);
+    if (f->value)
+        bind_text(st, col++, f->value);
+    if (f->as_of) {
+        sqlite3_bind_int64(st, col++, f->as_of);
+        sqlite3_bind_int64(st, col++, f->as_of);
+    }
+    while ((srv = sqlite3_step(st)) == SQLITE_ROW && cbrc == ENGRAM_OK) {
+        struct eg_attr a;
+        col_id(st, 0, a.id);
+        a.context = col_view(st, 1);
+        a.scope = col_view(st, 2);
+        col_id(st, 3, a.entity_id);
+        a.entity_type = col_view(st, 4);
+        a.entity_name = col_view(st, 5);
+        a.category = col_view(st, 6);
+        a.key = col_view(st, 7);
+        a.value = col_view(st, 8);
+        a.confidence = sqlite3_column_double(st, 9);
+        a.importance = sqlite3_column_double(st, 10);
+        col_id(st, 11, a.source_turn);
+        a.valid_from = sqlite3_column_int64(st, 12);
+        a.valid_until = sqlite3_column_int64(st, 13);
+        a.recorded_at = sqlite3_column_int64(st, 14);
+        col_id(st, 15, a.supersedes);
+        cbrc = cb(arg, &a);
+    }
+    sqlite3_reset(st);
+    if (cbrc != ENGRAM_OK)
+        rc = cbrc;
+    else if (srv != SQLITE_DONE && srv != SQLITE_ROW)
+        rc = fail(s, srv);
+cleanup:
+    eg_buf_reset(&sql);
+    return rc;
+}
+
+/* ---- audit --------------------------------------------------------------------------- */
+
+static int sq_audit_put(struct eg_store *s, const struct eg_audit *in)
+{
+    sqlite3_stmt *st;
+
+    PREP(s, st, "INSERT INTO audit(id, context, scope, at, actor, action, target, detail,"
+                " request_id) VALUES (?,?,?,?,?,?,?,?,?)");
+    bind_text(st, 1, in->id);
+    bind_text(st, 2, in->context);
+    bind_text(st, 3, in->scope);
+    sqlite3_bind_int64(st, 4, in->at);
+    bind_text(st, 5, in->actor ? in->actor : "local");
+    bind_text(st, 6, in->action);
+    bind_text(st, 7, in->target ? in->target : "");
+    bind_text(st, 8, in->detail ? in->detail : "{}");
+    bind_text(st, 9, in->request_id);
+    return step_done(s, st);
+}
+
+static int audit_rows(struct eg_store *s, sqlite3_stmt *st, eg_audit_cb cb, void *arg)
+{
+    int rc, cbrc = ENGRAM_OK;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && cbrc == ENGRAM_OK) {
+        struct eg_audit a;
+        col_id(st, 0, a.id);
+        a.context = col_view(st, 1);
+        a.scope = col_view(st, 2);
+        a.at = sqlite3_column_int64(st, 3);
+        a.actor = col_view(st, 4);
+        a.action = col_view(st, 5);
+        a.target = col_view(st, 6);
+        a.detail = col_view(st, 7);
+        a.request_id = sqlite3_column_type(st, 8) == SQLITE_NULL ? NULL : col_view(st, 8);
+        cbrc = cb(arg, &a);
+    }
+    sqlite3_reset(st);
+    if (cbrc != ENGRAM_OK)
+        return cbrc;
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? ENGRAM_OK : fail(s, rc);
+}
+
+static int sq_audit_list(struct eg_store *s, const char *context, const char *const *scopes,
+                         size_t nscopes, int limit, eg_audit_cb cb, void *arg)
+{
+    struct eg_buf sql = {0};
+    sqlite3_stmt *st;
+    int rc, col = 1;
+
+    rc = eg_buf_puts(&sql, "SELECT id, context, scope, at, actor, action, target, detail,"
+                           " request_id FROM audit WHERE context = ? AND scope IN (");
+    if (rc == ENGRAM_OK)
+        rc = placeholders(&sql, nscopes ? nscopes : 1);
+    if (rc == ENGRAM_OK)
+        rc = eg_buf_puts(&sql, ") ORDER BY at DESC, rid DESC LIMIT ?");
+    if (rc != ENGRAM_OK)
+        goto cleanup;
+    if (!(st = prep(s, sql.p))) {
+        rc = ENGRAM_ERROR;
+        goto cleanup;
+    }
+    bind_text(st, col++, context);
+    if (nscopes == 0)
+        bind_text(st, col++, "");
+    for (size_t i = 0; i < nscopes; i++)
+        bind_text(st, col++, scopes[i]);
+    sqlite3_bind_int(st, col++, limit > 0 ? limit : 100);
+    rc = audit_rows(s, st, cb, arg);
+cleanup:
+    eg_buf_reset(&sql);
+    return rc;
+}
+
+static int sq_audit_in_scope(struct eg_store *s, const char *context, const char *scope,
+                             eg_audit_cb cb, void *arg)
+{
+    sqlite3_stmt *st;
+
+    PREP(s, st, "SELECT id, context, scope, at, actor, action, target, detail, request_id"
+                " FROM audit WHERE context = ? AND scope = ? ORDER BY at, rid");
+    bind_text(st, 1, context);
+    bind_text(st, 2, scope);
+    return audit_rows(s, st, cb, arg);
+}
+
+/* ---- jobs ---------------------------------------------------------------------------- */
+
+static int sq_job_put(struct eg_store *s, const char *context, const char *turn_id, int64_t at)
+{
+    sqlite3_stmt *st;
+
+    PREP(s, st, "INSERT INTO jobs(context, turn_id, created_at, updated_at) VALUES (?,?,?,?)");
+    bind_text(st, 1, context);
+    bind_text(st, 2, turn_id);
+    sqlite3_bind_int64(st, 3, at);
+    sqlite3_bind_int64(st, 4, at);
+    return step_done(s, st);
+}
+
+static int sq_job_claim(struct eg_store *s, int64_t now, struct eg_job *out)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    PREP(s, st, "SELECT rid, context, turn_id, attempts FROM jobs WHERE state = 'pending'"
+                " ORDER BY rid LIMIT 1");
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? ENGRAM_NOTFOUND : fail(s, rc);
+    }
+    out->rid = sqlite3_column_int64(st, 0);
+    out->context = col_dup(st, 1);
+    col_id(st, 2, out->turn_id);
+    out->attempts = sqlite3_column_int(st, 3);
+    sqlite3_reset(st);
+    if (!out->context)
+        return ENGRAM_NOMEM;
+    PREP(s, st, "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ?"
+                " WHERE rid = ?");
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int64(st, 2, out->rid);
+    rc = step_done(s, st);
+    if (rc != ENGRAM_OK)
+        eg_job_clear(out);
+    return rc;
+}
+
+static int sq_job_done(struct eg_store *s, int64_t rid)
+{
+    sqlite3_stmt *st;
+
+    PREP(s, st, "DELETE FROM jobs WHERE rid = ?");
+    sqlite3_bind_int64(st, 1, rid);
+    return step_done(s, st);
+}
+
+static int sq_job_fail(struct eg_store *s, int64_t rid, const char *err, int64_t now)
+{
+    sqlite3_stmt *st;
+
+    /* Retry a few times (a busy store heals); then park it as 'failed' for inspection. */
+    PREP(s, st, "UPDATE jobs SET state = CASE WHEN attempts >= 5 THEN 'failed' ELSE 'pending'"
+                " END, last_error = ?, updated_at = ? WHERE rid = ?");
+    bind_text(st, 1, err);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 3, rid);
+    return step_done(s, st);
+}
+
+static int count_query(struct eg_store *s, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    *out = 0;
+    PREP(s, st, sql);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? ENGRAM_OK : fail(s, rc);
+}
+
+static int sq_jobs_pending(struct eg_store *s, int64_t *out_n)
+{
+    return count_query(s, "SELECT count(*) FROM jobs WHERE state IN ('pending','running')",
+                       out_n);
+}
+
+/* ---- keys ---------------------------------------------------------------------------- */
+
+static int sq_key_put(struct eg_store *s, const struct eg_key *in)
+{
+    sqlite3_stmt *st;
+
+    PREP(s, st, "INSERT INTO api_keys(id, context, scope_floor, grants, hash, created_at)"
+                " VALUES (?,?,?,?,?,?)");
+    bind_text(st, 1, in->id);
+    bind_text(st, 2, in->context);
+    bind_text(st, 3, in->scope_floor ? in->scope_floor : "");
+    bind_text(st, 4, in->grants);
+    sqlite3_bind_blob(st, 5, in->hash, sizeof(in->hash), SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, in->created_at);
+    return step_done(s, st);
+}
+
+static void read_key(sqlite3_stmt *st, struct eg_key *k, int view)
+{
+    const void *h = sqlite3_column_blob(st, 4);
+
+    col_id(st, 0, k->id);
+    k->context = view ? col_view(st, 1) : col_dup(st, 1);
+    k->scope_floor = view ? col_view(st, 2) : col_dup(st, 2);
+    k->grants = view ? col_view(st, 3) : col_dup(st, 3);
+    memset(k->hash, 0, sizeof(k->hash));
+    if (h && sqlite3_column_bytes(st, 4) == (int)sizeof(k->hash))
+        memcpy(k->hash, h, sizeof(k->hash));
+    k->created_at = sqlite3_column_int64(st, 5);
+    k->revoked_at = sqlite3_column_int64(st, 6);
+}
+
+static int sq_key_get(struct eg_store *s, const char *id, struct eg_key *out)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    PREP(s, st, "SELECT id, context, scope_floor, grants, hash, created_at, revoked_at"
+                " FROM api_keys WHERE id = ?");
+    bind_text(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        read_key(st, out, 0);
+        sqlite3_reset(st);
+        if (!out->context || !out->scope_floor || !out->grants) {
+            eg_key_clear(out);
+            return ENGRAM_NOMEM;
+        }
+        return ENGRAM_OK;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? ENGRAM_NOTFOUND : fail(s, rc);
+}
+
+static int sq_keys_list(struct eg_store *s, eg_key_cb cb, void *arg)
+{
+    sqlite3_stmt *st;
+    int rc, cbrc = ENGRAM_OK;
+
+    PREP(s, st, "SELECT id, context, scope_floor, grants, hash, created_at, revoked_at"
+                " FROM api_keys ORDER BY created_at, id");
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && cbrc == ENGRAM_OK) {
+        struct eg_key k;
+        read_key(st, &k, 1);
+        cbrc = cb(arg, &k);
+    }
+    sqlite3_reset(st);
+    if (cbrc != ENGRAM_OK)
+        return cbrc;
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? ENGRAM_OK : fail(s, rc);
+}
+
+static int sq_key_revoke(struct eg_store *s, const char *id, int64_t at)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    PREP(s, st, "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL");
+    sqlite3_bind_int64(st, 1, at);
+    bind_text(st, 2, id);
+    rc = step_done(s, st);
+    if (rc == ENGRAM_OK && sqlite3_changes(s->db) == 0) {
+        snprintf(s->err, sizeof(s->err), "no active key '%.60s'", id);
+        return ENGRAM_NOTFOUND;
+    }
+    return rc;
+}
+
+/* ---- erase / export support ---------------------------------------------------------- */
+
+static int sq_scopes_list(struct eg_store *s, const char *context, eg_scope_cb cb, void *arg)
+{
+    sqlite3_stmt *st;
+    int rc, cbrc = ENGRAM_OK;
+
+    PREP(s, st, "SELECT scope FROM sessions WHERE context = ?1"
+                " UNION SELECT scope FROM turns WHERE context = ?1"
+                " UNION SELECT scope FROM entities WHERE context = ?1"
+                " UNION SELECT scope FROM audit WHERE context = ?1"
+                " UNION SELECT scope FROM idempotency WHERE context = ?1 ORDER BY 1");
+    bind_text(st, 1, context);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && cbrc == ENGRAM_OK)
+        cbrc = cb(arg, col_view(st, 0));
+    sqlite3_reset(st);
+    if (cbrc != ENGRAM_OK)
+        return cbrc;
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? ENGRAM_OK : fail(s, rc);
+}
+
+static int erase_one(struct eg_store *s, const char *sql, const char *context,
+                     const char *scope, int64_t *count)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    PREP(s, st, sql);
+    bind_text(st, 1, context);
+    bind_text(st, 2, scope);
+    rc = step_done(s, st);
+    if (rc == ENGRAM_OK && count)
+        *count += sqlite3_changes(s->db);
+    return rc;
+}
+
+static int sq_erase_scope(struct eg_store *s, const char *context, const char *scope,
+                          struct eg_counts *c)
+{
+    int rc;
+
+    /* Children before parents, so foreign keys hold at every step. */
+    if ((rc = erase_one(s, "DELETE FROM jobs WHERE context = ?1 AND turn_id IN (SELECT id FROM"
+                           " turns WHERE context = ?1 AND scope = ?2)",
+                        context, scope, &c->jobs)) ||
+        (rc = erase_one(s, "DELETE FROM attributes WHERE context = ? AND scope = ?", context,
+                        scope, &c->attributes)) ||
+        (rc = erase_one(s, "DELETE FROM entities WHERE context = ? AND scope = ?", context,
+                        scope, &c->entities)) ||
+        (rc = erase_one(s, "DELETE FROM turns WHERE context = ? AND scope = ?", context, scope,
+                        &c->turns)) ||
+        (rc = erase_one(s, "DELETE FROM sessions WHERE context = ? AND scope = ?", context,
+                        scope, &c->sessions)) ||
+        (rc = erase_one(s, "DELETE FROM idempotency WHERE context = ? AND scope = ?", context,
+                        scope, NULL)) ||
+        (rc = erase_one(s, "DELETE FROM audit WHERE context = ? AND scope = ?", context, scope,
+                        &c->audit)))
+        return rc;
+    return ENGRAM_OK;
+}
+
+static int sq_stats(struct eg_store *s, char **out_json)
+{
+    static const char *const names[] = {"sessions", "turns", "entities", "attributes",
+                                        "attributes_active", "audit", "jobs_pending",
+                                        "jobs_failed"};
+    static const char *const sqls[] = {
+        "SELECT count(*) FROM sessions", "SELECT max(rid) FROM turns",
+        "SELECT count(*) FROM entities", "SELECT max(rid) FROM attributes",
+        "SELECT count(*) FROM attributes WHERE valid_until IS NULL",
+        "SELECT max(rid) FROM audit",
+        "SELECT count(*) FROM jobs WHERE state IN ('pending','running')",
+        "SELECT count(*) FROM jobs WHERE state = 'failed'"};
+    json_t *o = json_object();
+    int rc = o ? ENGRAM_OK : ENGRAM_NOMEM;
+
+    /* max(rid) is an O(1) upper bound where count(*) would scan millions of rows; good
+     * enough for a gauge and honest about it in the metric's help text. */
+    for (size_t i = 0; rc == ENGRAM_OK && i < sizeof(names) / sizeof(names[0]); i++) {
+        int64_t n;
+        rc = count_query(s, sqls[i], &n);
+        if (rc == ENGRAM_OK && json_object_set_new(o, names[i], json_integer(n)))
+            rc = ENGRAM_NOMEM;
+    }
+    if (rc == ENGRAM_OK && json_object_set_new(o, "backend", json_string("sqlite")))
+        rc = ENGRAM_NOMEM;
+    *out_json = rc == ENGRAM_OK ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (rc == ENGRAM_OK && !*out_json)
+        rc = ENGRAM_NOMEM;
+    json_decref(o);
+    return rc;
+}
+
+const struct eg_store_ops eg_store_sqlite = {
+    .name = "sqlite",
+    .accepts = sq_accepts,
+    .open = sq_open,
+    .close = sq_close,
+    .errmsg = sq_errmsg,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .session_put = sq_session_put,
+    .session_get = sq_session_get,
+    .sessions_in_scope = sq_sessions_in_scope,
+    .turn_put = sq_turn_put,
+    .turn_get = sq_turn_get,
+    .turns_search = sq_turns_search,
+    .turns_list = sq_turns_list,
+    .idem_get = sq_idem_get,
+    .idem_put = sq_idem_put,
+    .entity_ensure = sq_entity_ensure,
+    .entities_in_scope = sq_entities_in_scope,
+    .attr_put = sq_attr_put,
+    .attr_close = sq_attr_close,
+    .attr_set_confidence = sq_attr_set_confidence,
+    .attrs_query = sq_attrs_query,
+    .audit_put = sq_audit_put,
+    .audit_list = sq_audit_list,
+    .job_put = sq_job_put,
+    .job_claim = sq_job_claim,
+    .job_done = sq_job_done,
+    .job_fail = sq_job_fail,
+    .jobs_pending = sq_jobs_pending,
+    .key_put = sq_key_put,
+    .key_get = sq_key_get,
+    .keys_list = sq_keys_list,
+    .key_revoke = sq_key_revoke,
+    .scopes_list = sq_scopes_list,
+    .erase_scope = sq_erase_scope,
+    .audit_in_scope = sq_audit_in_scope,
+    .stats = sq_stats,
+};

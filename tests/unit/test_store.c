@@ -1,0 +1,317 @@
+/*
+ * test_store.c - the foundation's promises: turns survive close/reopen, idempotent
+ * retries, export/import round trip, erase completeness, migrations, bad input.
+ */
+#include <sqlite3.h>
+
+#include "testutil.h"
+
+static struct tstore ts;
+
+static int setup(void **state)
+{
+    (void)state;
+    memset(&ts, 0, sizeof(ts));
+    tstore_open(&ts);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tstore_close(&ts);
+    return 0;
+}
+
+static char *session(engram *db, const char *scope_json)
+{
+    char req[512], *out, *id;
+    json_t *j;
+
+    snprintf(req, sizeof(req), "{\"scope\":%s,\"metadata\":{\"channel\":\"test\"}}", scope_json);
+    j = ok_json(db, engram_session_create(db, NULL, "assistant", req, &out), &out, "session");
+    id = strdup(jstr(j, "id"));
+    json_decref(j);
+    return id;
+}
+
+static json_t *turn(engram *db, const char *sid, const char *role, const char *content,
+                    const char *at)
+{
+    char *out = NULL;
+    json_t *req = json_pack("{s:s, s:s}", "role", role, "content", content), *j;
+    char *text;
+
+    if (at)
+        json_object_set_new(req, "created_at", json_string(at));
+    text = json_dumps(req, 0);
+    j = ok_json(db, engram_turn_add(db, NULL, "assistant", sid, text, &out), &out, "turn");
+    free(text);
+    json_decref(req);
+    return j;
+}
+
+static void test_turns_survive_reopen(void **state)
+{
+    char *sid, *out;
+    json_t *j;
+
+    (void)state;
+    sid = session(ts.db, "{\"user\":\"alice\"}");
+    json_decref(turn(ts.db, sid, "user", "hello from the past", "2023-03-01T09:30:00Z"));
+    json_decref(turn(ts.db, sid, "assistant", "hi!", NULL));
+    tstore_reopen(&ts);
+    j = ok_json(ts.db, engram_session_get(ts.db, NULL, "assistant", sid, &out), &out, "get");
+    assert_int_equal(json_integer_value(json_object_get(j, "turn_count")), 2);
+    assert_string_equal(jstr(j, "scope.user"), "alice");
+    assert_string_equal(jstr(j, "metadata.channel"), "test");
+    json_decref(j);
+    j = ok_json(ts.db, engram_context_query(ts.db, NULL, "assistant", sid,
+                                            "{\"query\":\"hello past\"}", &out), &out, "ctx");
+    assert_int_equal(json_array_size(json_object_get(j, "items")), 1);
+    assert_string_equal(jstr(json_array_get(json_object_get(j, "items"), 0), "created_at"),
+                        "2023-03-01T09:30:00.000Z");
+    json_decref(j);
+    free(sid);
+}
+
+static void test_idempotent_retry(void **state)
+{
+    engram_call call = {sizeof(call), "test", NULL, "retry-1", NULL};
+    const char *req = "{\"scope\":\"user/alice\",\"role\":\"user\",\"content\":\"I live in Paris\"}";
+    char *a = NULL, *b = NULL, *c = NULL, *out;
+    json_t *j;
+
+    (void)state;
+    assert_int_equal(engram_turn_add(ts.db, &call, "assistant", NULL, req, &a), ENGRAM_OK);
+    assert_int_equal(engram_turn_add(ts.db, &call, "assistant", NULL, req, &b), ENGRAM_OK);
+    assert_string_equal(a, b); /* the same answer, the same turn id */
+    want_rc(ts.db,
+            engram_turn_add(ts.db, &call, "assistant", NULL,
+                            "{\"scope\":\"user/alice\",\"role\":\"user\",\"content\":\"other\"}",
+                            &c),
+            ENGRAM_CONFLICT, "reused key");
+    assert_null(c);
+    j = ok_json(ts.db, engram_audit_list(ts.db, NULL, "assistant", "{\"scope\":\"user/alice\"}",
+                                         &out), &out, "audit");
+    {
+        size_t i, turns = 0;
+        json_t *e;
+        json_array_foreach(json_object_get(j, "entries"), i, e) turns +=
+            strcmp(jstr(e, "action"), "turn") == 0;
+        assert_int_equal(turns, 1);
+    }
+    json_decref(j);
+    engram_free(a);
+    engram_free(b);
+}
+
+struct sink {
+    char *buf;
+    size_t len;
+};
+
+static int sink_write(void *arg, const char *line, size_t len)
+{
+    struct sink *s = arg;
+    char *p = realloc(s->buf, s->len + len + 1);
+
+    if (!p)
+        return -1;
+    memcpy(p + s->len, line, len);
+    s->len += len;
+    p[s->len] = '\0';
+    s->buf = p;
+    return 0;
+}
+
+static void test_export_import_roundtrip(void **state)
+{
+    struct tstore other = {0};
+    struct sink first = {0}, second = {0};
+    char *sid, *out;
+    json_t *j;
+
+    (void)state;
+    sid = session(ts.db, "{\"org\":\"acme\",\"user\":\"alice\"}");
+    json_decref(turn(ts.db, sid, "user", "I live in Berlin", "2024-01-01T10:00:00Z"));
+    json_decref(turn(ts.db, sid, "user", "I just moved from Berlin to London",
+                     "2024-06-01T10:00:00Z"));
+    json_decref(turn(ts.db, sid, "assistant", "Welcome to London!", "2024-06-01T10:00:05Z"));
+    assert_int_equal(engram_export(ts.db, NULL, "assistant", "{\"scope\":\"user/alice\"}",
+                                   sink_write, &first), ENGRAM_OK);
+    assert_non_null(first.buf);
+    assert_non_null(strstr(first.buf, "\"type\":\"session\""));
+    assert_non_null(strstr(first.buf, "\"type\":\"turn\""));
+    tstore_open(&other);
+    j = ok_json(other.db, engram_import(other.db, NULL, "assistant", first.buf, first.len, &out), &out, "import");
+    assert_int_equal(json_integer_value(json_object_get(j, "sessions")), 1);
+    assert_int_equal(json_integer_value(json_object_get(j, "turns")), 3);
+    json_decref(j);
+    assert_int_equal(engram_export(other.db, NULL, "assistant", "{\"scope\":\"user/alice\"}",
+                                   sink_write, &second), ENGRAM_OK);
+    assert_string_equal(first.buf, second.buf);
+    /* Importing the same file again conflicts and changes nothing. */
+    want_rc(other.db, engram_import(other.db, NULL, "assistant", first.buf, first.len, &out),
+            ENGRAM_CONFLICT, "re-import");
+    /* Bad lines name their line number. */
+    want_rc(other.db, engram_import(other.db, NULL, "assistant", "{\"type\":\"turn\"}\n", 16, &out),
+            ENGRAM_INVALID, "bad line");
+    assert_non_null(strstr(engram_errmsg(other.db), "line 1"));
+    want_rc(other.db, engram_import(other.db, NULL, "assistant", "not json\n", 9, &out),
+            ENGRAM_INVALID, "junk");
+    tstore_close(&other);
+    free(first.buf);
+    free(second.buf);
+    free(sid);
+}
+
+static void test_erase_complete(void **state)
+{
+    char *alice, *bob, *out;
+    struct sink s = {0};
+    json_t *j;
+
+    (void)state;
+    alice = session(ts.db, "{\"org\":\"acme\",\"user\":\"alice\"}");
+    bob = session(ts.db, "{\"org\":\"acme\",\"user\":\"bob\"}");
+    json_decref(turn(ts.db, alice, "user", "I work at Acme Corp and I live in Oslo", NULL));
+    json_decref(turn(ts.db, bob, "user", "I live in Rome", NULL));
+    json_decref(ok_json(ts.db, engram_turn_add(ts.db, NULL, "assistant", NULL,
+                                              "{\"scope\":\"user/alice\",\"role\":\"user\","
+                                              "\"content\":\"my dog is called Rex\"}",
+                                              &out), &out, "turn"));
+    /* erase user/alice covers org/acme/user/alice too (narrower), never bob. */
+    j = ok_json(ts.db, engram_erase(ts.db, NULL, "assistant", "{\"scope\":\"user/alice\"}", &out), &out, "erase");
+    assert_int_equal(json_integer_value(json_object_get(j, "scopes")), 2);
+    assert_int_equal(json_integer_value(json_object_get(j, "turns")), 2);
+    assert_int_equal(json_integer_value(json_object_get(j, "sessions")), 1);
+    json_decref(j);
+    assert_int_equal(engram_export(ts.db, NULL, "assistant", "{\"scope\":\"user/alice\"}",
+                                   sink_write, &s), ENGRAM_OK);
+    /* Only the tombstone is left. */
+    assert_non_null(s.buf);
+    assert_non_null(strstr(s.buf, "\"action\":\"erase\""));
+    assert_null(strstr(s.buf, "Oslo"));
+    assert_null(strstr(s.buf, "Rex"));
+    assert_null(strstr(s.buf, "\"type\":\"turn\""));
+    free(s.buf);
+    want_rc(ts.db, engram_session_get(ts.db, NULL, "assistant", alice, &out), ENGRAM_NOTFOUND,
+            "erased session");
+    j = ok_json(ts.db, engram_session_get(ts.db, NULL, "assistant", bob, &out), &out, "bob");
+    assert_int_equal(json_integer_value(json_object_get(j, "turn_count")), 1);
+    json_decref(j);
+    free(alice);
+    free(bob);
+}
+
+static void test_migrations(void **state)
+{
+    char path[400], *out;
+    engram *db = NULL;
+    sqlite3 *raw;
+    FILE *f;
+
+    (void)state;
+    /* An empty file is a new store. */
+    snprintf(path, sizeof(path), "%s/empty.db", ts.dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fclose(f);
+    assert_int_equal(engram_open(path, NULL, &db), ENGRAM_OK);
+    json_decref(ok_json(db, engram_session_create(db, NULL, "c", "{\"scope\":\"user/x\"}", &out), &out, "session"));
+    engram_close(db);
+    /* A store from a newer engram is refused, not damaged. */
+    assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw, "PRAGMA user_version=999", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+    assert_int_not_equal(engram_open(path, NULL, &db), ENGRAM_OK);
+    assert_non_null(strstr(engram_errmsg(db), "newer"));
+    engram_close(db);
+    /* Not a database at all. */
+    snprintf(path, sizeof(path), "%s/junk.db", ts.dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("this is not a database file, not even close...........................", f);
+    fclose(f);
+    assert_int_not_equal(engram_open(path, NULL, &db), ENGRAM_OK);
+    assert_non_null(engram_errmsg(db));
+    engram_close(db);
+}
+
+static void test_bad_input(void **state)
+{
+    engram *db = ts.db;
+    char *out = NULL, *big;
+    size_t n = 1024 * 1024 + 10;
+
+    (void)state;
+    want_rc(db, engram_turn_add(db, NULL, "assistant", NULL, "{", &out), ENGRAM_INVALID, "json");
+    assert_string_equal(engram_errname(db), "invalid_json");
+    want_rc(db, engram_turn_add(db, NULL, "assistant", NULL, "[]", &out), ENGRAM_INVALID, "array");
+    want_rc(db, engram_turn_add(db, NULL, "assistant", NULL,
+                                "{\"scope\":\"user/a\",\"role\":\"robot\",\"content\":\"x\"}", &out),
+            ENGRAM_INVALID, "role");
+    assert_non_null(strstr(engram_errmsg(db), "role"));
+    want_rc(db, engram_turn_add(db, NULL, "assistant", NULL,
+                                "{\"scope\":\"user/a\",\"role\":\"user\",\"content\":\"\"}", &out),
+            ENGRAM_INVALID, "empty");
+    want_rc(db, engram_turn_add(db, NULL, "assistant", NULL,
+                                "{\"scope\":\"user/a\",\"role\":\"user\",\"content\":\"x\","
+                                "\"created_at\":\"yesterday\"}", &out),
+            ENGRAM_INVALID, "time");
+    assert_non_null(strstr(engram_errmsg(db), "created_at"));
+    want_rc(db, engram_turn_add(db, NULL, "assistant", "ses_nope",
+                                "{\"role\":\"user\",\"content\":\"x\"}", &out),
+            ENGRAM_NOTFOUND, "session");
+    want_rc(db, engram_turn_add(db, NULL, "bad context!", NULL,
+                                "{\"scope\":\"user/a\",\"role\":\"user\",\"content\":\"x\"}", &out),
+            ENGRAM_INVALID, "context");
+    big = malloc(n + 100);
+    assert_non_null(big);
+    {
+        const char *head = "{\"scope\":\"user/a\",\"role\":\"user\",\"content\":\"";
+        size_t h = strlen(head);
+        memcpy(big, head, h);
+        memset(big + h, 'a', n);
+        memcpy(big + h + n, "\"}", 3);
+    }
+    want_rc(db, engram_turn_add(db, NULL, "assistant", NULL, big, &out), ENGRAM_TOOBIG, "1MB");
+    free(big);
+    assert_null(out);
+    /* Misuse never crashes. */
+    assert_int_equal(engram_turn_add(NULL, NULL, "a", NULL, "{}", &out), ENGRAM_MISUSE);
+    assert_int_equal(engram_turn_add(db, NULL, "a", NULL, "{}", NULL), ENGRAM_MISUSE);
+    assert_int_equal(engram_close(NULL), ENGRAM_OK);
+}
+
+/* A floor-confined caller reads and writes only inside its floor. */
+static void test_call_floor(void **state)
+{
+    engram_call alice = {sizeof(alice), "key_a", "user/alice", NULL, NULL};
+    char *out = NULL, *sid;
+
+    (void)state;
+    sid = session(ts.db, "{\"user\":\"bob\"}");
+    want_rc(ts.db, engram_session_get(ts.db, &alice, "assistant", sid, &out), ENGRAM_FORBIDDEN,
+            "other's session");
+    want_rc(ts.db, engram_profile_get(ts.db, &alice, "assistant", "{\"scope\":\"user/bob\"}", &out),
+            ENGRAM_FORBIDDEN, "other's profile");
+    json_decref(ok_json(ts.db, engram_profile_get(ts.db, &alice, "assistant",
+                                                 "{\"scope\":\"org/x/user/alice\"}", &out), &out, "own profile"));
+    free(sid);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_turns_survive_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idempotent_retry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_export_import_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_erase_complete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_call_floor, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,105 @@
+/*
+ * testutil.h - shared by the unit tests: cmocka includes, a fresh store per test in a
+ * private temp directory, and JSON helpers that print both sides when they fail.
+ */
+#ifndef EG_TESTUTIL_H
+#define EG_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "engram.h"
+
+struct tstore {
+    char dir[256];
+    char path[300];
+    engram *db;
+};
+
+static inline void tstore_open(struct tstore *t)
+{
+    engram_options opt = {0};
+    int rc;
+
+    if (!t->dir[0]) {
+        snprintf(t->dir, sizeof(t->dir), "/tmp/engram-test-XXXXXX");
+        assert_non_null(mkdtemp(t->dir));
+        snprintf(t->path, sizeof(t->path), "%s/test.db", t->dir);
+    }
+    opt.size = sizeof(opt);
+    opt.no_worker = 1;
+    rc = engram_open(t->path, &opt, &t->db);
+    if (rc != ENGRAM_OK)
+        fail_msg("engram_open(%s): %s", t->path, engram_errmsg(t->db));
+}
+
+static inline void tstore_reopen(struct tstore *t)
+{
+    engram_close(t->db);
+    t->db = NULL;
+    tstore_open(t);
+}
+
+static inline void tstore_close(struct tstore *t)
+{
+    char cmd[400];
+
+    engram_close(t->db);
+    t->db = NULL;
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", t->dir);
+}
+
+/* Check an engram_* call that must succeed and parse its answer (freed here). Usage:
+ *   char *out; json_t *j = ok_json(db, engram_profile_get(db, NULL, "c", req, &out), &out,
+ *                                  "profile");
+ * The answer is read through the pointer after the call has set it. */
+static inline json_t *ok_json(engram *db, int rc, char **outp, const char *what)
+{
+    char *out = *outp;
+    json_t *j;
+
+    if (rc != ENGRAM_OK)
+        fail_msg("%s failed: rc=%d %s (%s)", what, rc, engram_errmsg(db), engram_errname(db));
+    j = json_loads(out, 0, NULL);
+    if (!j)
+        fail_msg("%s answered invalid JSON: %s", what, out);
+    engram_free(out);
+    *outp = NULL;
+    return j;
+}
+
+/* Check that a call failed with the expected status; prints both sides. */
+static inline void want_rc(engram *db, int rc, int want, const char *what)
+{
+    if (rc != want)
+        fail_msg("%s: got rc=%d (%s), want %d", what, rc, rc ? engram_errmsg(db) : "ok", want);
+}
+
+static inline const char *jstr(json_t *o, const char *path)
+{
+    /* "a.b.c" path of object keys */
+    char buf[128], *p, *dot;
+    json_t *v = o;
+
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (p = buf; v && p; p = dot ? dot + 1 : NULL) {
+        dot = strchr(p, '.');
+        if (dot)
+            *dot = '\0';
+        v = json_object_get(v, p);
+    }
+    return json_string_value(v);
+}
+
+#endif
