@@ -211,8 +211,19 @@ class Transport:
                         f"cannot connect to {self.base_url}: {e.strerror or e}",
                         code=code), sent=False) from e
             sent = True
-            conn.request(req.method, self.prefix + req.path, body=req.body, headers=headers)
-            r = conn.getresponse()
+            try:
+                conn.request(req.method, self.prefix + req.path, body=req.body, headers=headers)
+            except (BrokenPipeError, ConnectionResetError):
+                # A server may answer before reading the whole body (413 for an oversized
+                # one) and close its side: the answer is usually already here to be read.
+                try:
+                    r = conn.getresponse()
+                except Exception:
+                    r = None
+                if r is None:
+                    raise
+            else:
+                r = conn.getresponse()
             data = r.read()
             resp = Response(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
             if r.will_close:

@@ -22,9 +22,9 @@ def test_sync_surface(server, user):
         assert memory.sessions.open(s.id).refresh().turn_count == 2
         assert memory.sessions.get(s.id).metadata == {"k": "v"}
 
-        ctx = s.context(query="where do I live", top_k=3)
+        ctx = s.context(query="moved to London", top_k=3)
         assert isinstance(ctx, Context) and "London" in ctx.formatted
-        ctx2 = memory.context(scope={"user": user}, query="where do I live", max_tokens=100)
+        ctx2 = memory.context(scope={"user": user}, query="moved to London", max_tokens=100)
         assert "London" in ctx2.formatted
 
         memory.turn(scope={"user": user}, role="user", content="I work at Acme Corp.")
