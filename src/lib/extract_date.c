@@ -185,7 +185,8 @@ static int month_expr(const struct eg_tok *t, int i, int n, int64_t today, int64
     return used;
 }
 
-int eg_x_date(const struct eg_tok *t, int i, int n, int64_t turn_ms, struct eg_when *w)
+int eg_x_date(const struct eg_tok *t, int i, int n, int64_t turn_ms, int past,
+              struct eg_when *w)
 {
     int64_t today = floor_div(turn_ms, DAY_MS), y;
     int m, d, wd, k, v, prefix = 0;
@@ -206,7 +207,7 @@ int eg_x_date(const struct eg_tok *t, int i, int n, int64_t turn_ms, struct eg_w
         int r;
         if (i + 1 >= n)
             return 0;
-        r = eg_x_date(t, i + 1, n, turn_ms, w);
+        r = eg_x_date(t, i + 1, n, turn_ms, past, w);
         if (r == 0)
             return 0;
         w->kind = a[0] == 's' ? 1 : (a[0] == 'u' || a[0] == 't') ? 2 : 3;
@@ -246,11 +247,14 @@ int eg_x_date(const struct eg_tok *t, int i, int n, int64_t turn_ms, struct eg_w
         }
         if ((wd = list_index(&t[i], weekdays)) >= 0) {
             int cur = (int)((today % 7 + 7 + 3) % 7);
-            /* "friday" said on a Friday means the next one */
-            set_day(w, today + ((wd - cur + 7) % 7 ? (wd - cur + 7) % 7 : 7));
+            /* "friday" said on a Friday means the next one (or, looking back, the last) */
+            if (past)
+                set_day(w, today - ((cur - wd + 7) % 7 ? (cur - wd + 7) % 7 : 7));
+            else
+                set_day(w, today + ((wd - cur + 7) % 7 ? (wd - cur + 7) % 7 : 7));
             return 1;
         }
-        if ((k = month_expr(t, i, n, today, y, m, d, w, 0)) > 0)
+        if ((k = month_expr(t, i, n, today, y, m, d, w, past)) > 0)
             return k;
         return 0;
     }
@@ -351,24 +355,27 @@ int eg_x_date(const struct eg_tok *t, int i, int n, int64_t turn_ms, struct eg_w
                 return 2;
             }
             if (strcmp(b, "may") == 0) { /* "in may" is the month */
-                int64_t yy = y + (5 < m);
+                int64_t yy = past ? y - (5 > m) : y + (5 < m);
                 set_month(w, yy, 5);
                 return 2;
             }
-            if ((k = month_expr(t, i + 1, n, today, y, m, d, w, 0)) > 0)
+            if ((k = month_expr(t, i + 1, n, today, y, m, d, w, past)) > 0)
                 return k + 1;
             if (strcmp(b, "march") == 0) {
-                set_month(w, y + (3 < m), 3);
+                set_month(w, past ? y - (3 > m) : y + (3 < m), 3);
                 return 2;
             }
             return 0;
         }
         if (strcmp(a, "on") == 0 || strcmp(a, "the") == 0) {
             if ((k = list_index(&t[i + 1], weekdays)) >= 0) {
-                set_day(w, today + ((k - cur + 7) % 7 ? (k - cur + 7) % 7 : 7));
+                if (past)
+                    set_day(w, today - ((cur - k + 7) % 7 ? (cur - k + 7) % 7 : 7));
+                else
+                    set_day(w, today + ((k - cur + 7) % 7 ? (k - cur + 7) % 7 : 7));
                 return 2;
             }
-            if ((k = month_expr(t, i + 1, n, today, y, m, d, w, 0)) > 0)
+            if ((k = month_expr(t, i + 1, n, today, y, m, d, w, past)) > 0)
                 return k + 1;
             /* "on the 6th" / "the 6th of december" */
             {

@@ -67,9 +67,11 @@ void eg_x_sentence(struct eg_xs *x);
 
 /*
  * extract_date.c: when tokens t[i..] start a time expression ("next friday", "in march",
- * "3 days ago", "last week"), fill *w and return how many tokens it spans; else 0.
+ * "3 days ago", "last week"), fill *w and return how many tokens it spans; else 0. past
+ * says the sentence looks back, so a bare "march" or "friday" is the last one, not the next.
  */
-int eg_x_date(const struct eg_tok *t, int i, int n, int64_t turn_ms, struct eg_when *w);
+int eg_x_date(const struct eg_tok *t, int i, int n, int64_t turn_ms, int past,
+              struct eg_when *w);
 /* "2024-12-06", "2024-12" or "2024" into buf (at least 11 bytes); returns the length. */
 int eg_x_date_fmt(const struct eg_when *w, char *buf, size_t cap);
 

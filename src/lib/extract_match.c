@@ -25,7 +25,9 @@ static const char *const fillers[] = {
     "hello", "also", "anyway", "anyways", "actually", "and", "but", "lol", "haha",
     "honestly", "fyi", "um", "uh", "hmm", "plus", "then", "ah", "basically", "anyhow",
     "ps", "update", "news", "oh,", "sure", "alright", "right", "now", "lmao", "omg",
-    "imo", "heh", ",", ":", "quick", "note", "fun", "fact", "ngl", "srsly", "yo", NULL};
+    "imo", "heh", ",", ":", "quick", "note", "fun", "fact", "ngl", "srsly", "yo", "before",
+    "after", "because", "since", "though", "although", "while", "whereas", "once", "cause",
+    NULL};
 
 /* Auxiliaries and adverbs that may sit between the subject and the phrase. */
 static const char *const vgroup[] = {
@@ -37,6 +39,13 @@ static const char *const vgroup[] = {
     "seriously", "absolutely", "pretty", "so", "very", "truly", "genuinely", "happily",
     "proudly", "newly", "lately", "since", "then", "both", "all", "sometimes", "often",
     "mainly", "kinda", "too", "full-time", "part-time", "remotely", "again", NULL};
+
+/* Adverbs a phrase may carry in its middle ("I work remotely for ..."). */
+static const char *const adverbs[] = {"remotely", "mostly", "mainly", "currently", "primarily",
+                                      "full-time", "part-time", "now", "still", "also",
+                                      "actually", "really", "just", "officially", "finally",
+                                      "permanently", "temporarily", "happily", "back",
+                                      "exclusively", "almost", "pretty", "heavily", NULL};
 
 static const char *const hedges[] = {"might", "may", "maybe", "probably", "perhaps",
                                      "possibly", "thinking", "considering", "wondering",
@@ -54,13 +63,16 @@ static const char *const stop_all[] = {
     "because", "cause", "these", "ever", "again", "already", "ago", "or", "than", "rn",
     "tho", "honestly", "hopefully", "ngl", "though", "since", "which", "that's", "atm",
     "haha", "hehe", "xd", "lmk", "every", "each", "whilst", "full-time", "part-time",
-    "remotely", "today", "tomorrow", "yesterday", "tonight", "probably", "maybe", NULL};
+    "remotely", "today", "tomorrow", "yesterday", "tonight", "probably", "maybe", "pretty",
+    "well", "quite", "fairly", "daily", "weekly", "everyday", NULL};
 
 static const char *const preps[] = {"as", "for", "with", "at", "in", "on", "from", "to",
                                     "by", "near", "about", "after", "before", "during",
                                     "like", "of", "into", "over", "under", "via", "through",
                                     "outside", "around", "doing", "working", "where",
-                                    "is", "are", "was", "has", "have", "who", "that", NULL};
+                                    "is", "are", "was", "has", "have", "who", "that",
+                                    "based", "living", "located", "currently", "called",
+                                    "named", "but", "specializing", "focusing", NULL};
 
 static const char *const pronouns[] = {"it", "that", "this", "them", "him", "her", "you",
                                        "me", "there", "here", "what", "something",
@@ -322,7 +334,9 @@ static int is_past_word(const struct eg_tok *t)
 {
     if (eg_x_in(t, irregular_past))
         return 1;
-    return t->len > 3 && t->w[t->len - 2] == 'e' && t->w[t->len - 1] == 'd';
+    /* "-ed" but not "need", "speed", "bed", "red" */
+    return t->len > 3 && t->w[t->len - 2] == 'e' && t->w[t->len - 1] == 'd' &&
+           t->w[t->len - 3] != 'e' && strcmp(t->w, "shed") != 0;
 }
 
 /* --- values ---------------------------------------------------------------------------- */
@@ -331,7 +345,7 @@ enum {
     VT_PLACE = 1, VT_ORG, VT_NAME, VT_ROLE, VT_LIST, VT_TECH, VT_TECHSTRICT, VT_LANG,
     VT_PHRASE, VT_TRIP, VT_TEXT, VT_PREF, VT_FROMTO, VT_JOIN, VT_LEAVE, VT_GOING, VT_HAVE,
     VT_VERBAL, VT_NONE, VT_BORN, VT_EDU, VT_DIETNEG, VT_FAV, VT_TEAM, VT_GOBY, VT_AGE,
-    VT_VERBPHRASE, VT_LIKE
+    VT_VERBPHRASE, VT_LIKE, VT_TOPIC
 };
 
 /* Where does a value that starts at p end? Exclusive index. */
@@ -364,7 +378,17 @@ static int cut(const struct cl *c, int p, int vt)
              tis(c, i + 1, "two") || tis(c, i + 1, "three") || tis(c, i + 1, "several") ||
              tis(c, i + 1, "fun") || tis(c, i + 1, "work") || tis(c, i + 1, "everything")))
             break;
-        if (i > p && (named || vt == VT_ROLE) && eg_x_in(t, preps)) {
+        if (i > p && (eg_x_is(t, "at") || eg_x_is(t, "for") || eg_x_is(t, "after") ||
+                      eg_x_is(t, "before")) &&
+            i + 1 < c->e &&
+            (tis(c, i + 1, "the") || tis(c, i + 1, "work") || tis(c, i + 1, "home") ||
+             tis(c, i + 1, "school") || tis(c, i + 1, "night") || tis(c, i + 1, "now") ||
+             tis(c, i + 1, "fun") || tis(c, i + 1, "lunch") || tis(c, i + 1, "dinner") ||
+             tis(c, i + 1, "class") || tis(c, i + 1, "weekends") || tis(c, i + 1, "that") ||
+             tis(c, i + 1, "this")) &&
+            (vt == VT_LIST || vt == VT_PHRASE || vt == VT_LIKE || vt == VT_TEXT))
+            break; /* "learning rust at the moment", "groceries after work" */
+        if (i > p && (named || vt == VT_ROLE || vt == VT_TOPIC) && eg_x_in(t, preps)) {
             /* "Bank of America", "head of platform": "of" joins names and titles. */
             if (eg_x_is(t, "of") && (vt == VT_ROLE || (i + 1 < c->e &&
                                                        (c->t[i + 1].flags & TF_CAP))))
@@ -487,7 +511,7 @@ static int key_is(const char *key, const char *const *l)
     return 0;
 }
 
-static const char *const dated_keys[] = {"trips", "plans", "events", "tasks", NULL};
+static const char *const dated_keys[] = {"trips", "plans", "events", "tasks", "goals", NULL};
 static const char *const state_keys[] = {"location", "employer", "role", "team", "diet",
                                          "nationality", "education", NULL};
 static const char *const other_keys[] = {"location", "employer", "role", "age", "birthday",
@@ -611,6 +635,8 @@ static int list(struct cl *c, int op, const char *key, int p, int vt)
             goto next;
         }
         n = render(c, p, e, vt, v, sizeof(v));
+        if (n && (vt == VT_LIKE) && (tis(c, p, "my") || tis(c, p, "our")))
+            n = 0; /* "I love my job": about the job, not a taste we can name */
         if (n && (vt == VT_TECH || vt == VT_TECHSTRICT)) {
             int j, known = 0, prog = 0;
             for (j = p; j < e; j++) {
@@ -717,7 +743,8 @@ static const struct pat after_subject[] = {
     {"plan|plans|planning|intend|intending|intends|about|aiming|scheduled|hoping to|on",
      "plans", VT_PHRASE, 0},
     {"need|needs|have|has|got|must|should|gotta to", "tasks", VT_PHRASE, 0},
-    {"going|gonna|headed|heading|off to|for", "*going", VT_GOING, 0},
+    {"going|gonna|headed|heading|off|flying|travelling|traveling|driving|jetting to|for",
+     "*going", VT_GOING, 0},
     {"will|shall be in|at|visiting", "trips", VT_TRIP, 0},
     {"moved|relocated|switched|migrated|changed|transferred|went from", "*fromto", VT_FROMTO,
      PF_3P},
@@ -735,9 +762,10 @@ static const struct pat after_subject[] = {
     {"go|goes by", "*goby", VT_GOBY, 0},
     {"turned|turn", "age", VT_AGE, PF_3P},
     /* work */
-    {"work|works|working|employed|contracting|consulting|interning at|for|with|by",
+    {"work|works|working|employed|contracting|consulting|interning at|for|by",
      "employer", VT_ORG, PF_3P | PF_ROLEAT},
     {"worked at|for", "employer", VT_ORG, PF_3P | PF_ROLEAT | PF_PAST},
+    {"work|works|working|am in|on|with the", "team", VT_TEAM, PF_3P | PF_ROLEAT},
     {"work|works|working|worked|serve|serves|started|start as|as", "role", VT_ROLE,
      PF_3P | PF_ROLEAT},
     {"got|landed|accepted|took|take|started|start|starting|found|have|got|received a|an|the ?new job|position|role|offer|gig|internship at|with|from",
@@ -755,14 +783,13 @@ static const struct pat after_subject[] = {
     {"founded|co-founded|cofounded", "employer", VT_ORG, 0},
     {"teach|teaches|teaching at", "employer", VT_ORG, PF_3P},
     /* education */
-    {"studied|majored|major|majoring|graduated|graduating ?in", "education", VT_EDU, PF_3P},
     {"graduated|graduate from", "education", VT_ORG, PF_3P},
+    {"studied|majored|major|majoring|graduated|graduating ?in", "education", VT_EDU, PF_3P},
     {"went to|attended college|university|school|uni|grad at", "education", VT_ORG, 0},
     /* people and pets */
     {"got|get|getting married|engaged|divorced|hitched", "events", VT_VERBAL, 0},
     {"had|have a baby|son|daughter", "events", VT_VERBAL, 0},
-    {"adopted|rescued|got a|an|two", "pets", VT_LIST, 0},
-    {"have|has|got|own|owns", "*have", VT_HAVE, PF_3P},
+    {"have|has|got|own|owns|adopted|rescued|adopt|adopting", "*have", VT_HAVE, PF_3P},
     /* diet and health */
     {"eat|eats|drink|drinks|eating", "diet", VT_DIETNEG, 0},
     {"went|gone|going|turned|switched vegan|vegetarian|pescatarian|keto|plant-based|paleo",
@@ -779,8 +806,10 @@ static const struct pat after_subject[] = {
      "expertise", VT_LIST, PF_3P},
     {"prefer|prefers|preferred", "preferences", VT_PREF, 0},
     {"would rather|sooner", "preferences", VT_PREF, 0},
+    {"stopped|stop|quit|quitting|gave|give ?up learning|studying|learn", "learning", VT_LIST,
+     PF_NEG},
     {"stopped|stop|quit|quitting|gave|give|stopping using|use|up", "tools", VT_TECH, PF_NEG},
-    {"use|uses|using|used|rely|relying|run|running on|with|?on", "tools", VT_TECH, 0},
+    {"use|uses|using|rely|relying ?on|with", "tools", VT_TECH, 0},
     {"code|coding|program|programming|develop|developing|write|writes|writing|work|works|working in",
      "programming_languages", VT_TECHSTRICT, 0},
     {"write|writes|writing|work|works|working|know|knows|learned|learnt|mastered ?with",
@@ -790,7 +819,7 @@ static const struct pat after_subject[] = {
     {"taking|take|started|doing a|an|some ?online", "learning", VT_TEXT, 0},
     {"love|loves|like|likes|enjoy|enjoys|adore|adores|dig|fancy|into|obsessed|crazy|passionate|fond ?with|about|of",
      "likes", VT_LIKE, PF_3P},
-    {"fan|fans of", "likes", VT_LIKE, PF_3P},
+    {"?huge|big|massive|great|total|die-hard|diehard fan|fans of", "likes", VT_LIKE, PF_3P},
     {"hate|hates|dislike|dislikes|detest|despise|loathe|stand|abhor", "dislikes", VT_LIKE,
      PF_3P},
     /* projects */
@@ -873,10 +902,15 @@ static int match(const struct cl *c, int p, const char *seq, int *out_end)
                 a = ae + (ae < we);
             }
         }
-        if (hit)
+        if (hit) {
             p++;
-        else if (!opt)
+        } else if (s != seq && p < c->e && eg_x_in(&c->t[p], adverbs)) {
+            /* "work remotely for", "live mostly in": step over one adverb and retry */
+            p++;
+            continue;
+        } else if (!opt) {
             return 0;
+        }
         s = *we ? we + 1 : we;
     }
     *out_end = p;
@@ -914,6 +948,8 @@ static int emit_from_to(struct cl *c, int a, int b, int a2, int b2)
 /* After a role: "at Acme" (employer) / "at MIT" for students (education). */
 static int role_tail(struct cl *c, int p, int is_student)
 {
+    if (c->when_n && p == c->when_i)
+        p += c->when_n; /* "I joined Stripe in March as a PM" */
     if ((tis(c, p, "at") || tis(c, p, "for") || tis(c, p, "with")) && p + 1 < c->e) {
         int q = p + 1;
         if (tis(c, q, "a") || tis(c, q, "an"))
@@ -1021,6 +1057,7 @@ static int have(struct cl *c, int p)
         return p;
     if (eg_x_in(&c->t[head], relations) || eg_x_in(&c->t[head], pets)) {
         const char *key = eg_x_in(&c->t[head], pets) ? "pets" : "family";
+        int op = (c->neg || c->ended) ? EG_FACT_NEGATE : EG_FACT_ASSERT;
         int a = q, b = head + 1;
         if (tis(c, a, "a") || tis(c, a, "an") || tis(c, a, "my"))
             a++;
@@ -1050,7 +1087,7 @@ static int have(struct cl *c, int p)
             b = ne;
         }
         if (n)
-            out(c, EG_FACT_ASSERT, key, v, n, NULL, 0, b);
+            out(c, op, key, v, n, NULL, 0, b);
         return b;
     }
     if (eg_x_in(&c->t[head], degree_words)) {
@@ -1186,9 +1223,14 @@ static int be_complement(struct cl *c, int p)
         if (r > 0)
             return r;
     }
+    if ((tis(c, q, "a") || tis(c, q, "an")) && tis(c, q + 1, "native"))
+        q++;
     if (tis(c, q, "native") && tin(c, q + 1, spoken)) {
-        return value(c, EG_FACT_ASSERT, "languages", q + 1, VT_LANG);
+        int ci = canon_index(c->t[q + 1].w);
+        out(c, EG_FACT_ASSERT, "languages", canon[ci][1], strlen(canon[ci][1]), NULL, 0, q + 2);
+        return q + 2 + tis(c, q + 2, "speaker");
     }
+    q = p;
     if (tis(c, q, "in") && q + 1 < c->e && (c->t[q + 1].flags & TF_CAP) &&
         !tis(c, q + 1, "i") && !c->neg) {
         if (c->when_n) {
@@ -1212,8 +1254,15 @@ static int be_complement(struct cl *c, int p)
         (q + 1 >= c->e || tis(c, q + 1, "citizen") || tis(c, q + 1, "national") ||
          tis(c, q + 1, ",") || tis(c, q + 1, "and") || tis(c, q + 1, "but") ||
          tis(c, q + 1, "by") || tin(c, q + 1, stop_all) || (c->t[q + 1].flags & TF_PUNCT))) {
-        return value(c, c->neg ? EG_FACT_NEGATE : EG_FACT_ASSERT, "nationality", q, VT_LANG) +
-               (tis(c, q + 1, "citizen") ? 1 : 0);
+        int ci = canon_index(c->t[q].w);
+        n = render(c, q, q + 1, VT_NAME, v, sizeof(v));
+        if (ci >= 0)
+            out(c, c->neg ? EG_FACT_NEGATE : EG_FACT_ASSERT, "nationality", canon[ci][1],
+                strlen(canon[ci][1]), NULL, 0, q + 1);
+        else if (n)
+            out(c, c->neg ? EG_FACT_NEGATE : EG_FACT_ASSERT, "nationality", v, n, NULL, 0,
+                q + 1);
+        return q + 1 + (tis(c, q + 1, "citizen") ? 1 : 0);
     }
 role:
     /* role: "a senior backend engineer", "the head of platform", "CTO at X" */
@@ -1321,10 +1370,15 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
         c->casual = 1;
     c->pat_s = pat_s;
     switch (pt->vt) {
+    case VT_TEAM: {
+        int r = team_value(c, p, op);
+        if (r < 0)
+            return p;
+        return (pt->fl & PF_ROLEAT) ? role_tail(c, r, 0) : r;
+    }
     case VT_PLACE:
     case VT_ORG:
     case VT_NAME:
-    case VT_TEAM:
         if (pt->vt == VT_ORG) {
             int r = team_value(c, p, op);
             if (r > 0 && (tis(c, p, "the")))
@@ -1335,7 +1389,8 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
             (tis(c, p, "home") || tis(c, p, "myself") || tis(c, p, "free") ||
              tis(c, p, "fun") || tis(c, p, "money") || tis(c, p, "it") || tis(c, p, "them") ||
              tis(c, p, "hours") || tis(c, p, "night") || tis(c, p, "weeks") ||
-             tis(c, p, "my") || tis(c, p, "the") || tis(c, p, "kids") ||
+             tis(c, p, "my") || (tis(c, p, "the") && !(c->t[p + 1 < c->e ? p + 1 : p].flags &
+                                                         TF_CAP)) || tis(c, p, "kids") ||
              tis(c, p, "people") || tis(c, p, "clients") || tis(c, p, "customers") ||
              tis(c, p, "data") || (c->t[p].flags & TF_NUM)))
             return p;
@@ -1343,6 +1398,16 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
             return p;
         if (pt->vt == VT_ORG && (tis(c, p, "a") || tis(c, p, "an"))) {
             /* "I work for a startup" / "at a hospital": keep the description */
+            int kc;
+            for (kc = p + 1; kc < c->e && kc < p + 4; kc++)
+                if ((tis(c, kc, "called") || tis(c, kc, "named")) && kc + 1 < c->e) {
+                    /* "a company called Initech" */
+                    e = cut(c, kc + 1, VT_ORG);
+                    n = render(c, kc + 1, e, VT_ORG, v, sizeof(v));
+                    if (n)
+                        out(c, op, pt->key, v, n, NULL, 0, e);
+                    return (pt->fl & PF_ROLEAT) ? role_tail(c, e, 0) : e;
+                }
             e = cut(c, p, VT_PHRASE);
             {
                 int k;
@@ -1361,6 +1426,13 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
             if (!n)
                 return p;
             out(c, op, pt->key, v, n, NULL, 0, e);
+            /* "I live in Leeds with my partner" */
+            if (pt->vt == VT_PLACE && tis(c, e, "with") && tis(c, e + 1, "my") &&
+                tin(c, e + 2, relations) && op == EG_FACT_ASSERT && c->subj != SJ_OTHER) {
+                out(c, EG_FACT_ASSERT, "family", c->t[e + 2].w, c->t[e + 2].len, NULL, 0,
+                    e + 3);
+                e += 3;
+            }
         }
         if (pt->fl & PF_ROLEAT)
             e = role_tail(c, e, 0);
@@ -1375,13 +1447,17 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
     case VT_TECH:
     case VT_TECHSTRICT: {
         const char *key = pt->key;
+        if (c->neg && tis(c, pat_s, "stand")) {
+            c->neg = 0; /* "can't stand" is a dislike, not a negated one */
+            op = EG_FACT_ASSERT;
+        }
         if (c->neg && (strcmp(key, "likes") == 0)) {
             key = "dislikes";
             op = EG_FACT_ASSERT;
             if (c->ended)
                 op = EG_FACT_NEGATE, key = "likes";
         }
-        if (strcmp(key, "dislikes") == 0 && c->neg && !c->ended) {
+        if (strcmp(pt->key, "dislikes") == 0 && c->neg && !c->ended) {
             key = "likes"; /* "I don't hate it" is too weak to say anything */
             return p;
         }
@@ -1431,6 +1507,18 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
             if (n)
                 out(c, op, "learning", v, n, NULL, 0, k + 1);
             return k + 1;
+        }
+        if (c->when_n && (c->when_i == p || (c->when_i == p - 1 && tis(c, p - 1, "on")))) {
+            /* "my birthday is March 3rd": the date is the value, not a time for it */
+            int a = p;
+            e = c->when_i + c->when_n;
+            if (tis(c, a, "the"))
+                a++;
+            n = render(c, a, e, VT_TEXT, v, sizeof(v));
+            c->when_n = 0;
+            if (n)
+                out(c, op, pt->key, v, n, NULL, 0, e);
+            return e;
         }
         e = cut(c, p, VT_PHRASE);
         n = render(c, p, e, VT_PHRASE, v, sizeof(v));
@@ -1691,8 +1779,9 @@ static int is_hedge_ctx(const struct cl *c, int k)
 static int skip_fillers(const struct cl *c, int p)
 {
     while (p < c->e) {
-        if (tin(c, p, fillers) && !(tis(c, p, "now") && tis(c, p + 1, "i")) &&
-            !(tis(c, p, "so") && tis(c, p + 1, "i") && 0))
+        if (tin(c, p, fillers))
+            p++;
+        else if (tis(c, p, "just") && (tis(c, p + 1, "i") || tin(c, p + 1, fillers)))
             p++;
         else if (tis(c, p, "by") && tis(c, p + 1, "the") && tis(c, p + 2, "way"))
             p += 3;
@@ -1801,7 +1890,7 @@ static const char *const instr_verbs[] = {
 static int find_topic_start(const struct cl *c, int p)
 {
     int j;
-    for (j = p; j < c->e && j < p + 6; j++) {
+    for (j = p; j < c->e && j < p + 9; j++) {
         if (tis(c, j, "about") || tis(c, j, "mention") || tis(c, j, "mentioning") ||
             tis(c, j, "discuss") || tis(c, j, "discussing") || (tis(c, j, "bring") &&
                                                                 tis(c, j + 1, "up")) ||
@@ -1823,13 +1912,25 @@ static int find_topic_start(const struct cl *c, int p)
     return -1;
 }
 
+/* A negation word shortly before t[j] ("no markdown", "don't use emojis", "stop using"). */
+static int negated_near(const struct cl *c, int j, int from)
+{
+    int k;
+    for (k = j - 1; k >= from && k >= j - 3; k--)
+        if (tis(c, k, "not") || tis(c, k, "never") || tis(c, k, "no") || tis(c, k, "avoid") ||
+            tis(c, k, "stop") || tis(c, k, "without") || tis(c, k, "less") ||
+            tis(c, k, "skip") || tis(c, k, "drop") || tis(c, k, "fewer"))
+            return 1;
+    return 0;
+}
+
 /*
  * How the user wants to be answered. Returns 1 when the clause was an instruction (facts
  * emitted or not), 0 to let the clause be read as a statement.
  */
 static int instruction(struct cl *c, int p, int imperative)
 {
-    int j, found = 0, negw = 0, lang_at = -1, code = 0, resp = 0, from_user = 0, k;
+    int j, found = 0, hate = 0, lang_at = -1, code = 0, resp = 0, from_user = 0, k;
     char v[VBUF];
 
     if (!imperative) {
@@ -1845,8 +1946,20 @@ static int instruction(struct cl *c, int p, int imperative)
         if (j >= c->e || j >= p + 5)
             return 0;
         if (tis(c, j, "hate") || tis(c, j, "dislike"))
-            negw = 1;
+            hate = 1;
         from_user = 1;
+        /* "I don't want to talk about work" */
+        {
+            int ts = find_topic_start(c, p), neg2 = 0;
+            for (k = p; k < ts && k < c->e; k++)
+                if (tis(c, k, "not") || tis(c, k, "never"))
+                    neg2 = 1;
+            if (ts > 0 && ts < c->e && neg2 && (tis(c, ts - 1, "about") ||
+                                                tis(c, ts - 2, "about"))) {
+                list(c, EG_FACT_ASSERT, "avoid_topics", ts, VT_TOPIC);
+                return 1;
+            }
+        }
     }
     for (j = p; j < c->e; j++) {
         if (tin(c, j, resp_nouns))
@@ -1854,9 +1967,6 @@ static int instruction(struct cl *c, int p, int imperative)
         if (tis(c, j, "code") || tis(c, j, "examples") || tis(c, j, "snippets") ||
             tis(c, j, "scripts"))
             code = 1;
-        if (tis(c, j, "not") || tis(c, j, "never") || tis(c, j, "no") || tis(c, j, "avoid") ||
-            tis(c, j, "stop") || tis(c, j, "without") || tis(c, j, "less"))
-            negw = 1;
         if ((tis(c, j, "in") || tis(c, j, "use") || tis(c, j, "using")) && j + 1 < c->e &&
             (tin(c, j + 1, spoken) || is_prog(c->t[j + 1].w)) && lang_at < 0)
             lang_at = j + 1;
@@ -1877,46 +1987,38 @@ static int instruction(struct cl *c, int p, int imperative)
     if (lang_at >= 0) {
         const struct eg_tok *t = &c->t[lang_at];
         int ci = canon_index(t->w);
-        if (is_prog(t->w) && (code || from_user || imperative)) {
-            if (code) {
-                out(c, EG_FACT_ASSERT, "code_language", canon[ci][1], strlen(canon[ci][1]),
-                    NULL, 0, lang_at + 1);
-                found = 1;
-            }
-        } else if (tin(c, lang_at, spoken) && ci >= 0) {
-            out(c, negw ? EG_FACT_NEGATE : EG_FACT_ASSERT, "response_language", canon[ci][1],
-                strlen(canon[ci][1]), NULL, 0, lang_at + 1);
+        if (is_prog(t->w) && code && ci >= 0) {
+            out(c, EG_FACT_ASSERT, "code_language", canon[ci][1], strlen(canon[ci][1]), NULL, 0,
+                lang_at + 1);
+            found = 1;
+        } else if (tin(c, lang_at, spoken) && ci >= 0 && !is_prog(t->w)) {
+            out(c, negated_near(c, lang_at, p) ? EG_FACT_NEGATE : EG_FACT_ASSERT,
+                "response_language", canon[ci][1], strlen(canon[ci][1]), NULL, 0, lang_at + 1);
             found = 1;
         }
     }
-    /* topics to avoid: "don't talk about politics", "never mention my ex" */
-    if (negw && imperative) {
+    /* topics to avoid: "don't talk about politics", "never mention my ex", "avoid religion" */
+    if (imperative) {
         int ts = find_topic_start(c, p);
         if (ts < 0 && tis(c, p, "avoid"))
             ts = p + 1;
-        if (ts > 0 && ts < c->e) {
+        if (ts > 0 && ts < c->e && (negated_near(c, ts, p) || tis(c, ts - 1, "avoid") ||
+                                     negated_near(c, ts - 1, p) ||
+                                     negated_near(c, ts - 2, p))) {
             int is_fmt = 0;
             for (k = 0; instr_kw[k].w; k++)
                 if (strcmp(c->t[ts].w, instr_kw[k].w) == 0)
                     is_fmt = 1;
             if (!is_fmt) {
-                int e = list(c, EG_FACT_ASSERT, "avoid_topics", ts, VT_LIST);
-                (void)e;
+                list(c, EG_FACT_ASSERT, "avoid_topics", ts, VT_TOPIC);
                 return 1;
             }
-        }
-    }
-    if (from_user && !imperative) {
-        /* "I don't want to talk about work" */
-        int ts = find_topic_start(c, p);
-        if (ts > 0 && ts < c->e && c->neg) {
-            list(c, EG_FACT_ASSERT, "avoid_topics", ts, VT_LIST);
-            return 1;
         }
     }
     for (j = p; j < c->e; j++) {
         for (k = 0; instr_kw[k].w; k++) {
             const struct kw *w = &instr_kw[k];
+            int neg;
             if (strcmp(c->t[j].w, w->w) != 0)
                 continue;
             if (strcmp(w->w, "plain") == 0 && !tis(c, j + 1, "text") &&
@@ -1924,21 +2026,25 @@ static int instruction(struct cl *c, int p, int imperative)
                 continue;
             if (strcmp(w->w, "plain") == 0 && !tis(c, j + 1, "text"))
                 w = &plain_lang;
-            if (strcmp(w->key, "response_format") == 0 && negw) {
+            /* "short" only speaks about answers in an instruction, not "a short trip" */
+            if (strcmp(w->key, "response_length") == 0 && !imperative && !resp)
+                continue;
+            neg = negated_near(c, j, p);
+            if (strcmp(w->key, "response_format") == 0 && neg) {
                 size_t n = strlen(w->val);
                 if (n + 3 < sizeof(v)) {
                     memcpy(v, "no ", 3);
                     memcpy(v + 3, w->val, n);
                     out(c, EG_FACT_ASSERT, w->key, v, n + 3, NULL, 0, j + 1);
                 }
-            } else if (strcmp(w->key, "response_length") == 0 && negw && from_user) {
+            } else if (strcmp(w->key, "response_length") == 0 && (hate || neg)) {
                 /* "I hate long answers" -> short */
                 const char *opp = (w->val[0] == 'l' || w->val[0] == 'd') ? "short" : "detailed";
                 out(c, EG_FACT_ASSERT, w->key, opp, strlen(opp), NULL, 0, j + 1);
             } else if (strcmp(w->val, "no jargon") == 0 || strcmp(w->val, "no filler") == 0 ||
                        strcmp(w->val, "no fluff") == 0) {
                 out(c, EG_FACT_ASSERT, w->key, w->val, strlen(w->val), NULL, 0, j + 1);
-            } else if (negw && strcmp(w->key, "tone") == 0) {
+            } else if ((neg || hate) && strcmp(w->key, "tone") == 0) {
                 out(c, EG_FACT_NEGATE, w->key, w->val, strlen(w->val), NULL, 0, j + 1);
             } else {
                 out(c, EG_FACT_ASSERT, w->key, w->val, strlen(w->val), NULL, 0, j + 1);
@@ -1979,6 +2085,8 @@ static int subject_my(struct cl *c, int p)
         return -1;
     c->subj = SJ_OTHER;
     n = render(c, p + 1, r + 1, VT_PHRASE, v, sizeof(v));
+    if ((t->flags & TF_POSS) && n > 2 && v[n - 2] == '\'' && v[n - 1] == 's')
+        n -= 2;
     if (n >= sizeof(c->ename))
         n = sizeof(c->ename) - 1;
     memcpy(c->ename, v, n);
@@ -2076,9 +2184,14 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
         return;
     /* the first date expression, for valid_from and dated values */
     {
-        int j;
+        int j, past = 0;
+        /* Tense comes from the verb right after the subject: "I joined Stripe in March". */
+        for (j = p; j < e && j < p + 4; j++)
+            if (is_past_word(&c.t[j]) || tis(&c, j, "was") || tis(&c, j, "were") ||
+                tis(&c, j, "did"))
+                past = 1;
         for (j = p; j < e; j++) {
-            int k = eg_x_date(x->t, j, e, x->turn_ms, &c.when);
+            int k = eg_x_date(x->t, j, e, x->turn_ms, past, &c.when);
             if (k > 0) {
                 c.when_i = j;
                 c.when_n = k;
@@ -2139,6 +2252,12 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
     if (tis(&c, p, "call") || tis(&c, p, "remind")) {
         if (instruction(&c, p, 1))
             return;
+    }
+    if (tis(&c, p, "you") && tis(&c, p + 1, "can") && tis(&c, p + 2, "call") &&
+        tis(&c, p + 3, "me")) {
+        c.subj = SJ_I;
+        value(&c, EG_FACT_ASSERT, "name", p + 4, VT_NAME);
+        return;
     }
     if (tin(&c, p, request_verbs) || (tin(&c, p, q_words) && !tis(&c, p, "am") &&
                                       !(tis(&c, p, "have") && tis(&c, p + 1, "been")) &&
@@ -2207,13 +2326,14 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
 
         c.neg = 0;
         c.perfect = 0;
+        c.past = 0;
         while (p < e) {
             if (c.subj == SJ_OTHER || c.subj == SJ_I || c.subj == SJ_WE) {
                 r = try_table(&c, tab, p, last_be || (p == start && c.subj == SJ_I &&
                                                       c.casual && 0));
                 if (r >= 0)
                     break;
-                if (last_be) {
+                if (last_be && !c.past) {
                     r = be_complement(&c, p);
                     if (r > p)
                         break;
@@ -2230,6 +2350,10 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
             }
             if (tin(&c, p, be_forms))
                 last_be = 1;
+            else if (last_be && (tis(&c, p, "a") || tis(&c, p, "an"))) {
+                p++; /* "I'm an expert in", "I'm not a fan of" */
+                continue;
+            }
             else if (!tis(&c, p, "just") && !tis(&c, p, "also") && !tis(&c, p, "now") &&
                      !tis(&c, p, "still") && !tis(&c, p, "currently") &&
                      !tis(&c, p, "actually") && !tis(&c, p, "really") &&
@@ -2263,7 +2387,14 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
                     out(&c, EG_FACT_ASSERT, "events", v, n, NULL, 0, end);
             }
             (void)after_past;
-            return;
+            /* "I'm a mom of two and work part-time as a pharmacist": the same subject may
+             * say something we know after the next "and". */
+            while (p < e && !tis(&c, p, "and"))
+                p++;
+            if (p >= e || c.subj == SJ_NONE)
+                return;
+            p++;
+            continue;
         }
         p = r;
         /* another phrase for the same subject: ", and joined", "and started at" */
@@ -2302,7 +2433,9 @@ static int clause_break(const struct eg_xs *x, int i)
     if (eg_x_is(t, "but") || eg_x_is(t, "because") || eg_x_is(t, "although") ||
         eg_x_is(t, "though") || eg_x_is(t, "whereas") || eg_x_is(t, "while") ||
         eg_x_is(t, "cause") || eg_x_is(t, "btw") || eg_x_is(t, "tbh") ||
-        eg_x_is(t, "since") || eg_x_is(t, "so"))
+        eg_x_is(t, "since") || eg_x_is(t, "so") || eg_x_is(t, "before") ||
+        eg_x_is(t, "after") || eg_x_is(t, "until") || eg_x_is(t, "once") ||
+        eg_x_is(t, "when"))
         return i > 0 && (eg_x_is(&x->t[i + 1], "i") || eg_x_is(&x->t[i + 1], "we") ||
                          eg_x_is(&x->t[i + 1], "my") || eg_x_is(&x->t[i + 1], "our") ||
                          eg_x_is(&x->t[i + 1], "it") || eg_x_is(&x->t[i + 1], "that") ||
@@ -2368,6 +2501,11 @@ void eg_x_sentence(struct eg_xs *x)
         clause(x, first + 2, n, 0);
         return;
     }
+    /* "Summarize this: I live in Paris ..." - what follows the colon is material, not news. */
+    if (tin(&probe, first, request_verbs) && !tis(&probe, first, "remind"))
+        for (i = first; i < n; i++)
+            if (x->t[i].w[0] == ':')
+                return;
     /* Hypotheticals, fiction, quotes and translations end the part we believe. */
     for (i = 0; i < n; i++) {
         if (x->t[i].w[0] == '"' && (x->t[i].flags & TF_PUNCT)) {
@@ -2384,8 +2522,6 @@ void eg_x_sentence(struct eg_xs *x)
             if (eg_x_is(&x->t[i], "dream") && i > 0 && (eg_x_is(&x->t[i - 1], "my") ||
                                                        eg_x_is(&x->t[i - 1], "the") ||
                                                        eg_x_is(&x->t[i - 1], "a")))
-                continue;
-            if (eg_x_is(&x->t[i], "example") && i > 0 && eg_x_is(&x->t[i - 1], "for"))
                 continue;
             n = i;
             break;
