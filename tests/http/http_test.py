@@ -277,6 +277,10 @@ def phase_routes(tmp):
         j = r.json() or {}
         check(r.status == 200 and isinstance(j.get("summary"), str) and "attributes" in j,
               "POST /profile answers {summary, attributes}", r)
+        check("London" in r.body.decode(), "profile reflects the ingested turn (London)", r)
+        r = s.request("POST", API + "/context", {"scope": "user/alice", "query": "where do I live"})
+        check(r.status == 200 and "London" in (r.json() or {}).get("formatted", ""),
+              "context finds the ingested turn", r)
         r = s.request("POST", API + "/attributes", {"scope": "user/alice", "include_expired": True})
         j = r.json() or {}
         check(r.status == 200 and isinstance(j.get("attributes"), list), "POST /attributes", r)
