@@ -1,0 +1,307 @@
+/*
+ * test_memory.c - the memory model through the public API: supersession chains,
+ * unchanged repeats, multi-valued keys, negation, hedges, other people's facts, forget
+ * (with dry_run), profile (summary, as_of), the durable async queue, and the audit trail.
+ */
+#include "testutil.h"
+
+static struct tstore ts;
+
+static int setup(void **state)
+{
+    (void)state;
+    memset(&ts, 0, sizeof(ts));
+    tstore_open(&ts);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tstore_close(&ts);
+    return 0;
+}
+
+/* Say something as alice at a given time; returns the diff (caller frees). */
+static json_t *say(const char *content, const char *at)
+{
+    json_t *req = json_pack("{s:s, s:s, s:s}", "scope", "user/alice", "role", "user", "content",
+                            content);
+    char *text, *out = NULL;
+    json_t *j, *diff;
+
+    if (at)
+        json_object_set_new(req, "created_at", json_string(at));
+    text = json_dumps(req, 0);
+    j = ok_json(ts.db, engram_turn_add(ts.db, NULL, "assistant", NULL, text, &out), &out, content);
+    diff = json_incref(json_object_get(j, "diff"));
+    free(text);
+    json_decref(req);
+    json_decref(j);
+    return diff;
+}
+
+/* The first diff entry with this key, or fail. */
+static json_t *change(json_t *diff, const char *key)
+{
+    size_t i;
+    json_t *d;
+
+    json_array_foreach(diff, i, d)
+    {
+        if (strcmp(jstr(d, "key"), key) == 0)
+            return d;
+    }
+    fail_msg("no change to '%s' in diff %s", key, json_dumps(diff, 0));
+    return NULL;
+}
+
+static json_t *call(int (*op)(engram *, const engram_call *, const char *, const char *, char **),
+                    const char *req)
+{
+    char *out = NULL;
+    return ok_json(ts.db, op(ts.db, NULL, "assistant", req, &out), &out, req);
+}
+
+static void test_supersession_chain(void **state)
+{
+    json_t *diff, *attrs, *a, *p;
+
+    (void)state;
+    diff = say("I live in Berlin", "2024-01-10T09:00:00Z");
+    assert_string_equal(jstr(change(diff, "location"), "action"), "added");
+    json_decref(diff);
+    diff = say("I just moved from Berlin to London", "2024-11-15T10:25:00Z");
+    a = change(diff, "location");
+    assert_string_equal(jstr(a, "action"), "updated");
+    assert_string_equal(jstr(a, "value"), "London");
+    assert_string_equal(jstr(a, "previous_value"), "Berlin");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(a, "entity"), 1)), "alice");
+    json_decref(diff);
+
+    attrs = call(engram_attributes_list, "{\"scope\":\"user/alice\",\"key\":\"location\"}");
+    assert_int_equal(json_array_size(json_object_get(attrs, "attributes")), 1);
+    a = json_array_get(json_object_get(attrs, "attributes"), 0);
+    assert_string_equal(jstr(a, "value"), "London");
+    assert_string_equal(jstr(a, "valid_from"), "2024-11-15T10:25:00.000Z");
+    assert_true(json_is_null(json_object_get(a, "valid_until")));
+    assert_int_equal(json_array_size(json_object_get(a, "chain")), 1);
+    assert_string_equal(jstr(json_array_get(json_object_get(a, "chain"), 0), "value"), "Berlin");
+    assert_string_equal(jstr(json_array_get(json_object_get(a, "chain"), 0), "valid_until"),
+                        "2024-11-15T10:25:00.000Z");
+    json_decref(attrs);
+
+    attrs = call(engram_attributes_list,
+                 "{\"scope\":\"user/alice\",\"key\":\"location\",\"include_expired\":true}");
+    assert_int_equal(json_array_size(json_object_get(attrs, "attributes")), 2);
+    json_decref(attrs);
+
+    p = call(engram_profile_get, "{\"scope\":\"user/alice\"}");
+    assert_non_null(strstr(jstr(p, "summary"), "London"));
+    assert_null(strstr(jstr(p, "summary"), "Berlin"));
+    json_decref(p);
+    /* What did we know in the summer? */
+    p = call(engram_profile_get, "{\"scope\":\"user/alice\",\"as_of\":\"2024-07-01T00:00:00Z\"}");
+    assert_non_null(strstr(jstr(p, "summary"), "Berlin"));
+    assert_null(strstr(jstr(p, "summary"), "London"));
+    json_decref(p);
+}
+
+static void test_repeat_and_multi(void **state)
+{
+    json_t *diff, *attrs;
+    size_t i, likes = 0;
+    json_t *a;
+
+    (void)state;
+    json_decref(say("I'm allergic to peanuts", NULL));
+    diff = say("i'm allergic to peanuts btw", NULL);
+    assert_string_equal(jstr(change(diff, "allergies"), "action"), "unchanged");
+    json_decref(diff);
+    json_decref(say("I like hiking", NULL));
+    json_decref(say("I also like chess", NULL));
+    attrs = call(engram_attributes_list, "{\"scope\":\"user/alice\"}");
+    json_array_foreach(json_object_get(attrs, "attributes"), i, a) likes +=
+        strcmp(jstr(a, "key"), "likes") == 0;
+    assert_int_equal(likes, 2);
+    json_decref(attrs);
+}
+
+static void test_not_the_users_facts(void **state)
+{
+    json_t *diff, *attrs;
+    size_t i;
+    json_t *a;
+    char *out = NULL;
+
+    (void)state;
+    json_decref(say("my sister lives in Paris", NULL));
+    json_decref(say("what's the weather like in Rome?", NULL));
+    json_decref(say("if I lived in Madrid I would learn flamenco", NULL));
+    /* Assistant turns never carry the user's facts. */
+    json_decref(ok_json(ts.db,
+                        engram_turn_add(ts.db, NULL, "assistant", NULL,
+                                        "{\"scope\":\"user/alice\",\"role\":\"assistant\","
+                                        "\"content\":\"I live in Lisbon and I love it\"}",
+                                        &out),
+                        &out, "assistant turn"));
+    diff = say("I might move to Tokyo next year", NULL);
+    assert_string_equal(jstr(change(diff, "location"), "action"), "flagged");
+    assert_string_equal(jstr(change(diff, "location"), "category"), "unknowns");
+    json_decref(diff);
+    attrs = call(engram_attributes_list, "{\"scope\":\"user/alice\",\"key\":\"location\"}");
+    json_array_foreach(json_object_get(attrs, "attributes"), i, a)
+    {
+        const char *who = json_string_value(json_array_get(json_object_get(a, "entity"), 1));
+        if (strcmp(who, "alice") == 0 && strcmp(jstr(a, "category"), "unknowns") != 0)
+            fail_msg("alice got a location from someone else's words: %s", jstr(a, "value"));
+    }
+    json_decref(attrs);
+}
+
+static void test_negation_closes(void **state)
+{
+    json_t *diff;
+
+    (void)state;
+    json_decref(say("I work at Acme Corp", "2024-01-01T00:00:00Z"));
+    diff = say("I no longer work at Acme Corp", "2024-05-01T00:00:00Z");
+    assert_string_equal(jstr(change(diff, "employer"), "action"), "expired");
+    json_decref(diff);
+    diff = call(engram_attributes_list, "{\"scope\":\"user/alice\",\"key\":\"employer\"}");
+    assert_int_equal(json_array_size(json_object_get(diff, "attributes")), 0);
+    json_decref(diff);
+}
+
+static void test_forget(void **state)
+{
+    json_t *r, *attrs;
+
+    (void)state;
+    json_decref(say("I work at Acme Corp", NULL));
+    json_decref(say("I'm working on the billing migration", NULL));
+    r = call(engram_forget, "{\"scope\":{\"user\":\"alice\"},\"entity_type\":\"Person\","
+                            "\"entity_name\":\"alice\",\"attribute_key\":\"employer\","
+                            "\"dry_run\":true}");
+    assert_int_equal(json_integer_value(json_object_get(r, "expired")), 1);
+    assert_true(json_is_true(json_object_get(r, "dry_run")));
+    json_decref(r);
+    attrs = call(engram_attributes_list, "{\"scope\":\"user/alice\",\"key\":\"employer\"}");
+    assert_int_equal(json_array_size(json_object_get(attrs, "attributes")), 1);
+    json_decref(attrs);
+    r = call(engram_forget, "{\"scope\":{\"user\":\"alice\"},\"entity_type\":\"Person\","
+                            "\"entity_name\":\"alice\",\"attribute_key\":\"employer\"}");
+    assert_int_equal(json_integer_value(json_object_get(r, "expired")), 1);
+    json_decref(r);
+    attrs = call(engram_attributes_list, "{\"scope\":\"user/alice\",\"key\":\"employer\"}");
+    assert_int_equal(json_array_size(json_object_get(attrs, "attributes")), 0);
+    json_decref(attrs);
+    attrs = call(engram_attributes_list,
+                 "{\"scope\":\"user/alice\",\"key\":\"employer\",\"include_expired\":true}");
+    assert_int_equal(json_array_size(json_object_get(attrs, "attributes")), 1);
+    json_decref(attrs);
+    r = call(engram_forget, "{\"scope\":\"user/alice\",\"category\":\"context\"}");
+    assert_true(json_integer_value(json_object_get(r, "expired")) >= 1);
+    json_decref(r);
+    r = call(engram_profile_get, "{\"scope\":\"user/alice\"}");
+    assert_int_equal(json_array_size(json_object_get(json_object_get(r, "attributes"), "context")), 0);
+    json_decref(r);
+    {
+        char *out = NULL;
+        want_rc(ts.db, engram_forget(ts.db, NULL, "assistant", "{\"scope\":\"user/alice\"}", &out),
+                ENGRAM_INVALID, "forget without selector");
+        want_rc(ts.db, engram_forget(ts.db, NULL, "assistant",
+                                     "{\"scope\":\"user/alice\",\"category\":\"nope\"}", &out),
+                ENGRAM_INVALID, "bad category");
+    }
+}
+
+static void test_profile_summary(void **state)
+{
+    json_t *p;
+    const char *s;
+
+    (void)state;
+    json_decref(say("My name is Alice Chen", NULL));
+    json_decref(say("I'm Head of Platform at Acme Corp", NULL));
+    json_decref(say("I prefer TypeScript over JavaScript", NULL));
+    json_decref(say("I live in London", NULL));
+    json_decref(say("I prefer bullet-point responses", NULL));
+    p = call(engram_profile_get, "{\"scope\":\"user/alice\"}");
+    s = jstr(p, "summary");
+    if (!strstr(s, "The user is Alice Chen") || !strstr(s, "Acme Corp") ||
+        !strstr(s, "TypeScript over JavaScript") || !strstr(s, "London") || !strstr(s, "bullet"))
+        fail_msg("summary misses facts: %s", s);
+    assert_true(json_array_size(json_object_get(json_object_get(p, "attributes"), "identity")) >= 3);
+    json_decref(p);
+    /* An empty profile has an empty summary, so callers' "if profile.summary" works. */
+    p = call(engram_profile_get, "{\"scope\":\"user/nobody\"}");
+    assert_string_equal(jstr(p, "summary"), "");
+    json_decref(p);
+}
+
+static void test_async_queue_survives_restart(void **state)
+{
+    char *out = NULL;
+    json_t *j, *p;
+    int done = 0;
+
+    (void)state;
+    j = ok_json(ts.db, engram_turn_add(ts.db, NULL, "assistant", NULL,
+                                       "{\"scope\":\"user/alice\",\"role\":\"user\","
+                                       "\"content\":\"I live in Oslo\",\"async\":true}",
+                                       &out),
+                &out, "async turn");
+    assert_true(json_is_true(json_object_get(j, "queued")));
+    assert_int_equal(json_array_size(json_object_get(j, "diff")), 0);
+    json_decref(j);
+    /* "Crash" before the worker ran: the job is in the store, and runs after reopen. */
+    tstore_reopen(&ts);
+    p = call(engram_profile_get, "{\"scope\":\"user/alice\"}");
+    assert_null(strstr(jstr(p, "summary"), "Oslo"));
+    json_decref(p);
+    assert_int_equal(engram_jobs_run(ts.db, 10, &done), ENGRAM_OK);
+    assert_int_equal(done, 1);
+    p = call(engram_profile_get, "{\"scope\":\"user/alice\"}");
+    assert_non_null(strstr(jstr(p, "summary"), "Oslo"));
+    json_decref(p);
+    assert_int_equal(engram_jobs_run(ts.db, 10, &done), ENGRAM_OK);
+    assert_int_equal(done, 0);
+}
+
+static void test_audit_trail(void **state)
+{
+    json_t *a, *e;
+    size_t i, extract = 0, forget = 0;
+
+    (void)state;
+    json_decref(say("I live in Berlin", NULL));
+    json_decref(call(engram_forget, "{\"scope\":\"user/alice\",\"attribute_key\":\"location\"}"));
+    a = call(engram_audit_list, "{\"scope\":\"user/alice\"}");
+    json_array_foreach(json_object_get(a, "entries"), i, e)
+    {
+        if (strcmp(jstr(e, "action"), "extract") == 0) {
+            extract++;
+            assert_non_null(strstr(jstr(e, "detail.turn"), "turn_"));
+        }
+        forget += strcmp(jstr(e, "action"), "forget") == 0;
+    }
+    assert_int_equal(extract, 1);
+    assert_int_equal(forget, 1);
+    json_decref(a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_supersession_chain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_repeat_and_multi, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_the_users_facts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_negation_closes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_profile_summary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_async_queue_survives_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_trail, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
