@@ -376,8 +376,16 @@ static int cut(const struct cl *c, int p, int vt)
              tis(c, i + 1, "now") || tis(c, i + 1, "years") || tis(c, i + 1, "months") ||
              tis(c, i + 1, "ages") || tis(c, i + 1, "about") || tis(c, i + 1, "over") ||
              tis(c, i + 1, "two") || tis(c, i + 1, "three") || tis(c, i + 1, "several") ||
-             tis(c, i + 1, "fun") || tis(c, i + 1, "work") || tis(c, i + 1, "everything")))
+             tis(c, i + 1, "fun") || tis(c, i + 1, "work") || tis(c, i + 1, "everything") ||
+             tis(c, i + 1, "like") || tis(c, i + 1, "almost") || tis(c, i + 1, "nearly") ||
+             tis(c, i + 1, "ages") || tis(c, i + 1, "a") || tis(c, i + 1, "most")))
             break;
+        if (i > p && (eg_x_is(t, "at") || eg_x_is(t, "around") || eg_x_is(t, "by")) &&
+            i + 1 < c->e && c->t[i + 1].w[0] >= '0' && c->t[i + 1].w[0] <= '9')
+            break; /* "at 3pm" */
+        if (i > p && vt == VT_LIST && (eg_x_is(t, "at") || eg_x_is(t, "in")) && i + 1 < c->e &&
+            (c->t[i + 1].flags & TF_CAP) && !(c->t[i + 1].flags & TF_SYN))
+            break; /* "studying law at King's College" */
         if (i > p && (eg_x_is(t, "at") || eg_x_is(t, "for") || eg_x_is(t, "after") ||
                       eg_x_is(t, "before")) &&
             i + 1 < c->e &&
@@ -407,6 +415,10 @@ static int cut(const struct cl *c, int p, int vt)
         if (i > p && vt == VT_NAME && !(t->flags & TF_CAP) && (c->t[p].flags & TF_CAP))
             break;
         if ((t->flags & TF_POSS) && named) {
+            /* "Boston Children's Hospital" goes on; "Google's office" stops */
+            if ((vt == VT_ORG || vt == VT_PLACE) && i + 1 < c->e &&
+                (c->t[i + 1].flags & TF_CAP))
+                continue;
             i++;
             break;
         }
@@ -746,6 +758,8 @@ static const struct pat after_subject[] = {
     {"going|gonna|headed|heading|off|flying|travelling|traveling|driving|jetting to|for",
      "*going", VT_GOING, 0},
     {"will|shall be in|at|visiting", "trips", VT_TRIP, 0},
+    {"planning|plan|booked|booking|taking|take|going|go|have|got ?on a|an ?big|little|short|long|quick|road|family|business|work|weekend|ski trip|vacation|holiday|getaway|trips to|in",
+     "trips", VT_TRIP, 0},
     {"moved|relocated|switched|migrated|changed|transferred|went from", "*fromto", VT_FROMTO,
      PF_3P},
     {"move|moving|relocate|relocating|moved|relocated|moves|transferred|transferring ?back to",
@@ -753,6 +767,7 @@ static const struct pat after_subject[] = {
     {"live|lives|living|reside|resides|residing|stay|staying|settled|based|located in|at|near|outside|out",
      "location", VT_PLACE, PF_3P},
     {"lived in|at|near", "location", VT_PLACE, PF_3P | PF_PAST},
+    {"live|lives|living with", "location", VT_PLACE, PF_3P},
     {"grew|grow up in|near", "hometown", VT_PLACE, PF_3P},
     {"was|were born and raised in", "hometown", VT_PLACE, PF_3P},
     {"raised|born in|on", "*born", VT_BORN, PF_3P},
@@ -771,12 +786,14 @@ static const struct pat after_subject[] = {
     {"got|landed|accepted|took|take|started|start|starting|found|have|got|received a|an|the ?new job|position|role|offer|gig|internship at|with|from",
      "employer", VT_ORG, PF_ROLEAT},
     {"started|start|starting|began at", "employer", VT_ORG, PF_ROLEAT},
+    {"got|landed|accepted|took|take|started|start|starting|found|have a|an|the ?new job|position|role|gig as",
+     "role", VT_ROLE, PF_ROLEAT},
     {"hired|employed at|by", "employer", VT_ORG, PF_ROLEAT},
     {"joined|joining|join", "*join", VT_JOIN, PF_3P},
     {"left|quit|quitting|leaving|leave|resigned ?from", "*leave", VT_LEAVE, 0},
     {"laid|let off|go", "employer", VT_NONE, PF_NEG},
     {"fired|sacked", "employer", VT_NONE, PF_NEG},
-    {"promoted|promotion to", "role", VT_ROLE, PF_3P | PF_ROLEAT},
+    {"?a promoted|promotion to", "role", VT_ROLE, PF_3P | PF_ROLEAT},
     {"became|become|becoming a|an", "role", VT_ROLE, PF_3P | PF_ROLEAT},
     {"founded|co-founded|cofounded|started|run|own|runs|owns a? company|startup|business called|named",
      "employer", VT_ORG, 0},
@@ -791,6 +808,7 @@ static const struct pat after_subject[] = {
     {"had|have a baby|son|daughter", "events", VT_VERBAL, 0},
     {"have|has|got|own|owns|adopted|rescued|adopt|adopting", "*have", VT_HAVE, PF_3P},
     /* diet and health */
+    {"stopped|stop|quit|quitting|gave|give ?up eating|drinking", "diet", VT_DIETNEG, PF_NEG},
     {"eat|eats|drink|drinks|eating", "diet", VT_DIETNEG, 0},
     {"went|gone|going|turned|switched vegan|vegetarian|pescatarian|keto|plant-based|paleo",
      "diet", VT_VERBAL, 0},
@@ -812,8 +830,8 @@ static const struct pat after_subject[] = {
     {"use|uses|using|rely|relying ?on|with", "tools", VT_TECH, 0},
     {"code|coding|program|programming|develop|developing|write|writes|writing|work|works|working in",
      "programming_languages", VT_TECHSTRICT, 0},
-    {"write|writes|writing|work|works|working|know|knows|learned|learnt|mastered ?with",
-     "tools", VT_TECHSTRICT, 0},
+    {"work|works|working with", "tools", VT_TECHSTRICT, 0},
+    {"write|writes|writing|know|knows|learned|learnt|mastered", "tools", VT_TECHSTRICT, 0},
     {"learning|learn|learns|learnt|studying|study|practicing|practising", "learning", VT_LIST,
      0},
     {"taking|take|started|doing a|an|some ?online", "learning", VT_TEXT, 0},
@@ -851,7 +869,8 @@ static const struct pat after_my[] = {
     {"my hobbies|hobby|passion|passions are|is|include", "likes", VT_LIST, 0},
     {"my goal|goals|dream|aim|ambition|mission|resolution|objective|priority is|are ?to", "goals",
      VT_PHRASE, 0},
-    {"my goal|goals for|this ? ? is|are ?to", "goals", VT_PHRASE, 0},
+    {"my goal|goals|resolution|aim ?for this|next|the year|month|week|summer|semester|quarter is|are ?to",
+     "goals", VT_PHRASE, 0},
     {"my plan|plans is|are|for ?to", "plans", VT_PHRASE, 0},
     {"my|our current|side|main|big|new|latest|next|biggest project|projects is|are", "projects",
      VT_PHRASE, 0},
@@ -1161,7 +1180,10 @@ static int be_complement(struct cl *c, int p)
     size_t n;
     const struct eg_tok *t;
 
-    if (q >= c->e)
+    while (q < c->e && tin(c, q, adverbs))
+        q++;
+    p = q;
+    if (q >= c->e || tis(c, q, "not") || tis(c, q, "never") || tis(c, q, "no"))
         return p;
     t = &c->t[q];
     /* age: "I'm 34", "I am 34 years old" */
@@ -1284,6 +1306,31 @@ role:
         if (tis(c, j, "fan") || tis(c, j, "lot") || tis(c, j, "bit"))
             break;
     }
+    /* "a big Arsenal fan" */
+    for (j = q; j < e && j < q + 5; j++)
+        if (tis(c, j, "fan") && j > q) {
+            int a = q;
+            while (a < j && (tis(c, a, "big") || tis(c, a, "huge") || tis(c, a, "massive") ||
+                             tis(c, a, "great") || tis(c, a, "die-hard") ||
+                             tis(c, a, "lifelong") || tis(c, a, "total")))
+                a++;
+            n = a < j ? render(c, a, j, VT_LIST, v, sizeof(v)) : 0;
+            if (n)
+                out(c, c->neg ? EG_FACT_ASSERT : EG_FACT_ASSERT, c->neg ? "dislikes" : "likes",
+                    v, n, NULL, 0, j + 1);
+            return n ? j + 1 : p;
+        }
+    /* "a stay-at-home dad with three kids", "a mom of two" */
+    for (j = q; j < c->e && j < q + 8; j++)
+        if ((tis(c, j, "with") || tis(c, j, "of")) && j + 2 < c->e &&
+            (tis(c, j + 1, "two") || tis(c, j + 1, "three") || tis(c, j + 1, "four") ||
+             tis(c, j + 1, "a") || tis(c, j + 1, "one") || (c->t[j + 1].flags & TF_NUM)) &&
+            tin(c, j + 2, relations)) {
+            n = render(c, j + 1, j + 3, VT_PHRASE, v, sizeof(v));
+            if (n)
+                out(c, EG_FACT_ASSERT, "family", v, n, NULL, 0, j + 3);
+            break;
+        }
     if (e > q && tis(c, e - 1, "expert") && e - q >= 2) {
         n = render(c, q, e - 1, VT_LIST, v, sizeof(v));
         if (n)
@@ -1394,8 +1441,20 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
              tis(c, p, "people") || tis(c, p, "clients") || tis(c, p, "customers") ||
              tis(c, p, "data") || (c->t[p].flags & TF_NUM)))
             return p;
-        if (pt->vt == VT_PLACE && tis(c, p, "with"))
+        if (pt->vt == VT_PLACE && tis(c, p - 1, "with"))
+            p--;
+        if (pt->vt == VT_PLACE && tis(c, p, "with")) {
+            /* "I live with my girlfriend in Hackney" */
+            if (tis(c, p + 1, "my") && tin(c, p + 2, relations) && c->subj != SJ_OTHER &&
+                op == EG_FACT_ASSERT) {
+                out(c, EG_FACT_ASSERT, "family", c->t[p + 2].w, c->t[p + 2].len, NULL, 0,
+                    p + 3);
+                if (tis(c, p + 3, "in") || tis(c, p + 3, "near"))
+                    return value(c, op, pt->key, p + 4, VT_PLACE);
+                return p + 3;
+            }
             return p;
+        }
         if (pt->vt == VT_ORG && (tis(c, p, "a") || tis(c, p, "an"))) {
             /* "I work for a startup" / "at a hospital": keep the description */
             int kc;
@@ -1679,7 +1738,7 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
             out(c, EG_FACT_ASSERT, "education", v, n, NULL, 0, e);
         return e;
     case VT_DIETNEG:
-        if ((c->neg || c->ended) && p < c->e) {
+        if ((c->neg || c->ended || (pt->fl & PF_NEG)) && p < c->e) {
             e = cut(c, p, VT_LIST);
             n = render(c, p, e, VT_LIST, v + 3, sizeof(v) - 3);
             if (n && n < 30) {
@@ -1797,6 +1856,17 @@ static int skip_fillers(const struct cl *c, int p)
             p += 3;
         else if (tis(c, p, "these") && tis(c, p + 1, "days"))
             p += 2;
+        else if (tis(c, p, "in") && tis(c, p + 1, "my") &&
+                 (tis(c, p + 2, "free") || tis(c, p + 2, "spare")) && tis(c, p + 3, "time"))
+            p += 4;
+        else if ((tis(c, p, "at") || tis(c, p, "outside")) &&
+                 (tis(c, p + 1, "work") || tis(c, p + 1, "home")))
+            p += 2;
+        else if (tis(c, p, "on") && tis(c, p + 1, "weekends"))
+            p += 2;
+        else if (tis(c, p, "nowadays") || tis(c, p, "lately") || tis(c, p, "personally") ||
+                 tis(c, p, "generally") || tis(c, p, "usually") || tis(c, p, "normally"))
+            p++;
         else if (tis(c, p, "in") && tis(c, p + 1, "case") && tis(c, p + 2, "you"))
             return c->e;
         else
@@ -2171,7 +2241,7 @@ static int done_clause(struct cl *c, int p)
 static void clause(struct eg_xs *x, int s, int e, int hedged)
 {
     struct cl c;
-    int p, guard = 0, imperative = 0;
+    int p, guard = 0, imperative = 0, carry_be = 0;
 
     memset(&c, 0, sizeof(c));
     c.x = x;
@@ -2185,11 +2255,19 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
     /* the first date expression, for valid_from and dated values */
     {
         int j, past = 0;
-        /* Tense comes from the verb right after the subject: "I joined Stripe in March". */
-        for (j = p; j < e && j < p + 4; j++)
+        /* Tense comes from the first verb after the subject: "I joined Stripe in March",
+         * but "I'm getting married in June" looks ahead. */
+        for (j = p; j < e && j < p + 7; j++) {
+            if (tis(&c, j, "i") || tis(&c, j, "we") || tin(&c, j, adverbs) ||
+                tis(&c, j, "last") || tis(&c, j, "week") || tis(&c, j, "month") ||
+                tis(&c, j, "year") || tis(&c, j, "yesterday") || tis(&c, j, "have") ||
+                tis(&c, j, "has") || tis(&c, j, "ago") || (c.t[j].flags & TF_PUNCT))
+                continue;
             if (is_past_word(&c.t[j]) || tis(&c, j, "was") || tis(&c, j, "were") ||
-                tis(&c, j, "did"))
+                tis(&c, j, "did") || tis(&c, j, "had"))
                 past = 1;
+            break;
+        }
         for (j = p; j < e; j++) {
             int k = eg_x_date(x->t, j, e, x->turn_ms, past, &c.when);
             if (k > 0) {
@@ -2312,6 +2390,7 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
             tis(&c, p, "work") || tis(&c, p, "started") || tis(&c, p, "finally")) {
             c.subj = SJ_I;
             c.casual = 1;
+            carry_be = 1; /* "currently unemployed", "just a bit tired" */
         } else {
             return;
         }
@@ -2321,7 +2400,7 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
 
     /* The verb group, then phrases, possibly several: "I left Acme and joined Initech". */
     while (p < e && guard++ < 8 && x->rc == ENGRAM_OK) {
-        int last_be = 0, r = -1, start = p, after_past = 0;
+        int last_be = carry_be, r = -1, start = p, after_past = 0;
         const struct pat *tab = after_subject;
 
         c.neg = 0;
@@ -2334,8 +2413,9 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
                 if (r >= 0)
                     break;
                 if (last_be && !c.past) {
+                    int before = c.emitted;
                     r = be_complement(&c, p);
-                    if (r > p)
+                    if (c.emitted > before && r > p)
                         break;
                     r = -1;
                 }
@@ -2387,15 +2467,28 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
                     out(&c, EG_FACT_ASSERT, "events", v, n, NULL, 0, end);
             }
             (void)after_past;
-            /* "I'm a mom of two and work part-time as a pharmacist": the same subject may
-             * say something we know after the next "and". */
-            while (p < e && !tis(&c, p, "and"))
-                p++;
-            if (p >= e || c.subj == SJ_NONE)
-                return;
-            p++;
-            continue;
+            /* "I'm a mom of two and work part-time as a pharmacist", "I'm a Brit living
+             * in Madrid": the same subject may go on to say something we know. */
+            {
+                int j, found = -1;
+                for (j = p + 1; j < e && found < 0; j++) {
+                    const struct eg_tok *t = &c.t[j];
+                    if (tis(&c, j - 1, "and") ||
+                        (t->len > 4 && strcmp(t->w + t->len - 3, "ing") == 0) ||
+                        tis(&c, j, "based"))
+                        found = j;
+                }
+                if (found < 0 || c.subj == SJ_NONE)
+                    return;
+                p = found;
+                carry_be = 0;
+                if (!tis(&c, p - 1, "and"))
+                    guard++;
+                continue;
+            }
         }
+        /* "I'm 52 and retired": the "be" carries over the "and" */
+        carry_be = last_be;
         p = r;
         /* another phrase for the same subject: ", and joined", "and started at" */
         while (p < e && ((c.t[p].flags & TF_PUNCT) || tis(&c, p, "and") || tis(&c, p, "then") ||
@@ -2430,6 +2523,8 @@ static int clause_break(const struct eg_xs *x, int i)
         return eg_x_in(&x->t[i + 1], starts) || is_past_word(&x->t[i + 1]) ||
                (x->t[i + 1].len > 4 &&
                 strcmp(x->t[i + 1].w + x->t[i + 1].len - 3, "ing") == 0);
+    if (eg_x_is(t, "when") && i > 0 && eg_x_is(&x->t[i - 1], "it"))
+        return 0; /* "I like it when you use tables" is one thought */
     if (eg_x_is(t, "but") || eg_x_is(t, "because") || eg_x_is(t, "although") ||
         eg_x_is(t, "though") || eg_x_is(t, "whereas") || eg_x_is(t, "while") ||
         eg_x_is(t, "cause") || eg_x_is(t, "btw") || eg_x_is(t, "tbh") ||
@@ -2471,6 +2566,21 @@ void eg_x_sentence(struct eg_xs *x)
     first = skip_fillers(&probe, 0);
     if (first >= n)
         return;
+    if ((tis(&probe, first, "can") || tis(&probe, first, "could") ||
+         tis(&probe, first, "would") || tis(&probe, first, "will")) &&
+        tis(&probe, first + 1, "you")) {
+        /* "can you always answer in Spanish from now on" is still an instruction */
+        for (i = first; i < n; i++)
+            if (tis(&probe, i, "always") || (tis(&probe, i, "from") &&
+                                             tis(&probe, i + 1, "now")) ||
+                tis(&probe, i, "future") || tis(&probe, i, "forward"))
+                break;
+        if (i >= n)
+            return;
+        x->question = 0; /* "can you always answer in English?" is an instruction */
+        clause(x, first + 2, n, 0);
+        return;
+    }
     /* A question about anything is not a statement of fact. */
     if (x->question)
         return;
@@ -2487,20 +2597,6 @@ void eg_x_sentence(struct eg_xs *x)
         !(tis(&probe, first, "am") || tis(&probe, first, "have") ||
           tis(&probe, first, "was") || tis(&probe, first, "will")))
         return;
-    if ((tis(&probe, first, "can") || tis(&probe, first, "could") ||
-         tis(&probe, first, "would") || tis(&probe, first, "will")) &&
-        tis(&probe, first + 1, "you")) {
-        /* "can you always answer in Spanish from now on" is still an instruction */
-        for (i = first; i < n; i++)
-            if (tis(&probe, i, "always") || (tis(&probe, i, "from") &&
-                                             tis(&probe, i + 1, "now")) ||
-                tis(&probe, i, "future") || tis(&probe, i, "forward"))
-                break;
-        if (i >= n)
-            return;
-        clause(x, first + 2, n, 0);
-        return;
-    }
     /* "Summarize this: I live in Paris ..." - what follows the colon is material, not news. */
     if (tin(&probe, first, request_verbs) && !tis(&probe, first, "remind"))
         for (i = first; i < n; i++)
@@ -2513,6 +2609,10 @@ void eg_x_sentence(struct eg_xs *x)
             break;
         }
         if (eg_x_in(&x->t[i], hypo_words)) {
+            if (eg_x_is(&x->t[i], "if") && i > 0 &&
+                (eg_x_is(&x->t[i - 1], "prefer") || eg_x_is(&x->t[i - 1], "it") ||
+                 eg_x_is(&x->t[i - 1], "appreciate") || eg_x_is(&x->t[i - 1], "rather")))
+                continue; /* "I'd prefer if you kept answers brief" */
             if ((eg_x_is(&x->t[i], "if") || eg_x_is(&x->t[i], "whether")) &&
                 is_hedge_ctx(&probe, i)) {
                 if (hedge_from > i)
