@@ -14,6 +14,6 @@ if command -v node >/dev/null 2>&1; then
         npm ci --prefix "$ROOT/sdk/ts" --no-audit --no-fund --prefer-offline
     fi
     npm run --prefix "$ROOT/sdk/ts" --silent build
-    flock -u 9
+    flock -s 9  # keep a shared lock while dist/ is in use: no rebuild under our feet
 fi
 exec bash "$ROOT/examples/run.sh" all

@@ -16,14 +16,15 @@ if [ "$major" -lt 20 ]; then
     exit 1
 fi
 
-# Concurrent ctest jobs (test_examples also builds the SDK) must not run npm ci at once.
+# Concurrent ctest jobs (test_examples also builds the SDK) must not run npm ci or tsc at
+# once, nor rebuild dist/ while another job imports it: exclusive to build, shared to use.
 exec 9>"${TMPDIR:-/tmp}/engram-sdk-ts.lock"
 flock 9
 if [ ! -x "$ROOT/sdk/ts/node_modules/.bin/tsc" ] || [ "$ROOT/sdk/ts/package-lock.json" -nt "$ROOT/sdk/ts/node_modules/.package-lock.json" ]; then
     npm ci --prefix "$ROOT/sdk/ts" --no-audit --no-fund --prefer-offline
 fi
 npm run --prefix "$ROOT/sdk/ts" --silent build
-flock -u 9
+flock -s 9  # keep a shared lock while dist/ is in use: no rebuild under our feet
 # The seeds' TypeScript call shapes type-check under strict mode.
 "$ROOT/sdk/ts/node_modules/.bin/tsc" -p "$ROOT/sdk/ts/test/tsconfig.json"
 
