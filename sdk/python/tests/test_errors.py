@@ -126,3 +126,12 @@ def test_non_json_error_body(stub_factory):
     with pytest.raises(ServerError) as ei:
         client.memory(context_id="assistant").erase(scope={"user": "a"})
     assert ei.value.code == "http_502" and "bad gateway" in ei.value.message
+
+
+def test_conflict_on_reused_idempotency_key(server, user):
+    memory = EngramSync(base_url=server.url).memory(context_id="assistant")
+    s = memory.sessions.create(scope={"user": user})
+    s.turn(role="user", content="I live in Berlin.", idempotency_key="same-" + user)
+    with pytest.raises(Conflict) as ei:
+        s.turn(role="user", content="Something else entirely.", idempotency_key="same-" + user)
+    check(ei.value, Conflict, 409)

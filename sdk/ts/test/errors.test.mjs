@@ -57,6 +57,16 @@ test("InvalidRequest (400, 413)", async () => {
   await assert.rejects(memory.turn({ scope: { user: "a" }, role: "robot", content: "hi" }), TypeError);
 });
 
+test("Conflict when an Idempotency-Key is reused with another body", async () => {
+  const memory = new Engram({ baseUrl: srv.url }).memory({ contextId: "assistant" });
+  const s = await memory.sessions.create({ scope: { user: "conflict" } });
+  await s.turn({ role: "user", content: "I live in Berlin.", idempotencyKey: "same-key" });
+  await assert.rejects(
+    s.turn({ role: "user", content: "Something else entirely.", idempotencyKey: "same-key" }),
+    (e) => check(e, Conflict, 409),
+  );
+});
+
 test("ConnectionFailed when nothing listens", async () => {
   const port = await freePort();
   const memory = new Engram({ baseUrl: `http://127.0.0.1:${port}`, maxRetries: 1 }).memory({ contextId: "assistant" });
