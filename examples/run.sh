@@ -94,6 +94,10 @@ check_chatbot() {
     expect '^profile summary: .*London' "profile summary mentions London"
     expect '^profile summary: .*Acme' "profile summary mentions the employer"
     reject '^profile summary: .*Berlin' "the superseded city is not in the profile"
+    # Seed 000: "I just moved to the platform team." updates the role (with a chain), it is
+    # not a move to a place.
+    expect '^profile identity: role = .*[Pp]latform' "'moved to the platform team' updates role"
+    reject '^profile identity: location = .*[Pp]latform' "'the platform team' is not a location"
 }
 
 check_minimal_integration() {
