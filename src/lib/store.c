@@ -8,6 +8,7 @@
 #include "lib/internal.h"
 
 static const struct eg_store_ops *const backends[] = {
+    &eg_store_pg,     /* postgresql://, postgres:// or a libpq key=value string */
     &eg_store_sqlite, /* last: it accepts any path */
 };
 

@@ -1,6 +1,11 @@
 /*
  * testutil.h - shared by the unit tests: cmocka includes, a fresh store per test in a
  * private temp directory, and JSON helpers that print both sides when they fail.
+ *
+ * With ENGRAM_TEST_PG set to a PostgreSQL URI (postgresql://user@host:port/db, as printed
+ * by scripts/pg-test.sh), each store is instead a fresh database created on that server
+ * and dropped by tstore_close(), so the same tests run against both backends. The temp
+ * directory still exists (tests may put SQLite files of their own in it).
  */
 #ifndef EG_TESTUTIL_H
 #define EG_TESTUTIL_H
@@ -16,24 +21,65 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <libpq-fe.h>
 
 #include "engram.h"
 
 struct tstore {
     char dir[256];
-    char path[300];
+    char path[512];
+    char pgdb[64]; /* the database made for this store, "" on SQLite */
     engram *db;
 };
+
+/* Run one statement on the server of ENGRAM_TEST_PG (its own database); fails the test. */
+static inline void tstore_pg_exec(const char *base, const char *sql)
+{
+    PGconn *c = PQconnectdb(base);
+    PGresult *r;
+
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("ENGRAM_TEST_PG=%s: %s", base, PQerrorMessage(c));
+    r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+}
+
+/* A new database on the ENGRAM_TEST_PG server; t->path becomes its URI. */
+static inline void tstore_pg_create(struct tstore *t, const char *base)
+{
+    static unsigned seq;
+    const char *host = strstr(base, "://"), *slash, *query;
+    char sql[160];
+    int n;
+
+    assert_non_null(host);
+    slash = strchr(host + 3, '/');
+    if (!slash)
+        slash = base + strlen(base);
+    query = strchr(slash, '?');
+    snprintf(t->pgdb, sizeof(t->pgdb), "engram_t%ld_%u", (long)getpid(), ++seq);
+    snprintf(sql, sizeof(sql), "CREATE DATABASE %s TEMPLATE template0", t->pgdb);
+    tstore_pg_exec(base, sql);
+    n = snprintf(t->path, sizeof(t->path), "%.*s/%s%s", (int)(slash - base), base, t->pgdb,
+                 query ? query : "");
+    assert_true(n > 0 && (size_t)n < sizeof(t->path));
+}
 
 static inline void tstore_open(struct tstore *t)
 {
     engram_options opt = {0};
+    const char *pg = getenv("ENGRAM_TEST_PG");
     int rc;
 
     if (!t->dir[0]) {
         snprintf(t->dir, sizeof(t->dir), "/tmp/engram-test-XXXXXX");
         assert_non_null(mkdtemp(t->dir));
         snprintf(t->path, sizeof(t->path), "%s/test.db", t->dir);
+        if (pg && *pg)
+            tstore_pg_create(t, pg);
     }
     opt.size = sizeof(opt);
     opt.no_worker = 1;
@@ -55,6 +101,12 @@ static inline void tstore_close(struct tstore *t)
 
     engram_close(t->db);
     t->db = NULL;
+    if (t->pgdb[0]) {
+        char sql[160];
+        snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", t->pgdb);
+        tstore_pg_exec(getenv("ENGRAM_TEST_PG"), sql);
+        t->pgdb[0] = '\0';
+    }
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", t->dir);

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# pg-test.sh - a throwaway PostgreSQL 15 cluster for tests and benchmarks.
+#
+#   scripts/pg-test.sh start DIR    initdb + start in DIR on a free loopback port, create the
+#                                   database "engram"; prints its URI (also in DIR/uri)
+#   scripts/pg-test.sh stop DIR     stop the cluster and remove DIR
+#   scripts/pg-test.sh exec DIR CMD...   run CMD with ENGRAM_TEST_PG=<uri of DIR's cluster>
+#
+# As root the server runs as the `postgres` user (initdb refuses root); otherwise as the
+# current user. fsync is off: the data is thrown away, and tests should not wait on disks.
+# The cluster listens on 127.0.0.1 only, with trust authentication, and keeps its unix
+# socket inside DIR so it never touches /var/run/postgresql or a system cluster.
+set -euo pipefail
+
+cmd=${1:-}
+dir=${2:-}
+[ -n "$cmd" ] && [ -n "$dir" ] || {
+  echo "usage: $0 start|stop|exec DIR [CMD...]" >&2
+  exit 2
+}
+
+pgbin() {
+  local b
+  for b in /usr/lib/postgresql/15/bin /usr/lib/postgresql/*/bin; do
+    [ -x "$b/initdb" ] && { echo "$b"; return 0; }
+  done
+  command -v initdb >/dev/null && { dirname "$(command -v initdb)"; return 0; }
+  return 1
+}
+
+ensure_pg() {
+  pgbin >/dev/null && return 0
+  # make test installs what it needs (scripts/deps.sh lists postgresql-15 for tests).
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  echo "pg-test: installing postgresql-15" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    postgresql-15 >/dev/null
+  pgbin >/dev/null
+}
+
+# Run as the cluster's owner.
+as_owner() {
+  if [ "$(id -u)" -eq 0 ]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+start() {
+  ensure_pg
+  local bin port i
+  bin=$(pgbin)
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  if [ -f "$dir/uri" ] && as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    cat "$dir/uri"
+    return 0
+  fi
+  rm -rf "$dir/data"
+  [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
+  # postgres must be able to reach DIR through its parents (a 0700 home would stop it).
+  as_owner "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
+    >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
+  # A free port can be taken between the probe and the bind: try a few.
+  for i in 1 2 3 4 5; do
+    port=$(free_port)
+    if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+         -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir
+             -c fsync=off -c synchronous_commit=off -c full_page_writes=off
+             -c max_connections=200 -c shared_buffers=128MB" start >/dev/null 2>&1; then
+      break
+    fi
+    port=""
+  done
+  [ -n "$port" ] || { cat "$dir/server.log" >&2; return 1; }
+  as_owner "$bin/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres \
+    -c "CREATE DATABASE engram" >/dev/null
+  echo "postgresql://postgres@127.0.0.1:$port/engram" >"$dir/uri"
+  cat "$dir/uri"
+}
+
+stop() {
+  local bin
+  bin=$(pgbin) || return 0
+  if [ -d "$dir/data" ]; then
+    as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$dir"
+}
+
+case "$cmd" in
+  start) start ;;
+  stop) stop ;;
+  exec)
+    shift 2
+    [ -f "$dir/uri" ] || { echo "pg-test: no cluster in $dir (run start first)" >&2; exit 1; }
+    ENGRAM_TEST_PG=$(cat "$dir/uri") exec "$@"
+    ;;
+  *)
+    echo "usage: $0 start|stop|exec DIR [CMD...]" >&2
+    exit 2
+    ;;
+esac
