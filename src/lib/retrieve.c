@@ -349,7 +349,8 @@ int engram_context_query(engram *db, const engram_call *call, const char *contex
                        : 0.70 * x->lexical + 0.15 * x->recency + 0.15 * x->importance;
         x->tokens = estimate_tokens(x->text) + 8; /* + the date/speaker framing */
     }
-    qsort(c.v, c.n, sizeof(c.v[0]), by_score);
+    if (c.n) /* qsort's base must not be NULL, even for zero items */
+        qsort(c.v, c.n, sizeof(c.v[0]), by_score);
     /* Greedy packing: best first, skip what does not fit, stop at top_k. */
     for (size_t i = 0; i < c.n && (int64_t)json_array_size(items) < top_k; i++) {
         struct cand *x = &c.v[i];
