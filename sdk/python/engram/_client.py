@@ -13,7 +13,8 @@ import inspect
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
 
-from ._core import (AgentFn, Calls, Scope, SessionState, healthz_request, reply_text)
+from ._core import (AgentFn, Calls, Scope, SessionState, defaults, healthz_request,
+                    reply_text)
 from ._http import Transport
 from ._types import (Attribute, ChatResult, Context, ForgetResult, Profile, TurnResult)
 
@@ -23,9 +24,10 @@ class Engram:
     attempts of retryable calls (see ``engram._http``). Safe to share across tasks and threads;
     close it (or use ``async with``) to drop pooled connections."""
 
-    def __init__(self, base_url: str = "http://127.0.0.1:8420", api_key: Optional[str] = None,
+    def __init__(self, base_url: Optional[str] = None, api_key: Optional[str] = None,
                  timeout: float = 10.0, max_retries: int = 2, *,
                  headers: Optional[Dict[str, str]] = None) -> None:
+        base_url, api_key = defaults(base_url, api_key)
         self._t = Transport(base_url, api_key, timeout, max_retries, headers=headers)
 
     @property
@@ -185,7 +187,10 @@ class Session(SessionState):
                    agent_fn: Optional[AgentFn] = None) -> ChatResult:
         """Record the user's message, call ``agent_fn(messages)`` (sync or async), record its
         reply, and return both with the combined diff. The user turn is recorded first so the
-        agent's profile/context lookups already see what the message taught."""
+        agent's profile/context lookups already see what the message taught.
+
+        A plain (sync) agent_fn runs on the event loop's thread, as any sync call would: wrap
+        a slow blocking client in ``asyncio.to_thread`` inside an async agent_fn instead."""
         fn = agent_fn or self.agent_fn
         if fn is None:
             raise ValueError("chat() needs an agent_fn: pass it to sessions.create/open or chat")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Union
@@ -15,6 +16,15 @@ from ._http import Request, json_request, quote_seg
 Scope = Union[Mapping[str, str], str]
 AgentFn = Callable[[List[Dict[str, Any]]], Any]
 ROLES = ("user", "assistant", "system", "tool")
+
+
+DEFAULT_URL = "http://127.0.0.1:8420"
+
+
+def defaults(base_url: Optional[str], api_key: Optional[str]):
+    """Unset arguments fall back to $ENGRAM_URL and $ENGRAM_API_KEY, then to the local server."""
+    return (base_url or os.environ.get("ENGRAM_URL") or DEFAULT_URL,
+            api_key if api_key is not None else os.environ.get("ENGRAM_API_KEY") or None)
 
 
 def scope_path(scope: Scope) -> str:

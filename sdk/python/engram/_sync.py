@@ -14,15 +14,17 @@ import inspect
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
 
-from ._core import AgentFn, Calls, Scope, SessionState, healthz_request, reply_text
+from ._core import (AgentFn, Calls, Scope, SessionState, defaults, healthz_request,
+                    reply_text)
 from ._http import Transport
 from ._types import Attribute, ChatResult, Context, ForgetResult, Profile, TurnResult
 
 
 class EngramSync:
-    def __init__(self, base_url: str = "http://127.0.0.1:8420", api_key: Optional[str] = None,
+    def __init__(self, base_url: Optional[str] = None, api_key: Optional[str] = None,
                  timeout: float = 10.0, max_retries: int = 2, *,
                  headers: Optional[Dict[str, str]] = None) -> None:
+        base_url, api_key = defaults(base_url, api_key)
         self._t = Transport(base_url, api_key, timeout, max_retries, headers=headers)
 
     @property

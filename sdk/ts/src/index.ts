@@ -36,8 +36,9 @@ export * from "./types.js";
 export { VERSION };
 
 export interface EngramOptions {
-  /** Default `http://127.0.0.1:8420`. */
+  /** Default `$ENGRAM_URL`, else `http://127.0.0.1:8420`. */
   baseUrl?: string;
+  /** Default `$ENGRAM_API_KEY` (none when unset). */
   apiKey?: string;
   /** Per attempt, in milliseconds (default 10000). */
   timeout?: number;
@@ -47,6 +48,13 @@ export interface EngramOptions {
   headers?: Record<string, string>;
   /** A fetch implementation (default: the global one). */
   fetch?: typeof fetch;
+}
+
+/** $NAME on Node/Deno/Bun; undefined in browsers (no `process`). */
+function env(name: string): string | undefined {
+  const p = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+  const v = p?.env?.[name];
+  return v ? v : undefined;
 }
 
 const ROLES: readonly string[] = ["user", "assistant", "system", "tool"];
@@ -283,8 +291,8 @@ export class Engram {
 
   constructor(opts: EngramOptions = {}) {
     this.transport = new Transport({
-      baseUrl: opts.baseUrl ?? "http://127.0.0.1:8420",
-      apiKey: opts.apiKey,
+      baseUrl: opts.baseUrl ?? env("ENGRAM_URL") ?? "http://127.0.0.1:8420",
+      apiKey: opts.apiKey ?? env("ENGRAM_API_KEY"),
       timeout: opts.timeout ?? 10_000,
       maxRetries: opts.maxRetries ?? 2,
       headers: opts.headers,
