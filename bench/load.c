@@ -9,7 +9,7 @@
  *
  *   load --url http://127.0.0.1:8420 --mode ingest|context|profile|healthz
  *        [--connections 64] [--requests N | --seconds S] [--scopes 100000]
- *        [--context assistant] [--key KEY] [--warmup N]
+ *        [--context assistant] [--key KEY] [--warmup SECONDS (1)]
  *   load --mode hello [--hello-threads T] ...
  *        starts a bare libmicrohttpd "hello" handler in this process (same MHD flags as
  *        engram serve: thread per connection when T is 0, else an epoll pool of T) and
@@ -42,7 +42,7 @@ struct opts {
     long requests;
     double seconds;
     long scopes;
-    long warmup;
+    double warmup;
     long hello_threads;
 };
 
@@ -197,12 +197,13 @@ static long parse_long(const char *s)
 int main(int argc, char **argv)
 {
     struct opts o = {"http://127.0.0.1:8420", "context", "assistant", NULL, 64, 0, 10.0,
-                     100000, 200, 0};
+                     100000, 1.0, 0};
     struct MHD_Daemon *hello_d = NULL;
     struct curl_slist *hdrs = NULL;
     struct conn *conns = NULL;
     CURLM *multi = NULL;
-    double *lat = NULL, t_start, t_end, elapsed;
+    double *lat = NULL, t_start, t_end, t_warm, elapsed;
+    int measuring = 0;
     size_t nlat = 0, caplat = 1 << 20;
     long done = 0, errors = 0, issued = 0, active = 0, i;
     char url[512], base[256], auth[600];
@@ -233,7 +234,7 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--scopes") == 0)
             o.scopes = parse_long(v);
         else if (strcmp(a, "--warmup") == 0)
-            o.warmup = parse_long(v);
+            o.warmup = (double)parse_long(v);
         else if (strcmp(a, "--hello-threads") == 0)
             o.hello_threads = parse_long(v);
         else {
@@ -287,8 +288,11 @@ int main(int argc, char **argv)
         active++;
     }
 
+    /* The first --warmup seconds (connects, cold caches) are not measured; the clock
+     * for --seconds starts at the first completion after them. */
     t_start = now_s();
-    t_end = t_start + o.seconds;
+    t_warm = t_start + o.warmup;
+    t_end = t_warm + o.seconds;
     for (;;) {
         CURLMsg *msg;
         int left;
@@ -312,12 +316,13 @@ int main(int argc, char **argv)
                     fprintf(stderr, "load: request failed: %s, HTTP %ld\n",
                             curl_easy_strerror(msg->data.result), code);
             }
-            if (done == o.warmup) {
-                t_start = now_s(); /* warm-up (connects, caches) is not measured */
+            if (!measuring && now_s() >= t_warm) {
+                measuring = 1;
+                t_start = now_s();
                 t_end = t_start + o.seconds;
-                nlat = 0;
                 errors = 0;
-            } else if (done > o.warmup) {
+            }
+            if (measuring) {
                 if (nlat == caplat) {
                     double *n = realloc(lat, 2 * caplat * sizeof(*lat));
                     if (!n)
@@ -329,7 +334,7 @@ int main(int argc, char **argv)
             }
             curl_multi_remove_handle(multi, c->easy);
             active--;
-            if ((o.requests && issued < o.requests + o.warmup) ||
+            if ((o.requests && (!measuring || (long)nlat + o.connections <= o.requests)) ||
                 (!o.requests && now_s() < t_end)) {
                 setup(&o, c, hdrs, url);
                 curl_multi_add_handle(multi, c->easy);
