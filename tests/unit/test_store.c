@@ -2,6 +2,7 @@
  * test_store.c - the foundation's promises: turns survive close/reopen, idempotent
  * retries, export/import round trip, erase completeness, migrations, bad input.
  */
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "testutil.h"
@@ -302,6 +303,55 @@ static void test_call_floor(void **state)
     free(sid);
 }
 
+/* One handle shared by several threads: every turn lands, errors stay per thread. */
+struct worker_arg {
+    int n;
+    int failures;
+};
+
+static void *writer(void *p)
+{
+    struct worker_arg *w = p;
+    char req[160], *out = NULL;
+
+    for (int i = 0; i < 40; i++) {
+        snprintf(req, sizeof(req),
+                 "{\"scope\":\"user/u%d\",\"role\":\"user\",\"content\":\"note %d from %d\"}",
+                 w->n, i, w->n);
+        if (engram_turn_add(ts.db, NULL, "assistant", NULL, req, &out) != ENGRAM_OK)
+            w->failures++;
+        engram_free(out);
+        out = NULL;
+        /* A bad call on this thread must not disturb the others' error state. */
+        if (engram_turn_add(ts.db, NULL, "assistant", NULL, "{", &out) != ENGRAM_INVALID ||
+            strcmp(engram_errname(ts.db), "invalid_json") != 0)
+            w->failures++;
+    }
+    return NULL;
+}
+
+static void test_threads_share_a_handle(void **state)
+{
+    pthread_t t[4];
+    struct worker_arg w[4];
+    char *out = NULL;
+    json_t *j;
+
+    (void)state;
+    for (int i = 0; i < 4; i++) {
+        w[i].n = i;
+        w[i].failures = 0;
+        assert_int_equal(pthread_create(&t[i], NULL, writer, &w[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(w[i].failures, 0);
+    }
+    j = ok_json(ts.db, engram_stats(ts.db, &out), &out, "stats");
+    assert_int_equal(json_integer_value(json_object_get(j, "turns")), 160);
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +362,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_call_floor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_threads_share_a_handle, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
