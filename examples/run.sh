@@ -96,7 +96,7 @@ check_chatbot() {
     reject '^profile summary: .*Berlin' "the superseded city is not in the profile"
     # Seed 000: "I just moved to the platform team." updates the role (with a chain), it is
     # not a move to a place.
-    expect '^profile identity: role = .*[Pp]latform' "'moved to the platform team' updates role"
+    expect '^profile identity: (role|team) = .*[Pp]latform' "'moved to the platform team' updates the role/team"
     reject '^profile identity: location = .*[Pp]latform' "'the platform team' is not a location"
 }
 
