@@ -61,7 +61,7 @@ static int list_index(const struct eg_tok *t, const char *const *list)
 {
     int i;
     for (i = 0; list[i]; i++)
-        if (strcmp(t->w, list[i]) == 0)
+        if (t->w[0] == list[i][0] && strcmp(t->w, list[i]) == 0)
             return i;
     return -1;
 }

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "lib/extract.h"
 
@@ -30,7 +31,8 @@ enum {
 };
 
 struct eg_tok {
-    uint32_t s, e; /* byte span in the normalised text */
+    uint32_t s, e;        /* byte span in the normalised text */
+    uint32_t known, member; /* word-list membership cache (extract_match.c) */
     uint8_t len;   /* strlen(w) */
     uint8_t flags;
     char w[EG_TOK_W]; /* lower case */
@@ -56,7 +58,10 @@ struct eg_xs {
 };
 
 /* extract_rules.c */
-int eg_x_is(const struct eg_tok *t, const char *w);
+static inline int eg_x_is(const struct eg_tok *t, const char *w)
+{
+    return t->w[0] == w[0] && strcmp(t->w, w) == 0;
+}
 int eg_x_in(const struct eg_tok *t, const char *const *list);
 int eg_x_emit(struct eg_xs *x, int op, const char *key, const char *entity_type,
               const char *entity_name, const char *val, size_t vlen, const char *prev,
@@ -64,6 +69,8 @@ int eg_x_emit(struct eg_xs *x, int op, const char *key, const char *entity_type,
 
 /* extract_match.c: find facts in tokens [0, x->n) of the current sentence. */
 void eg_x_sentence(struct eg_xs *x);
+/* extract_match.c: 1 when the phrase tables are consistent, else 0 with a reason in msg. */
+int eg_x_selftest(char *msg, size_t cap);
 
 /*
  * extract_date.c: when tokens t[i..] start a time expression ("next friday", "in march",

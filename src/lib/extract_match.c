@@ -11,6 +11,7 @@
  * and (for names of things) prepositional tails. Tables are static const, so the extractor
  * has no mutable global state.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "engram.h"
@@ -278,6 +279,56 @@ static const char *const resp_nouns[] = {
     "text", "writing", "code", "examples", "snippets", "explain", "answering",
     "responding", "replying", "formatting", "format", "tone", "language", "style", NULL};
 
+/*
+ * Word-list membership, memoised in the token: a sentence asks "is this a stop word?" of the
+ * same token many times (once per phrase tried), and the answer never changes. The token
+ * array is the caller's writable scratch (struct sent in extract_rules.c), so updating the
+ * cache through a const view is sound; the const only keeps matching code from editing words.
+ */
+enum {
+    L_FILLERS,
+    L_VGROUP,
+    L_HEDGES,
+    L_BE_FORMS,
+    L_STOP_ALL,
+    L_PREPS,
+    L_PRONOUNS,
+    L_RELATIONS,
+    L_OTHERS,
+    L_PETS,
+    L_ROLE_HEADS,
+    L_DIETS,
+    L_NATIONALITIES,
+    L_SPOKEN,
+    L_EVENT_NOUNS,
+    L_TRIP_NOUNS,
+    L_DEGREE_WORDS,
+    L_BASE_VERBS,
+    L_IRREGULAR_PAST,
+    L_RESP_NOUNS,
+    L_Q_WORDS,
+    L_REQUEST_VERBS,
+    L_HYPO_WORDS,
+    L_ADVERBS,
+    L_INSTR_VERBS,
+    L_COUNT
+};
+
+static const char *const *list_of(int id);
+
+static int inl(const struct eg_tok *t, int id)
+{
+    struct eg_tok *m = (struct eg_tok *)(uintptr_t)t;
+    uint32_t bit = (uint32_t)1 << id;
+
+    if (!(m->known & bit)) {
+        m->known |= bit;
+        if (eg_x_in(t, list_of(id)))
+            m->member |= bit;
+    }
+    return (m->member & bit) != 0;
+}
+
 /* --- clause state ----------------------------------------------------------------------- */
 
 enum { SJ_NONE = 0, SJ_I, SJ_WE, SJ_OTHER };
@@ -297,12 +348,12 @@ struct cl {
 
 static int tis(const struct cl *c, int i, const char *w)
 {
-    return i >= c->s && i < c->e && strcmp(c->t[i].w, w) == 0;
+    return i >= c->s && i < c->e && c->t[i].w[0] == w[0] && strcmp(c->t[i].w, w) == 0;
 }
 
-static int tin(const struct cl *c, int i, const char *const *l)
+static int tin(const struct cl *c, int i, int list)
 {
-    return i >= c->s && i < c->e && eg_x_in(&c->t[i], l);
+    return i >= c->s && i < c->e && inl(&c->t[i], list);
 }
 
 static int canon_index(const char *w)
@@ -318,7 +369,7 @@ static int is_prog(const char *w)
 {
     int i;
     for (i = 0; canon[i][0] && canon[i][0][0]; i++)
-        if (strcmp(canon[i][0], w) == 0)
+        if (canon[i][0][0] == w[0] && strcmp(canon[i][0], w) == 0)
             return 1;
     return 0;
 }
@@ -332,7 +383,7 @@ static int is_known_tech(const char *w)
 
 static int is_past_word(const struct eg_tok *t)
 {
-    if (eg_x_in(t, irregular_past))
+    if (inl(t, L_IRREGULAR_PAST))
         return 1;
     /* "-ed" but not "need", "speed", "bed", "red" */
     return t->len > 3 && t->w[t->len - 2] == 'e' && t->w[t->len - 1] == 'd' &&
@@ -369,7 +420,7 @@ static int cut(const struct cl *c, int p, int vt)
             break;
         if (c->when_n && i == c->when_i)
             break;
-        if (i > p && eg_x_in(t, stop_all))
+        if (i > p && inl(t, L_STOP_ALL))
             break;
         if (i > p && (eg_x_is(t, "for") || eg_x_is(t, "since")) && i + 1 < c->e &&
             ((c->t[i + 1].flags & TF_NUM) || tis(c, i + 1, "a") || tis(c, i + 1, "the") ||
@@ -396,7 +447,7 @@ static int cut(const struct cl *c, int p, int vt)
              tis(c, i + 1, "this")) &&
             (vt == VT_LIST || vt == VT_PHRASE || vt == VT_LIKE || vt == VT_TEXT))
             break; /* "learning rust at the moment", "groceries after work" */
-        if (i > p && (named || vt == VT_ROLE || vt == VT_TOPIC) && eg_x_in(t, preps)) {
+        if (i > p && (named || vt == VT_ROLE || vt == VT_TOPIC) && inl(t, L_PREPS)) {
             /* "Bank of America", "head of platform": "of" joins names and titles. */
             if (eg_x_is(t, "of") && (vt == VT_ROLE || (i + 1 < c->e &&
                                                        (c->t[i + 1].flags & TF_CAP))))
@@ -463,7 +514,7 @@ static size_t render(const struct cl *c, int a, int b, int vt, char *v, size_t c
         if (!eg_x_in(t, lead) || (t->flags & TF_CAP && eg_x_is(t, "the") && vt == VT_ORG))
             break;
         if ((eg_x_is(t, "my") || eg_x_is(t, "our")) && (vt == VT_PHRASE || vt == VT_LIST) &&
-            a + 1 < b && eg_x_in(&c->t[a + 1], relations))
+            a + 1 < b && inl(&c->t[a + 1], L_RELATIONS))
             return 0; /* "I love my wife": not a like, a family member */
         a++;
     }
@@ -471,9 +522,9 @@ static size_t render(const struct cl *c, int a, int b, int vt, char *v, size_t c
         b--;
     if (a >= b)
         return 0;
-    if (b - a == 1 && eg_x_in(&c->t[a], pronouns))
+    if (b - a == 1 && inl(&c->t[a], L_PRONOUNS))
         return 0;
-    if (eg_x_in(&c->t[a], pronouns) && !eg_x_is(&c->t[a], "one"))
+    if (inl(&c->t[a], L_PRONOUNS) && !eg_x_is(&c->t[a], "one"))
         return 0;
     title = named && lower_all(c->x->text + c->t[a].s, c->t[b - 1].e - c->t[a].s);
     for (i = a; i < b; i++) {
@@ -672,7 +723,7 @@ static int list(struct cl *c, int op, const char *key, int p, int vt)
             /* Keep only real language names: "I speak to my mom daily" is not a language. */
             int j, ok = 0;
             for (j = p; j < e; j++)
-                if (eg_x_in(&c->t[j], spoken))
+                if (inl(&c->t[j], L_SPOKEN))
                     ok = 1;
             if (!ok)
                 n = 0;
@@ -708,7 +759,7 @@ static int list(struct cl *c, int op, const char *key, int p, int vt)
             q = e + 1;
             if (tis(c, q, "and") || tis(c, q, "or"))
                 q++;
-            if (q >= c->e || tin(c, q, stop_all) || (c->t[q].flags & TF_PUNCT))
+            if (q >= c->e || tin(c, q, L_STOP_ALL) || (c->t[q].flags & TF_PUNCT))
                 break;
             if (tis(c, q, "also") || tis(c, q, "am") || tis(c, q, "is"))
                 break;
@@ -741,153 +792,156 @@ struct pat {
     const char *key;
     unsigned char vt;
     unsigned char fl;
+    /* First letters of the first word's alternatives ("*" = any), so most phrases are
+     * skipped with one strchr; eg_x_selftest() checks it agrees with seq. */
+    const char *lead;
 };
 
 /* Tried in order at each position of the verb group; the first match wins. */
 static const struct pat after_subject[] = {
     /* future and wishes first, so "want to move to Berlin" is a goal, not a move */
-    {"would|will like|love to", "goals", VT_PHRASE, 0},
+    {"would|will like|love to", "goals", VT_PHRASE, 0, "w"},
     {"want|wants|wanted|hope|hoping|hopes|aim|aiming|aspire|dream|dreaming to|of", "goals",
-     VT_PHRASE, 0},
+     VT_PHRASE, 0, "adhw"},
     {"trying|try|started|start|starting|began|begun|keep ?to learn|learning|study|studying",
-     "learning", VT_LIST, 0},
-    {"trying|try|tries|attempting|working|striving to", "goals", VT_PHRASE, 0},
+     "learning", VT_LIST, 0, "bkst"},
+    {"trying|try|tries|attempting|working|striving to", "goals", VT_PHRASE, 0, "astw"},
     {"plan|plans|planning|intend|intending|intends|about|aiming|scheduled|hoping to|on",
-     "plans", VT_PHRASE, 0},
-    {"need|needs|have|has|got|must|should|gotta to", "tasks", VT_PHRASE, 0},
+     "plans", VT_PHRASE, 0, "ahips"},
+    {"need|needs|have|has|got|must|should|gotta to", "tasks", VT_PHRASE, 0, "ghmns"},
     {"going|gonna|headed|heading|off|flying|travelling|traveling|driving|jetting to|for",
-     "*going", VT_GOING, 0},
-    {"will|shall be in|at|visiting", "trips", VT_TRIP, 0},
+     "*going", VT_GOING, 0, "dfghjot"},
+    {"will|shall be in|at|visiting", "trips", VT_TRIP, 0, "sw"},
     {"planning|plan|booked|booking|taking|take|going|go|have|got ?on a|an ?big|little|short|long|quick|road|family|business|work|weekend|ski trip|vacation|holiday|getaway|trips to|in",
-     "trips", VT_TRIP, 0},
+     "trips", VT_TRIP, 0, "bghpt"},
     {"moved|relocated|switched|migrated|changed|transferred|went from", "*fromto", VT_FROMTO,
-     PF_3P},
+     PF_3P, "cmrstw"},
     {"move|moving|relocate|relocating|moved|relocated|moves|transferred|transferring ?back to",
-     "location", VT_PLACE, PF_3P},
+     "location", VT_PLACE, PF_3P, "mrt"},
     {"live|lives|living|reside|resides|residing|stay|staying|settled|based|located in|at|near|outside|out",
-     "location", VT_PLACE, PF_3P},
-    {"lived in|at|near", "location", VT_PLACE, PF_3P | PF_PAST},
-    {"live|lives|living with", "location", VT_PLACE, PF_3P},
-    {"grew|grow up in|near", "hometown", VT_PLACE, PF_3P},
-    {"was|were born and raised in", "hometown", VT_PLACE, PF_3P},
-    {"raised|born in|on", "*born", VT_BORN, PF_3P},
-    {"come|comes|hail|hails from", "hometown", VT_PLACE, PF_3P},
-    {"from", "hometown", VT_PLACE, PF_3P | PF_BE},
-    {"called|named", "name", VT_NAME, PF_3P | PF_BE},
-    {"go|goes by", "*goby", VT_GOBY, 0},
-    {"turned|turn", "age", VT_AGE, PF_3P},
+     "location", VT_PLACE, PF_3P, "blrs"},
+    {"lived in|at|near", "location", VT_PLACE, PF_3P | PF_PAST, "l"},
+    {"live|lives|living with", "location", VT_PLACE, PF_3P, "l"},
+    {"grew|grow up in|near", "hometown", VT_PLACE, PF_3P, "g"},
+    {"was|were born and raised in", "hometown", VT_PLACE, PF_3P, "w"},
+    {"raised|born in|on", "*born", VT_BORN, PF_3P, "br"},
+    {"come|comes|hail|hails from", "hometown", VT_PLACE, PF_3P, "ch"},
+    {"from", "hometown", VT_PLACE, PF_3P | PF_BE, "f"},
+    {"called|named", "name", VT_NAME, PF_3P | PF_BE, "cn"},
+    {"go|goes by", "*goby", VT_GOBY, 0, "g"},
+    {"turned|turn", "age", VT_AGE, PF_3P, "t"},
     /* work */
     {"work|works|working|employed|contracting|consulting|interning at|for|by",
-     "employer", VT_ORG, PF_3P | PF_ROLEAT},
-    {"worked at|for", "employer", VT_ORG, PF_3P | PF_ROLEAT | PF_PAST},
-    {"work|works|working|am in|on|with the", "team", VT_TEAM, PF_3P | PF_ROLEAT},
+     "employer", VT_ORG, PF_3P | PF_ROLEAT, "ceiw"},
+    {"worked at|for", "employer", VT_ORG, PF_3P | PF_ROLEAT | PF_PAST, "w"},
+    {"work|works|working|am in|on|with the", "team", VT_TEAM, PF_3P | PF_ROLEAT, "aw"},
     {"work|works|working|worked|serve|serves|started|start as|as", "role", VT_ROLE,
-     PF_3P | PF_ROLEAT},
+     PF_3P | PF_ROLEAT, "sw"},
     {"got|landed|accepted|took|take|started|start|starting|found|have|got|received a|an|the ?new job|position|role|offer|gig|internship at|with|from",
-     "employer", VT_ORG, PF_ROLEAT},
-    {"started|start|starting|began at", "employer", VT_ORG, PF_ROLEAT},
+     "employer", VT_ORG, PF_ROLEAT, "afghlrst"},
+    {"started|start|starting|began at", "employer", VT_ORG, PF_ROLEAT, "bs"},
     {"got|landed|accepted|took|take|started|start|starting|found|have a|an|the ?new job|position|role|gig as",
-     "role", VT_ROLE, PF_ROLEAT},
-    {"hired|employed at|by", "employer", VT_ORG, PF_ROLEAT},
-    {"joined|joining|join", "*join", VT_JOIN, PF_3P},
-    {"left|quit|quitting|leaving|leave|resigned ?from", "*leave", VT_LEAVE, 0},
-    {"laid|let off|go", "employer", VT_NONE, PF_NEG},
-    {"fired|sacked", "employer", VT_NONE, PF_NEG},
-    {"?a promoted|promotion to", "role", VT_ROLE, PF_3P | PF_ROLEAT},
-    {"became|become|becoming a|an", "role", VT_ROLE, PF_3P | PF_ROLEAT},
+     "role", VT_ROLE, PF_ROLEAT, "afghlst"},
+    {"hired|employed at|by", "employer", VT_ORG, PF_ROLEAT, "eh"},
+    {"joined|joining|join", "*join", VT_JOIN, PF_3P, "j"},
+    {"left|quit|quitting|leaving|leave|resigned ?from", "*leave", VT_LEAVE, 0, "lqr"},
+    {"laid|let off|go", "employer", VT_NONE, PF_NEG, "l"},
+    {"fired|sacked", "employer", VT_NONE, PF_NEG, "fs"},
+    {"?a promoted|promotion to", "role", VT_ROLE, PF_3P | PF_ROLEAT, "*"},
+    {"became|become|becoming a|an", "role", VT_ROLE, PF_3P | PF_ROLEAT, "b"},
     {"founded|co-founded|cofounded|started|run|own|runs|owns a? company|startup|business called|named",
-     "employer", VT_ORG, 0},
-    {"founded|co-founded|cofounded", "employer", VT_ORG, 0},
-    {"teach|teaches|teaching at", "employer", VT_ORG, PF_3P},
+     "employer", VT_ORG, 0, "cfors"},
+    {"founded|co-founded|cofounded", "employer", VT_ORG, 0, "cf"},
+    {"teach|teaches|teaching at", "employer", VT_ORG, PF_3P, "t"},
     /* education */
-    {"graduated|graduate from", "education", VT_ORG, PF_3P},
-    {"studied|majored|major|majoring|graduated|graduating ?in", "education", VT_EDU, PF_3P},
-    {"went to|attended college|university|school|uni|grad at", "education", VT_ORG, 0},
+    {"graduated|graduate from", "education", VT_ORG, PF_3P, "g"},
+    {"studied|majored|major|majoring|graduated|graduating ?in", "education", VT_EDU, PF_3P, "gms"},
+    {"went to|attended college|university|school|uni|grad at", "education", VT_ORG, 0, "w"},
     /* people and pets */
-    {"got|get|getting married|engaged|divorced|hitched", "events", VT_VERBAL, 0},
-    {"had|have a baby|son|daughter", "events", VT_VERBAL, 0},
-    {"have|has|got|own|owns|adopted|rescued|adopt|adopting", "*have", VT_HAVE, PF_3P},
+    {"got|get|getting married|engaged|divorced|hitched", "events", VT_VERBAL, 0, "g"},
+    {"had|have a baby|son|daughter", "events", VT_VERBAL, 0, "h"},
+    {"have|has|got|own|owns|adopted|rescued|adopt|adopting", "*have", VT_HAVE, PF_3P, "aghor"},
     /* diet and health */
-    {"stopped|stop|quit|quitting|gave|give ?up eating|drinking", "diet", VT_DIETNEG, PF_NEG},
-    {"eat|eats|drink|drinks|eating", "diet", VT_DIETNEG, 0},
+    {"stopped|stop|quit|quitting|gave|give ?up eating|drinking", "diet", VT_DIETNEG, PF_NEG, "gqs"},
+    {"eat|eats|drink|drinks|eating", "diet", VT_DIETNEG, 0, "de"},
     {"went|gone|going|turned|switched vegan|vegetarian|pescatarian|keto|plant-based|paleo",
-     "diet", VT_VERBAL, 0},
-    {"follow|follows|following|on a|an|the", "diet", VT_TEXT, 0},
-    {"allergic to", "allergies", VT_LIST, PF_3P},
+     "diet", VT_VERBAL, 0, "gstw"},
+    {"follow|follows|following|on a|an|the", "diet", VT_TEXT, 0, "fo"},
+    {"allergic to", "allergies", VT_LIST, PF_3P, "a"},
     /* languages */
-    {"speak|speaks|speaking|understand|read", "languages", VT_LANG, PF_3P},
-    {"fluent|bilingual|conversational|proficient in", "languages", VT_LANG, PF_3P},
+    {"speak|speaks|speaking|understand|read", "languages", VT_LANG, PF_3P, "rsu"},
+    {"fluent|bilingual|conversational|proficient in", "languages", VT_LANG, PF_3P, "bcfp"},
     /* knowledge */
     {"specialize|specialise|specializes|specialises|specializing|specialising|specialized in",
-     "expertise", VT_LIST, PF_3P},
+     "expertise", VT_LIST, PF_3P, "s"},
     {"expert|experienced|skilled|proficient|good|great|excellent|strong|knowledgeable at|in|with|on",
-     "expertise", VT_LIST, PF_3P},
-    {"prefer|prefers|preferred", "preferences", VT_PREF, 0},
-    {"would rather|sooner", "preferences", VT_PREF, 0},
+     "expertise", VT_LIST, PF_3P, "egkps"},
+    {"prefer|prefers|preferred", "preferences", VT_PREF, 0, "p"},
+    {"would rather|sooner", "preferences", VT_PREF, 0, "w"},
     {"stopped|stop|quit|quitting|gave|give ?up learning|studying|learn", "learning", VT_LIST,
-     PF_NEG},
-    {"stopped|stop|quit|quitting|gave|give|stopping using|use|up", "tools", VT_TECH, PF_NEG},
-    {"use|uses|using|rely|relying ?on|with", "tools", VT_TECH, 0},
+     PF_NEG, "gqs"},
+    {"stopped|stop|quit|quitting|gave|give|stopping using|use|up", "tools", VT_TECH, PF_NEG, "gqs"},
+    {"use|uses|using|rely|relying ?on|with", "tools", VT_TECH, 0, "ru"},
     {"code|coding|program|programming|develop|developing|write|writes|writing|work|works|working in",
-     "programming_languages", VT_TECHSTRICT, 0},
-    {"work|works|working with", "tools", VT_TECHSTRICT, 0},
-    {"write|writes|writing|know|knows|learned|learnt|mastered", "tools", VT_TECHSTRICT, 0},
+     "programming_languages", VT_TECHSTRICT, 0, "cdpw"},
+    {"work|works|working with", "tools", VT_TECHSTRICT, 0, "w"},
+    {"write|writes|writing|know|knows|learned|learnt|mastered", "tools", VT_TECHSTRICT, 0, "klmw"},
     {"learning|learn|learns|learnt|studying|study|practicing|practising", "learning", VT_LIST,
-     0},
-    {"taking|take|started|doing a|an|some ?online", "learning", VT_TEXT, 0},
+     0, "lps"},
+    {"taking|take|started|doing a|an|some ?online", "learning", VT_TEXT, 0, "dst"},
     {"love|loves|like|likes|enjoy|enjoys|adore|adores|dig|fancy|into|obsessed|crazy|passionate|fond ?with|about|of",
-     "likes", VT_LIKE, PF_3P},
-    {"?huge|big|massive|great|total|die-hard|diehard fan|fans of", "likes", VT_LIKE, PF_3P},
+     "likes", VT_LIKE, PF_3P, "acdefilop"},
+    {"?huge|big|massive|great|total|die-hard|diehard fan|fans of", "likes", VT_LIKE, PF_3P, "*"},
     {"hate|hates|dislike|dislikes|detest|despise|loathe|stand|abhor", "dislikes", VT_LIKE,
-     PF_3P},
+     PF_3P, "adhls"},
     /* projects */
     {"shipped|launched|released|finished|completed|wrapped|delivered|submitted|published|closed|sunset ?up|off|out",
-     "projects", VT_PHRASE, PF_NEG},
-    {"done|finished|through with", "projects", VT_PHRASE, PF_NEG | PF_BE},
-    {"working|work|works on", "projects", VT_PHRASE, 0},
+     "projects", VT_PHRASE, PF_NEG, "cdflprsw"},
+    {"done|finished|through with", "projects", VT_PHRASE, PF_NEG | PF_BE, "dft"},
+    {"working|work|works on", "projects", VT_PHRASE, 0, "w"},
     {"building|developing|writing|designing|leading|running|creating|organizing|organising|launching|migrating|refactoring|rewriting|prototyping|researching|drafting|making|coding|hacking|setting|putting|spearheading|managing|renovating|training ?up|on|together|for",
-     "projects", VT_PHRASE, PF_BE},
-    {"saving ?up for", "goals", VT_PHRASE, PF_BE},
-    {NULL, NULL, 0, 0}};
+     "projects", VT_PHRASE, PF_BE, "bcdhlmoprstw"},
+    {"saving ?up for", "goals", VT_PHRASE, PF_BE, "s"},
+    {NULL, NULL, 0, 0, NULL}};
 
 /* Phrases that start at "my" / "our" at the head of a clause. */
 static const struct pat after_my[] = {
-    {"my name is", "name", VT_NAME, 0},
-    {"my full|real|first|legal|nick name|nickname is", "name", VT_NAME, 0},
-    {"my nickname is", "name", VT_NAME, 0},
-    {"my age is", "age", VT_AGE, 0},
-    {"my birthday|bday|birthdate|dob is ?on", "birthday", VT_TEXT, 0},
-    {"my pronouns are|is", "pronouns", VT_TEXT, 0},
-    {"my job|role|title|position|occupation|profession|day is|job", "role", VT_ROLE, PF_ROLEAT},
-    {"my job title is", "role", VT_ROLE, PF_ROLEAT},
-    {"my employer|company|workplace is", "employer", VT_ORG, 0},
-    {"my team is", "team", VT_TEAM, 0},
-    {"my hometown|birthplace is", "hometown", VT_PLACE, 0},
-    {"my home is in", "location", VT_PLACE, 0},
-    {"my native|first|mother|main language|tongue is|are", "languages", VT_LANG, 0},
-    {"my favorite", "*fav", VT_FAV, 0},
-    {"my hobbies|hobby|passion|passions are|is|include", "likes", VT_LIST, 0},
+    {"my name is", "name", VT_NAME, 0, NULL},
+    {"my full|real|first|legal|nick name|nickname is", "name", VT_NAME, 0, NULL},
+    {"my nickname is", "name", VT_NAME, 0, NULL},
+    {"my age is", "age", VT_AGE, 0, NULL},
+    {"my birthday|bday|birthdate|dob is ?on", "birthday", VT_TEXT, 0, NULL},
+    {"my pronouns are|is", "pronouns", VT_TEXT, 0, NULL},
+    {"my job|role|title|position|occupation|profession|day is|job", "role", VT_ROLE, PF_ROLEAT, NULL},
+    {"my job title is", "role", VT_ROLE, PF_ROLEAT, NULL},
+    {"my employer|company|workplace is", "employer", VT_ORG, 0, NULL},
+    {"my team is", "team", VT_TEAM, 0, NULL},
+    {"my hometown|birthplace is", "hometown", VT_PLACE, 0, NULL},
+    {"my home is in", "location", VT_PLACE, 0, NULL},
+    {"my native|first|mother|main language|tongue is|are", "languages", VT_LANG, 0, NULL},
+    {"my favorite", "*fav", VT_FAV, 0, NULL},
+    {"my hobbies|hobby|passion|passions are|is|include", "likes", VT_LIST, 0, NULL},
     {"my goal|goals|dream|aim|ambition|mission|resolution|objective|priority is|are ?to", "goals",
-     VT_PHRASE, 0},
+     VT_PHRASE, 0, NULL},
     {"my goal|goals|resolution|aim ?for this|next|the year|month|week|summer|semester|quarter is|are ?to",
-     "goals", VT_PHRASE, 0},
-    {"my plan|plans is|are|for ?to", "plans", VT_PHRASE, 0},
+     "goals", VT_PHRASE, 0, NULL},
+    {"my plan|plans is|are|for ?to", "plans", VT_PHRASE, 0, NULL},
     {"my|our current|side|main|big|new|latest|next|biggest project|projects is|are", "projects",
-     VT_PHRASE, 0},
-    {"my|our project|projects is|are", "projects", VT_PHRASE, 0},
-    {"my|our current|main focus|priority is ?on", "projects", VT_PHRASE, 0},
-    {"my diet is", "diet", VT_TEXT, 0},
-    {"my stack|editor|ide|setup|os|laptop|shell|terminal|browser is|are", "tools", VT_TECH, 0},
+     VT_PHRASE, 0, NULL},
+    {"my|our project|projects is|are", "projects", VT_PHRASE, 0, NULL},
+    {"my|our current|main focus|priority is ?on", "projects", VT_PHRASE, 0, NULL},
+    {"my diet is", "diet", VT_TEXT, 0, NULL},
+    {"my stack|editor|ide|setup|os|laptop|shell|terminal|browser is|are", "tools", VT_TECH, 0, NULL},
     {"my main|primary|go-to|favorite ?programming language|languages is|are",
-     "programming_languages", VT_TECH, 0},
-    {"my major|degree|degrees|field is|are|was ?in", "education", VT_TEXT, 0},
-    {"my background|experience is ?mostly in|with", "expertise", VT_LIST, 0},
+     "programming_languages", VT_TECH, 0, NULL},
+    {"my major|degree|degrees|field is|are|was ?in", "education", VT_TEXT, 0, NULL},
+    {"my background|experience is ?mostly in|with", "expertise", VT_LIST, 0, NULL},
     {"my expertise|specialty|specialization|speciality|strength is|are ?in", "expertise",
-     VT_LIST, 0},
-    {"my allergies|allergy are|is|include", "allergies", VT_LIST, 0},
-    {"my deadline is", "tasks", VT_TEXT, 0},
-    {"my|our flight|trip|vacation|holiday leaves|is|starts ?to", "trips", VT_TRIP, 0},
-    {NULL, NULL, 0, 0}};
+     VT_LIST, 0, NULL},
+    {"my allergies|allergy are|is|include", "allergies", VT_LIST, 0, NULL},
+    {"my deadline is", "tasks", VT_TEXT, 0, NULL},
+    {"my|our flight|trip|vacation|holiday leaves|is|starts ?to", "trips", VT_TRIP, 0, NULL},
+    {NULL, NULL, 0, 0, NULL}};
 
 /*
  * Match a phrase at t[p]; on success *out_end is the first token after it. Matching skips
@@ -923,7 +977,7 @@ static int match(const struct cl *c, int p, const char *seq, int *out_end)
         }
         if (hit) {
             p++;
-        } else if (s != seq && p < c->e && eg_x_in(&c->t[p], adverbs)) {
+        } else if (s != seq && p < c->e && inl(&c->t[p], L_ADVERBS)) {
             /* "work remotely for", "live mostly in": step over one adverb and retry */
             p++;
             continue;
@@ -1062,20 +1116,20 @@ static int have(struct cl *c, int p)
     }
     e = cut(c, q, VT_LIST);
     for (j = q; j < e; j++) {
-        if (eg_x_in(&c->t[j], relations) || eg_x_in(&c->t[j], pets) ||
-            eg_x_in(&c->t[j], degree_words) || eg_x_in(&c->t[j], event_nouns) ||
-            eg_x_in(&c->t[j], trip_nouns) || eg_x_is(&c->t[j], "allergy") ||
+        if (inl(&c->t[j], L_RELATIONS) || inl(&c->t[j], L_PETS) ||
+            inl(&c->t[j], L_DEGREE_WORDS) || inl(&c->t[j], L_EVENT_NOUNS) ||
+            inl(&c->t[j], L_TRIP_NOUNS) || eg_x_is(&c->t[j], "allergy") ||
             eg_x_is(&c->t[j], "allergies") || eg_x_is(&c->t[j], "intolerance")) {
             head = j;
-            if (!eg_x_in(&c->t[j], event_nouns) || !eg_x_in(&c->t[j + 1 < e ? j + 1 : j],
+            if (!inl(&c->t[j], L_EVENT_NOUNS) || !eg_x_in(&c->t[j + 1 < e ? j + 1 : j],
                                                                event_nouns))
                 break;
         }
     }
     if (head < 0)
         return p;
-    if (eg_x_in(&c->t[head], relations) || eg_x_in(&c->t[head], pets)) {
-        const char *key = eg_x_in(&c->t[head], pets) ? "pets" : "family";
+    if (inl(&c->t[head], L_RELATIONS) || inl(&c->t[head], L_PETS)) {
+        const char *key = inl(&c->t[head], L_PETS) ? "pets" : "family";
         int op = (c->neg || c->ended) ? EG_FACT_NEGATE : EG_FACT_ASSERT;
         int a = q, b = head + 1;
         if (tis(c, a, "a") || tis(c, a, "an") || tis(c, a, "my"))
@@ -1109,7 +1163,7 @@ static int have(struct cl *c, int p)
             out(c, op, key, v, n, NULL, 0, b);
         return b;
     }
-    if (eg_x_in(&c->t[head], degree_words)) {
+    if (inl(&c->t[head], L_DEGREE_WORDS)) {
         int a = q;
         if (tis(c, a, "a") || tis(c, a, "an") || tis(c, a, "my"))
             a++;
@@ -1136,7 +1190,7 @@ static int have(struct cl *c, int p)
             return list(c, EG_FACT_ASSERT, "allergies", head + 2, VT_LIST);
         return head + 1;
     }
-    if (eg_x_in(&c->t[head], trip_nouns)) {
+    if (inl(&c->t[head], L_TRIP_NOUNS)) {
         int a = head + 1;
         if (tis(c, a, "trip"))
             a++;
@@ -1161,7 +1215,7 @@ static int have(struct cl *c, int p)
             a++;
         e = head + 1;
         while (e < c->e && e < head + 4 && !(c->t[e].flags & TF_PUNCT) &&
-               !(c->when_n && e == c->when_i) && !tin(c, e, stop_all) && tin(c, e, preps) &&
+               !(c->when_n && e == c->when_i) && !tin(c, e, L_STOP_ALL) && tin(c, e, L_PREPS) &&
                !tis(c, e, "is"))
             e = cut(c, e + 1, VT_PHRASE);
         n = render(c, a, e, VT_PHRASE, v, sizeof(v));
@@ -1180,7 +1234,7 @@ static int be_complement(struct cl *c, int p)
     size_t n;
     const struct eg_tok *t;
 
-    while (q < c->e && tin(c, q, adverbs))
+    while (q < c->e && tin(c, q, L_ADVERBS))
         q++;
     p = q;
     if (q >= c->e || tis(c, q, "not") || tis(c, q, "never") || tis(c, q, "no"))
@@ -1214,11 +1268,11 @@ static int be_complement(struct cl *c, int p)
     }
     if (tis(c, q, "a") || tis(c, q, "an"))
         q++;
-    if (tin(c, q, diets) || (tis(c, q, "plant") && tis(c, q + 1, "based"))) {
+    if (tin(c, q, L_DIETS) || (tis(c, q, "plant") && tis(c, q + 1, "based"))) {
         if (tis(c, q, "plant"))
             out(c, c->neg ? EG_FACT_NEGATE : EG_FACT_ASSERT, "diet", "plant-based", 11, NULL, 0,
                 q + 2);
-        else if (!tin(c, q + 1, role_heads))
+        else if (!tin(c, q + 1, L_ROLE_HEADS))
             out(c, c->neg ? EG_FACT_NEGATE : EG_FACT_ASSERT, "diet", c->t[q].w,
                 c->t[q].len, NULL, 0, q + 1);
         else
@@ -1247,7 +1301,7 @@ static int be_complement(struct cl *c, int p)
     }
     if ((tis(c, q, "a") || tis(c, q, "an")) && tis(c, q + 1, "native"))
         q++;
-    if (tis(c, q, "native") && tin(c, q + 1, spoken)) {
+    if (tis(c, q, "native") && tin(c, q + 1, L_SPOKEN)) {
         int ci = canon_index(c->t[q + 1].w);
         out(c, EG_FACT_ASSERT, "languages", canon[ci][1], strlen(canon[ci][1]), NULL, 0, q + 2);
         return q + 2 + tis(c, q + 2, "speaker");
@@ -1271,11 +1325,11 @@ static int be_complement(struct cl *c, int p)
     q = p;
     if (tis(c, q, "a") || tis(c, q, "an"))
         q++;
-    if (tin(c, q, nationalities) && !tin(c, q + 1, role_heads) &&
-        !tin(c, q + 1, spoken) &&
+    if (tin(c, q, L_NATIONALITIES) && !tin(c, q + 1, L_ROLE_HEADS) &&
+        !tin(c, q + 1, L_SPOKEN) &&
         (q + 1 >= c->e || tis(c, q + 1, "citizen") || tis(c, q + 1, "national") ||
          tis(c, q + 1, ",") || tis(c, q + 1, "and") || tis(c, q + 1, "but") ||
-         tis(c, q + 1, "by") || tin(c, q + 1, stop_all) || (c->t[q + 1].flags & TF_PUNCT))) {
+         tis(c, q + 1, "by") || tin(c, q + 1, L_STOP_ALL) || (c->t[q + 1].flags & TF_PUNCT))) {
         int ci = canon_index(c->t[q].w);
         n = render(c, q, q + 1, VT_NAME, v, sizeof(v));
         if (ci >= 0)
@@ -1293,11 +1347,11 @@ role:
         q++;
     e = cut(c, q, VT_ROLE);
     for (j = q; j < e; j++) {
-        if (tin(c, j, role_heads)) {
+        if (tin(c, j, L_ROLE_HEADS)) {
             /* "a big fan", "the best": role heads only count as the noun of the phrase */
             if (tis(c, j, "senior") || tis(c, j, "junior") || tis(c, j, "lead") ||
                 tis(c, j, "head") || tis(c, j, "chief") || tis(c, j, "principal")) {
-                if (j + 1 < e && !tis(c, j + 1, "of") && !tin(c, j + 1, role_heads) &&
+                if (j + 1 < e && !tis(c, j + 1, "of") && !tin(c, j + 1, L_ROLE_HEADS) &&
                     j + 1 != e)
                     continue;
             }
@@ -1325,7 +1379,7 @@ role:
         if ((tis(c, j, "with") || tis(c, j, "of")) && j + 2 < c->e &&
             (tis(c, j + 1, "two") || tis(c, j + 1, "three") || tis(c, j + 1, "four") ||
              tis(c, j + 1, "a") || tis(c, j + 1, "one") || (c->t[j + 1].flags & TF_NUM)) &&
-            tin(c, j + 2, relations)) {
+            tin(c, j + 2, L_RELATIONS)) {
             n = render(c, j + 1, j + 3, VT_PHRASE, v, sizeof(v));
             if (n)
                 out(c, EG_FACT_ASSERT, "family", v, n, NULL, 0, j + 3);
@@ -1340,11 +1394,11 @@ role:
     /* a name: "I'm Alice", "Hi, I'm Alice Chen, Head of Platform at Acme Corp" */
     q = p;
     if (q < c->e && (c->t[q].flags & TF_CAP) && !(c->t[q].flags & TF_SYN) &&
-        !tis(c, q, "i") && canon_index(c->t[q].w) < 0 && !tin(c, q, nationalities) &&
-        !tin(c, q, diets) && !tin(c, q, role_heads) && !c->neg && c->subj == SJ_I) {
+        !tis(c, q, "i") && canon_index(c->t[q].w) < 0 && !tin(c, q, L_NATIONALITIES) &&
+        !tin(c, q, L_DIETS) && !tin(c, q, L_ROLE_HEADS) && !c->neg && c->subj == SJ_I) {
         e = cut(c, q, VT_NAME);
         if (e - q <= 3 && (e >= c->e || (c->t[e].flags & TF_PUNCT) || tis(c, e, "and") ||
-                           tis(c, e, "from") || tis(c, e, "by") || tin(c, e, stop_all) ||
+                           tis(c, e, "from") || tis(c, e, "by") || tin(c, e, L_STOP_ALL) ||
                            tis(c, e, "here"))) {
             n = render(c, q, e, VT_NAME, v, sizeof(v));
             if (n)
@@ -1354,7 +1408,7 @@ role:
                 if (tis(c, r, "a") || tis(c, r, "an") || tis(c, r, "the"))
                     r++;
                 for (j = r; j < c->e && j < r + 5; j++)
-                    if (tin(c, j, role_heads))
+                    if (tin(c, j, L_ROLE_HEADS))
                         return role_value(c, r, PF_ROLEAT);
             }
             if (tis(c, e, "from"))
@@ -1384,7 +1438,7 @@ static int going(struct cl *c, int p, int pat_s)
 
     if (p >= c->e)
         return p;
-    if (tin(c, p, base_verbs) && !(c->t[p].flags & TF_CAP))
+    if (tin(c, p, L_BASE_VERBS) && !(c->t[p].flags & TF_CAP))
         return value(c, EG_FACT_ASSERT, "plans", p, VT_PHRASE);
     if (tis(c, p, "be") && tis(c, p + 1, "in"))
         p += 2;
@@ -1445,7 +1499,7 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
             p--;
         if (pt->vt == VT_PLACE && tis(c, p, "with")) {
             /* "I live with my girlfriend in Hackney" */
-            if (tis(c, p + 1, "my") && tin(c, p + 2, relations) && c->subj != SJ_OTHER &&
+            if (tis(c, p + 1, "my") && tin(c, p + 2, L_RELATIONS) && c->subj != SJ_OTHER &&
                 op == EG_FACT_ASSERT) {
                 out(c, EG_FACT_ASSERT, "family", c->t[p + 2].w, c->t[p + 2].len, NULL, 0,
                     p + 3);
@@ -1487,7 +1541,7 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
             out(c, op, pt->key, v, n, NULL, 0, e);
             /* "I live in Leeds with my partner" */
             if (pt->vt == VT_PLACE && tis(c, e, "with") && tis(c, e + 1, "my") &&
-                tin(c, e + 2, relations) && op == EG_FACT_ASSERT && c->subj != SJ_OTHER) {
+                tin(c, e + 2, L_RELATIONS) && op == EG_FACT_ASSERT && c->subj != SJ_OTHER) {
                 out(c, EG_FACT_ASSERT, "family", c->t[e + 2].w, c->t[e + 2].len, NULL, 0,
                     e + 3);
                 e += 3;
@@ -1672,7 +1726,7 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
                             break;
                     e = k;
                 }
-                if (tin(c, e - 1, others) || tis(c, e - 1, "gym") || tis(c, e - 1, "club") ||
+                if (tin(c, e - 1, L_OTHERS) || tis(c, e - 1, "gym") || tis(c, e - 1, "club") ||
                     tis(c, e - 1, "class") || tis(c, e - 1, "group") || tis(c, e - 1, "choir"))
                     return e;
                 n = render(c, p, e, VT_PHRASE, v, sizeof(v));
@@ -1711,7 +1765,7 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
         }
         if (p < c->e && (is_known_tech(c->t[p].w)))
             return list(c, EG_FACT_NEGATE, "tools", p, VT_TECH);
-        if (p < c->e && !(c->t[p].flags & TF_CAP) && !tin(c, p, stop_all) && p + 1 >= c->e &&
+        if (p < c->e && !(c->t[p].flags & TF_CAP) && !tin(c, p, L_STOP_ALL) && p + 1 >= c->e &&
             !tis(c, p, "it") && c->t[p].len > 2 && strcmp(c->t[p].w + c->t[p].len - 3, "ing") == 0)
             return p; /* "I quit smoking": a habit, not a job */
         return p;
@@ -1769,16 +1823,44 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
     }
 }
 
+int eg_x_selftest(char *msg, size_t cap)
+{
+    size_t i;
+
+    for (i = 0; after_subject[i].seq; i++) {
+        const struct pat *pt = &after_subject[i];
+        const char *q = pt->seq;
+        if (!pt->lead) {
+            snprintf(msg, cap, "phrase %zu (%s) has no lead", i, pt->seq);
+            return 0;
+        }
+        if (*q == '?') {
+            if (strcmp(pt->lead, "*") != 0) {
+                snprintf(msg, cap, "phrase %zu (%s): lead must be \"*\"", i, pt->seq);
+                return 0;
+            }
+            continue;
+        }
+        for (; *q && *q != ' '; q++)
+            if ((q == pt->seq || q[-1] == '|') && !strchr(pt->lead, *q)) {
+                snprintf(msg, cap, "phrase %zu (%s): lead \"%s\" lacks '%c'", i, pt->seq,
+                         pt->lead, *q);
+                return 0;
+            }
+    }
+    return 1;
+}
+
 /* Try the table at position p; returns the end of what was consumed, or -1. */
 static int try_table(struct cl *c, const struct pat *tab, int p, int last_be)
 {
     int i, end, before;
+    char c0 = c->t[p].w[0];
 
     for (i = 0; tab[i].seq; i++) {
         const struct pat *pt = &tab[i];
         int r;
-        /* cheap first-letter filter before the full match */
-        if (pt->seq[0] != '?' && c->t[p].w[0] != pt->seq[0] && !strchr(pt->seq, '|'))
+        if (pt->lead && pt->lead[0] != '*' && (!c0 || !strchr(pt->lead, c0)))
             continue;
         if (!match(c, p, pt->seq, &end))
             continue;
@@ -1838,9 +1920,9 @@ static int is_hedge_ctx(const struct cl *c, int k)
 static int skip_fillers(const struct cl *c, int p)
 {
     while (p < c->e) {
-        if (tin(c, p, fillers))
+        if (tin(c, p, L_FILLERS))
             p++;
-        else if (tis(c, p, "just") && (tis(c, p + 1, "i") || tin(c, p + 1, fillers)))
+        else if (tis(c, p, "just") && (tis(c, p + 1, "i") || tin(c, p + 1, L_FILLERS)))
             p++;
         else if (tis(c, p, "by") && tis(c, p + 1, "the") && tis(c, p + 2, "way"))
             p += 3;
@@ -2032,13 +2114,13 @@ static int instruction(struct cl *c, int p, int imperative)
         }
     }
     for (j = p; j < c->e; j++) {
-        if (tin(c, j, resp_nouns))
+        if (tin(c, j, L_RESP_NOUNS))
             resp = 1;
         if (tis(c, j, "code") || tis(c, j, "examples") || tis(c, j, "snippets") ||
             tis(c, j, "scripts"))
             code = 1;
         if ((tis(c, j, "in") || tis(c, j, "use") || tis(c, j, "using")) && j + 1 < c->e &&
-            (tin(c, j + 1, spoken) || is_prog(c->t[j + 1].w)) && lang_at < 0)
+            (tin(c, j + 1, L_SPOKEN) || is_prog(c->t[j + 1].w)) && lang_at < 0)
             lang_at = j + 1;
     }
     if (from_user && !resp) {
@@ -2061,7 +2143,7 @@ static int instruction(struct cl *c, int p, int imperative)
             out(c, EG_FACT_ASSERT, "code_language", canon[ci][1], strlen(canon[ci][1]), NULL, 0,
                 lang_at + 1);
             found = 1;
-        } else if (tin(c, lang_at, spoken) && ci >= 0 && !is_prog(t->w)) {
+        } else if (tin(c, lang_at, L_SPOKEN) && ci >= 0 && !is_prog(t->w)) {
             out(c, negated_near(c, lang_at, p) ? EG_FACT_NEGATE : EG_FACT_ASSERT,
                 "response_language", canon[ci][1], strlen(canon[ci][1]), NULL, 0, lang_at + 1);
             found = 1;
@@ -2089,7 +2171,7 @@ static int instruction(struct cl *c, int p, int imperative)
         for (k = 0; instr_kw[k].w; k++) {
             const struct kw *w = &instr_kw[k];
             int neg;
-            if (strcmp(c->t[j].w, w->w) != 0)
+            if (c->t[j].w[0] != w->w[0] || strcmp(c->t[j].w, w->w) != 0)
                 continue;
             if (strcmp(w->w, "plain") == 0 && !tis(c, j + 1, "text") &&
                 !tis(c, j + 1, "english") && !tis(c, j + 1, "language"))
@@ -2151,7 +2233,7 @@ static int subject_my(struct cl *c, int p)
     if (r >= c->e)
         return -1;
     t = &c->t[r];
-    if (!eg_x_in(t, relations) && !eg_x_in(t, others) && !eg_x_in(t, pets))
+    if (!inl(t, L_RELATIONS) && !inl(t, L_OTHERS) && !inl(t, L_PETS))
         return -1;
     c->subj = SJ_OTHER;
     n = render(c, p + 1, r + 1, VT_PHRASE, v, sizeof(v));
@@ -2176,7 +2258,7 @@ static int subject_my(struct cl *c, int p)
     }
     {
         /* The user has this person or pet: their own fact (family / pets). */
-        int fam = eg_x_in(t, relations), pet = eg_x_in(t, pets);
+        int fam = inl(t, L_RELATIONS), pet = inl(t, L_PETS);
         int save = c->subj;
         /* "my dog's name is Rex" */
         if ((t->flags & TF_POSS) && tis(c, r, "name") && tis(c, r + 1, "is") && r + 2 < c->e) {
@@ -2258,7 +2340,7 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
         /* Tense comes from the first verb after the subject: "I joined Stripe in March",
          * but "I'm getting married in June" looks ahead. */
         for (j = p; j < e && j < p + 7; j++) {
-            if (tis(&c, j, "i") || tis(&c, j, "we") || tin(&c, j, adverbs) ||
+            if (tis(&c, j, "i") || tis(&c, j, "we") || tin(&c, j, L_ADVERBS) ||
                 tis(&c, j, "last") || tis(&c, j, "week") || tis(&c, j, "month") ||
                 tis(&c, j, "year") || tis(&c, j, "yesterday") || tis(&c, j, "have") ||
                 tis(&c, j, "has") || tis(&c, j, "ago") || (c.t[j].flags & TF_PUNCT))
@@ -2286,7 +2368,7 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
     {
         int j;
         for (j = p; j < e; j++) {
-            if (tin(&c, j, hedges) || ((tis(&c, j, "not") || tis(&c, j, "no")) &&
+            if (tin(&c, j, L_HEDGES) || ((tis(&c, j, "not") || tis(&c, j, "no")) &&
                                        (tis(&c, j + 1, "sure") || tis(&c, j + 1, "decided") ||
                                         tis(&c, j + 1, "certain") || tis(&c, j + 1, "idea"))))
                 c.hedge = 1;
@@ -2314,14 +2396,14 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
     if (p >= e)
         return;
     /* requests and instructions aimed at the assistant */
-    if (tin(&c, p, instr_verbs) || tis(&c, p, "do") || imperative) {
+    if (tin(&c, p, L_INSTR_VERBS) || tis(&c, p, "do") || imperative) {
         int q = p;
         if (tis(&c, q, "do") && tis(&c, q + 1, "not"))
             q += 2;
         if (tis(&c, q, "dont") || tis(&c, q, "never") || tis(&c, q, "always") ||
             tis(&c, q, "just") || tis(&c, q, "only") || tis(&c, q, "also"))
             q++;
-        if (tin(&c, q, instr_verbs) || tis(&c, q, "call") || tis(&c, q, "remind") ||
+        if (tin(&c, q, L_INSTR_VERBS) || tis(&c, q, "call") || tis(&c, q, "remind") ||
             tis(&c, p, "please")) {
             if (instruction(&c, p, 1))
                 return;
@@ -2337,7 +2419,7 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
         value(&c, EG_FACT_ASSERT, "name", p + 4, VT_NAME);
         return;
     }
-    if (tin(&c, p, request_verbs) || (tin(&c, p, q_words) && !tis(&c, p, "am") &&
+    if (tin(&c, p, L_REQUEST_VERBS) || (tin(&c, p, L_Q_WORDS) && !tis(&c, p, "am") &&
                                       !(tis(&c, p, "have") && tis(&c, p + 1, "been")) &&
                                       !tis(&c, p, "have") && !tis(&c, p, "was") &&
                                       !tis(&c, p, "do") && !tis(&c, p, "will")) ||
@@ -2428,7 +2510,7 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
                 p++;
                 continue;
             }
-            if (tin(&c, p, be_forms))
+            if (tin(&c, p, L_BE_FORMS))
                 last_be = 1;
             else if (last_be && (tis(&c, p, "a") || tis(&c, p, "an"))) {
                 p++; /* "I'm an expert in", "I'm not a fan of" */
@@ -2445,7 +2527,7 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
             if (tis(&c, p, "was") || tis(&c, p, "were") || tis(&c, p, "did") ||
                 tis(&c, p, "had") || tis(&c, p, "used"))
                 c.past = 1;
-            if (tin(&c, p, vgroup) || tin(&c, p, hedges) || tis(&c, p, "to") ||
+            if (tin(&c, p, L_VGROUP) || tin(&c, p, L_HEDGES) || tis(&c, p, "to") ||
                 tis(&c, p, "thinking") || tis(&c, p, "about") || tis(&c, p, "of") ||
                 tis(&c, p, "whether") || tis(&c, p, "decided") || tis(&c, p, "sure") ||
                 tis(&c, p, "if") || tis(&c, p, "will") || tis(&c, p, "would") ||
@@ -2584,7 +2666,7 @@ void eg_x_sentence(struct eg_xs *x)
     /* A question about anything is not a statement of fact. */
     if (x->question)
         return;
-    if (tin(&probe, first, q_words) && first + 1 < n &&
+    if (tin(&probe, first, L_Q_WORDS) && first + 1 < n &&
         (tis(&probe, first + 1, "you") || tis(&probe, first + 1, "i") ||
          tis(&probe, first + 1, "we") || tis(&probe, first + 1, "it") ||
          tis(&probe, first + 1, "there") || tis(&probe, first + 1, "my") ||
@@ -2598,7 +2680,7 @@ void eg_x_sentence(struct eg_xs *x)
           tis(&probe, first, "was") || tis(&probe, first, "will")))
         return;
     /* "Summarize this: I live in Paris ..." - what follows the colon is material, not news. */
-    if (tin(&probe, first, request_verbs) && !tis(&probe, first, "remind"))
+    if (tin(&probe, first, L_REQUEST_VERBS) && !tis(&probe, first, "remind"))
         for (i = first; i < n; i++)
             if (x->t[i].w[0] == ':')
                 return;
@@ -2608,7 +2690,7 @@ void eg_x_sentence(struct eg_xs *x)
             n = i;
             break;
         }
-        if (eg_x_in(&x->t[i], hypo_words)) {
+        if (inl(&x->t[i], L_HYPO_WORDS)) {
             if (eg_x_is(&x->t[i], "if") && i > 0 &&
                 (eg_x_is(&x->t[i - 1], "prefer") || eg_x_is(&x->t[i - 1], "it") ||
                  eg_x_is(&x->t[i - 1], "appreciate") || eg_x_is(&x->t[i - 1], "rather")))
@@ -2653,4 +2735,62 @@ void eg_x_sentence(struct eg_xs *x)
     }
     if (s < n)
         clause(x, s, n, s >= hedge_from);
+}
+
+static const char *const *list_of(int id)
+{
+    switch (id) {
+    case L_FILLERS:
+        return fillers;
+    case L_VGROUP:
+        return vgroup;
+    case L_HEDGES:
+        return hedges;
+    case L_BE_FORMS:
+        return be_forms;
+    case L_STOP_ALL:
+        return stop_all;
+    case L_PREPS:
+        return preps;
+    case L_PRONOUNS:
+        return pronouns;
+    case L_RELATIONS:
+        return relations;
+    case L_OTHERS:
+        return others;
+    case L_PETS:
+        return pets;
+    case L_ROLE_HEADS:
+        return role_heads;
+    case L_DIETS:
+        return diets;
+    case L_NATIONALITIES:
+        return nationalities;
+    case L_SPOKEN:
+        return spoken;
+    case L_EVENT_NOUNS:
+        return event_nouns;
+    case L_TRIP_NOUNS:
+        return trip_nouns;
+    case L_DEGREE_WORDS:
+        return degree_words;
+    case L_BASE_VERBS:
+        return base_verbs;
+    case L_IRREGULAR_PAST:
+        return irregular_past;
+    case L_RESP_NOUNS:
+        return resp_nouns;
+    case L_Q_WORDS:
+        return q_words;
+    case L_REQUEST_VERBS:
+        return request_verbs;
+    case L_HYPO_WORDS:
+        return hypo_words;
+    case L_ADVERBS:
+        return adverbs;
+    case L_INSTR_VERBS:
+        return instr_verbs;
+    default:
+        return NULL;
+    }
 }

@@ -15,11 +15,6 @@
 #include "lib/extract_int.h"
 #include "lib/vocab.h"
 
-int eg_x_is(const struct eg_tok *t, const char *w)
-{
-    return strcmp(t->w, w) == 0;
-}
-
 int eg_x_in(const struct eg_tok *t, const char *const *list)
 {
     for (; *list; list++)
@@ -153,6 +148,7 @@ static void push(struct sent *st, uint32_t s, uint32_t e, const char *w, size_t 
     t->w[wl] = '\0';
     t->len = (uint8_t)wl;
     t->flags = (uint8_t)flags;
+    t->known = t->member = 0;
 }
 
 /* Casual spellings and apostrophe-less contractions, expanded to the words they stand for. */
@@ -263,8 +259,8 @@ static void push_word(struct sent *st, const char *txt, uint32_t s, uint32_t e)
             return;
         }
     }
-    for (k = 0; casual[k][0]; k++)
-        if (strcmp(w, casual[k][0]) == 0) {
+    for (k = 0; wl <= 10 && casual[k][0]; k++)
+        if (w[0] == casual[k][0][0] && strcmp(w, casual[k][0]) == 0) {
             if (casual[k][1])
                 push_words(st, s, e, casual[k][1], f);
             else

@@ -21,6 +21,7 @@
 
 #include "engram.h"
 #include "lib/extract.h"
+#include "lib/extract_int.h"
 #include "lib/vocab.h"
 
 #define T_2024_11_15 1731664800000LL /* 2024-11-15T10:00:00Z, a Friday */
@@ -106,6 +107,15 @@ static void test_vocab(void **state)
     assert_null(eg_vocab_find(NULL));
     assert_int_equal(eg_vocab_find("location")->multi, 0);
     assert_int_equal(eg_vocab_find("allergies")->multi, 1);
+}
+
+static void test_tables(void **state)
+{
+    char msg[256] = "";
+
+    (void)state;
+    if (!eg_x_selftest(msg, sizeof(msg)))
+        fail_msg("phrase tables: %s", msg);
 }
 
 static void test_identity(void **state)
@@ -461,6 +471,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vocab),
+        cmocka_unit_test(test_tables),
         cmocka_unit_test(test_identity),
         cmocka_unit_test(test_update_chain),
         cmocka_unit_test(test_negation_and_hedge),
