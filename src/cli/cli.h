@@ -42,6 +42,7 @@ int cmd_import(struct cli *cli, int argc, char **argv);
 int cmd_erase(struct cli *cli, int argc, char **argv);
 int cmd_session(struct cli *cli, int argc, char **argv);
 int cmd_audit(struct cli *cli, int argc, char **argv);
+int cmd_jobs(struct cli *cli, int argc, char **argv);
 int cmd_serve(struct cli *cli, int argc, char **argv); /* src/cli/cmd_serve.c -> src/server/ */
 int cmd_keys(struct cli *cli, int argc, char **argv);
 int cmd_eval(struct cli *cli, int argc, char **argv);

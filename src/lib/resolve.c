@@ -118,6 +118,8 @@ static int put_attr(struct ctx *c, const char *entity_id, const struct eg_fact *
     rc = c->db->ops->attr_put(c->db->store, &a);
     if (rc != ENGRAM_OK)
         return eg_err_store(c->db, rc, "attribute");
+    if ((rc = eg_retrieval_index_attr(c->db, &a)) != ENGRAM_OK)
+        return rc;
     memcpy(out_id, a.id, EG_ID_MAX);
     return ENGRAM_OK;
 }

@@ -2,12 +2,30 @@
  * retrieve.c - context: rank what the scope floor remembers against a message and pack
  * the best into a token budget.
  *
- * Candidates are current attributes (all of them: a user has tens to hundreds) and past
- * turns found by the store's full-text index. Each candidate gets named signal scores in
- * [0,1] that are fused by fixed weights into one score; the parts are returned in
- * "scores" so a caller can see why an item was chosen. A relevance floor on the query
- * match keeps unrelated memories out: with nothing relevant, items is [] and formatted is
- * "", so the caller's prompt is left unchanged.
+ * Candidates: every current attribute of the floor (a user has tens to hundreds), the turns
+ * the store's full-text index finds for the query's words and, separately, for their
+ * WordNet synonyms, the turns nearest to the query by stored word vector (and provider
+ * embedding, when configured), and the session neighbours of the best turns. Each candidate
+ * gets named signals in [0,1]:
+ *
+ *   lexical     Snowball-stemmed term match: half bm25 (normalised by the best turn), half
+ *               the share of the query's terms present; attributes by share only, matched
+ *               through their key, value and the vocabulary's phrase ("They live in %s.")
+ *   synonym     share of query terms matched only through a first-sense WordNet synonym
+ *   vector      cosine of the averaged GloVe word vectors (vectors.h)
+ *   embedding   cosine of the provider's embeddings (only when engram_options.embed_url)
+ *   recency     half-life decay from the item's time to now (or as_of)
+ *   importance  the attribute's importance x confidence; a turn's by role
+ *   session     adjacency to a strong turn hit in the same session, or membership of the
+ *               calling session's recent turns
+ *
+ * relevance = weighted sum of the match signals; an item counts only when one of them
+ * clears its own floor (or it neighbours a relevant turn). Synonym weight is well under
+ * the exact-match weight, so a synonym-only match never outranks the same match made with
+ * the query's own word. score = relevance mostly, plus small recency, importance and
+ * session terms. Then near-duplicates are dropped (word-overlap), and the rest is packed
+ * greedily into max_tokens by a conservative estimate (bytes/3 + framing). With nothing
+ * relevant, items is [] and formatted is "", so the caller's prompt is left unchanged.
  */
 #include <math.h>
 #include <stdio.h>
@@ -15,48 +33,106 @@
 #include <string.h>
 
 #include "lib/api_int.h"
+#include "lib/retrieve_int.h"
 #include "lib/stem.h"
+#include "lib/vectors.h"
+#include "lib/wordnet.h"
 #include "util/buf.h"
 
-#define MAX_QUERY_TERMS   32
-#define TURN_CANDIDATES   64
-#define DEFAULT_TOP_K     10
+#define MAX_QUERY_TERMS    32
+#define MAX_SYNONYMS       48
+#define SYN_PER_WORD       3
+#define TURN_CANDIDATES    100 /* full-text hits read per query */
+#define SYN_CANDIDATES     24  /* full-text hits read for the synonyms */
+#define VEC_CANDIDATES     40  /* nearest turns by vector added per query */
+#define NEIGHBOUR_SEEDS    6   /* strongest turns whose session neighbours are boosted */
+#define NEIGHBOUR_SPAN     1   /* turns either side of a seed */
+#define SESSION_RECENT     6   /* the calling session's last turns that get a boost */
+#define DEFAULT_TOP_K      10
 #define DEFAULT_MAX_TOKENS 1000
-#define RELEVANCE_FLOOR   0.15 /* share of the query's terms an item must match */
-#define HALF_LIFE_DAYS    30.0
+#define HALF_LIFE_DAYS     30.0
 
-struct eg_retrieval {
-    struct eg_stemmer *stem; /* used under db->mu only */
-};
+/* Floors: an item is relevant when one of its signals clears its floor. */
+#define LEX_FLOOR 0.15 /* share of query terms (after bm25 blending) */
+#define SYN_FLOOR 0.50 /* share of query terms matched through synonyms only */
+#define VEC_FLOOR 0.30 /* word-vector cosine: a clear match is ~0.4-0.5, unrelated < 0.15 */
+#define EMB_FLOOR 0.45 /* provider cosine; modern embedders put unrelated text near 0.1-0.3 */
 
-int eg_retrieval_init(engram *db)
-{
-    db->retr = calloc(1, sizeof(*db->retr));
-    if (!db->retr || !(db->retr->stem = eg_stemmer_new())) {
-        free(db->retr);
-        db->retr = NULL;
-        return eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
-    }
-    return ENGRAM_OK;
-}
+/* Fusion weights (tuned on LoCoMo and the semantic set; see eval/RESULTS.md). */
+#define W_LEX     0.60
+#define W_SYN     0.40 /* of a full lexical match: synonym evidence counts 0.4 of exact */
+#define W_VEC     0.40
+#define W_EMB     0.50
+#define W_REL     0.80 /* score = W_REL*relevance + W_REC*recency + W_IMP*importance + ... */
+#define W_REC     0.06
+#define W_IMP     0.06
+#define W_SES     0.25
+#define VEC_LO    0.15 /* vector cosine mapped linearly from [VEC_LO, VEC_HI] to [0, 1] */
+#define VEC_HI    0.60
+#define EMB_LO    0.25
+#define EMB_HI    0.75
+#define NEAR_DUP  0.80 /* word-set Jaccard above which a turn repeats one already chosen */
 
-void eg_retrieval_free(engram *db)
-{
-    if (!db->retr)
-        return;
-    eg_stemmer_free(db->retr->stem);
-    free(db->retr);
-    db->retr = NULL;
-}
+/* Framing the estimate adds per item: "- [2024-01-05] speaker: " is about 8 tokens, and a
+ * fact's "- " about 2; the headers of formatted are reserved once. */
+#define TURN_FRAMING   8
+#define ATTR_FRAMING   2
+#define HEADER_RESERVE 16
 
 /* ---- query terms ------------------------------------------------------------------------- */
 
 struct terms {
     char word[MAX_QUERY_TERMS][EG_WORD_MAX + 1]; /* folded words, for the store's index */
-    char stem[MAX_QUERY_TERMS][EG_WORD_MAX + 1]; /* their stems, for matching attributes */
+    char stem[MAX_QUERY_TERMS][EG_WORD_MAX + 1]; /* their stems, for matching items */
     size_t n;
+    char syn[MAX_SYNONYMS][EG_WORD_MAX + 1]; /* single-word synonyms, folded */
+    char synstem[MAX_SYNONYMS][EG_WORD_MAX + 1];
+    unsigned char synof[MAX_SYNONYMS]; /* the query term each one expands */
+    size_t nsyn;
     struct eg_stemmer *st;
 };
+
+/* Words that say what kind of answer is wanted, not what it is about ("recommend a
+ * restaurant", "any tips for my trip"); as query terms they match other requests. Sorted
+ * for bsearch. Used for queries only: a memory's words are all kept. */
+static const char *const request_words[] = {
+    "also",   "anything", "can",      "could",     "find",  "get",   "give",
+    "help",   "idea",     "ideas",    "know",      "let",   "ok",    "please",
+    "really", "recommend", "remember", "something", "suggest", "tell", "think",
+    "tips",   "want",     "would",
+};
+
+static int is_request_word(const char *w, size_t n)
+{
+    size_t lo = 0, hi = sizeof(request_words) / sizeof(request_words[0]);
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2, ml = strlen(request_words[mid]);
+        int c = memcmp(w, request_words[mid], n < ml ? n : ml);
+        if (c == 0)
+            c = (n > ml) - (n < ml);
+        if (c == 0)
+            return 1;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return 0;
+}
+
+static int has_stem(const struct terms *t, const char *s, size_t n)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        if (strlen(t->stem[i]) == n && !memcmp(t->stem[i], s, n))
+            return 1;
+    }
+    for (size_t i = 0; i < t->nsyn; i++) {
+        if (strlen(t->synstem[i]) == n && !memcmp(t->synstem[i], s, n))
+            return 1;
+    }
+    return 0;
+}
 
 static int add_term(void *arg, const char *tok, size_t n, size_t start, size_t end)
 {
@@ -65,14 +141,12 @@ static int add_term(void *arg, const char *tok, size_t n, size_t start, size_t e
     size_t sn;
 
     (void)start, (void)end;
-    if (t->n == MAX_QUERY_TERMS || eg_is_stopword(tok, n))
+    if (t->n == MAX_QUERY_TERMS || eg_is_stopword(tok, n) || is_request_word(tok, n))
         return 0;
     if (eg_stem_word(t->st, tok, n, &stem, &sn) != ENGRAM_OK)
         return ENGRAM_NOMEM;
-    for (size_t i = 0; i < t->n; i++) {
-        if (strlen(t->stem[i]) == sn && !memcmp(t->stem[i], stem, sn))
-            return 0;
-    }
+    if (has_stem(t, stem, sn))
+        return 0;
     memcpy(t->word[t->n], tok, n);
     t->word[t->n][n] = '\0';
     memcpy(t->stem[t->n], stem, sn);
@@ -81,9 +155,42 @@ static int add_term(void *arg, const char *tok, size_t n, size_t start, size_t e
     return 0;
 }
 
+/* First-sense WordNet synonyms of each query word: single words only (a multi-word lemma
+ * would need a phrase match to mean anything), at most SYN_PER_WORD each, and never one
+ * whose stem is already a query term. */
+static int expand(const struct eg_wordnet *wn, struct terms *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        const char *const *syn;
+        size_t nsyn, used = 0;
+
+        if (eg_wordnet_synonyms(wn, t->word[i], strlen(t->word[i]), &syn, &nsyn) != ENGRAM_OK)
+            continue;
+        for (size_t k = 0; k < nsyn && used < SYN_PER_WORD && t->nsyn < MAX_SYNONYMS; k++) {
+            size_t n = strlen(syn[k]), sn;
+            const char *stem;
+
+            if (n == 0 || n > EG_WORD_MAX || strchr(syn[k], ' ') || strchr(syn[k], '-') ||
+                eg_is_stopword(syn[k], n))
+                continue;
+            if (eg_stem_word(t->st, syn[k], n, &stem, &sn) != ENGRAM_OK)
+                return ENGRAM_NOMEM;
+            if (has_stem(t, stem, sn))
+                continue;
+            memcpy(t->syn[t->nsyn], syn[k], n + 1);
+            memcpy(t->synstem[t->nsyn], stem, sn);
+            t->synstem[t->nsyn][sn] = '\0';
+            t->synof[t->nsyn] = (unsigned char)i;
+            t->nsyn++;
+            used++;
+        }
+    }
+    return ENGRAM_OK;
+}
+
 struct match {
     const struct terms *q;
-    unsigned hit; /* bit i: query term i seen */
+    uint32_t hit, synhit; /* bit i: query term i seen, exactly / through a synonym */
 };
 
 static int match_stem(void *arg, const char *tok, size_t n, size_t start, size_t end)
@@ -95,43 +202,133 @@ static int match_stem(void *arg, const char *tok, size_t n, size_t start, size_t
         if (strlen(m->q->stem[i]) == n && !memcmp(m->q->stem[i], tok, n))
             m->hit |= 1u << i;
     }
+    for (size_t i = 0; i < m->q->nsyn; i++) {
+        if (strlen(m->q->synstem[i]) == n && !memcmp(m->q->synstem[i], tok, n))
+            m->synhit |= 1u << m->q->synof[i];
+    }
     return 0;
 }
 
-/* Share of the query's terms that occur in text, by stem. */
-static double overlap(struct eg_stemmer *st, const struct terms *q, const char *text)
+static int popcount(uint32_t x)
 {
-    struct match m = {q, 0};
-    int hits = 0;
+    int c = 0;
+    for (; x; x &= x - 1)
+        c++;
+    return c;
+}
 
+/* Share of the query's terms in text: exactly, and through synonyms only. */
+static void overlap(const struct terms *q, const char *text, double *lex, double *syn)
+{
+    struct match m = {q, 0, 0};
+
+    *lex = *syn = 0;
     if (q->n == 0)
-        return 0;
-    eg_stem_tokens(st, text, strlen(text), match_stem, &m);
-    for (size_t i = 0; i < q->n; i++)
-        hits += (m.hit >> i) & 1;
-    return (double)hits / (double)q->n;
+        return;
+    eg_stem_tokens(q->st, text, strlen(text), match_stem, &m);
+    *lex = (double)popcount(m.hit) / (double)q->n;
+    *syn = (double)popcount(m.synhit & ~m.hit) / (double)q->n;
 }
 
 /* ---- candidates -------------------------------------------------------------------------- */
 
+enum { K_ATTR, K_TURN };
+
 struct cand {
+    int kind;
+    char id[EG_ID_MAX];
+    char session_id[EG_ID_MAX];
     json_t *item; /* the answer object, without score fields yet */
-    double lexical, recency, importance, score;
-    int tokens;
-    char *text;
+    char *text;   /* what is shown */
+    char *match;  /* what is matched and embedded (attributes: key, value, phrase) */
+    int64_t at;
+    double bm25, lexical, synonym, vector, embedding, recency, importance, session;
+    double relevance, score;
+    int has_vec, has_emb, relevant, tokens;
 };
 
 struct cands {
     struct cand *v;
     size_t n, cap;
+    int *slot; /* open-addressing index of v by id: slot holds index + 1, 0 = empty */
+    size_t nslot;
     engram *db;
     const struct terms *q;
     int64_t now;
     double max_bm25;
+    int origin_syn; /* turns being added came from the synonym search */
 };
 
-/* A conservative token estimate: about 4 characters a token in English; we count 3 so a
- * budget is never overrun by a tokenizer that splits more finely than average. */
+static uint32_t hash_id(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static int rehash(struct cands *c, size_t nslot)
+{
+    int *slot = calloc(nslot, sizeof(*slot));
+
+    if (!slot)
+        return ENGRAM_NOMEM;
+    for (size_t i = 0; i < c->n; i++) {
+        size_t h = hash_id(c->v[i].id) & (nslot - 1);
+        while (slot[h])
+            h = (h + 1) & (nslot - 1);
+        slot[h] = (int)i + 1;
+    }
+    free(c->slot);
+    c->slot = slot;
+    c->nslot = nslot;
+    return ENGRAM_OK;
+}
+
+static struct cand *find(const struct cands *c, const char *id)
+{
+    size_t h;
+
+    if (!c->nslot)
+        return NULL;
+    for (h = hash_id(id) & (c->nslot - 1); c->slot[h]; h = (h + 1) & (c->nslot - 1)) {
+        struct cand *x = &c->v[c->slot[h] - 1];
+        if (strcmp(x->id, id) == 0)
+            return x;
+    }
+    return NULL;
+}
+
+/* A new zeroed candidate with this id, indexed; NULL on NOMEM. */
+static struct cand *push(struct cands *c, int kind, const char *id)
+{
+    struct cand *x;
+    size_t h;
+
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        struct cand *v = realloc(c->v, cap * sizeof(*v));
+        if (!v)
+            return NULL;
+        c->v = v;
+        c->cap = cap;
+    }
+    if ((c->n + 1) * 2 > c->nslot && rehash(c, c->nslot ? c->nslot * 2 : 256) != ENGRAM_OK)
+        return NULL;
+    x = &c->v[c->n];
+    memset(x, 0, sizeof(*x));
+    x->kind = kind;
+    snprintf(x->id, sizeof(x->id), "%s", id);
+    for (h = hash_id(id) & (c->nslot - 1); c->slot[h]; h = (h + 1) & (c->nslot - 1))
+        ;
+    c->slot[h] = (int)c->n + 1;
+    c->n++;
+    return x;
+}
+
+/* A conservative token estimate: English averages about 4 bytes a token in GPT-style
+ * tokenizers; we count 3, so a budget is never overrun by a tokenizer that splits more
+ * finely than average (digits, names, non-English text). */
 static int estimate_tokens(const char *text)
 {
     return (int)(strlen(text) / 3) + 1;
@@ -143,24 +340,10 @@ static double recency(int64_t now, int64_t at)
     return days <= 0 ? 1.0 : pow(0.5, days / HALF_LIFE_DAYS);
 }
 
-static struct cand *push(struct cands *c)
-{
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 32;
-        struct cand *v = realloc(c->v, cap * sizeof(*v));
-        if (!v)
-            return NULL;
-        c->v = v;
-        c->cap = cap;
-    }
-    memset(&c->v[c->n], 0, sizeof(c->v[0]));
-    return &c->v[c->n++];
-}
-
 static int attr_cand(void *arg, const struct eg_attr *a)
 {
     struct cands *c = arg;
-    struct eg_buf text = {0};
+    struct eg_buf text = {0}, match = {0};
     struct cand *x;
     char key[64];
     int rc;
@@ -176,13 +359,25 @@ static int attr_cand(void *arg, const struct eg_attr *a)
             rc = eg_buf_printf(&text, "%s's %s: %s", a->entity_name, key, a->value);
         }
         free(user);
-    }
-    if (rc != ENGRAM_OK || !(x = push(c))) {
+    } else if (rc == ENGRAM_OK && strcmp(a->entity_type, "Person") != 0 && a->entity_name[0]) {
+        /* A fact about a pet, a project, a place: say which. */
         eg_buf_reset(&text);
+        rc = eg_buf_printf(&text, "%s %s's %s: %s", a->entity_type, a->entity_name, key,
+                           a->value);
+    }
+    if (rc == ENGRAM_OK)
+        rc = eg_buf_printf(&match, "%s ", text.p);
+    if (rc == ENGRAM_OK)
+        rc = eg_retr_attr_match_text(a->key, a->value, &match);
+    if (rc != ENGRAM_OK || !(x = push(c, K_ATTR, a->id))) {
+        eg_buf_reset(&text);
+        eg_buf_reset(&match);
         return ENGRAM_NOMEM;
     }
     x->text = eg_buf_detach(&text);
-    x->lexical = overlap(c->db->retr->stem, c->q, x->text);
+    x->match = eg_buf_detach(&match);
+    x->at = a->valid_from;
+    overlap(c->q, x->match, &x->lexical, &x->synonym);
     x->recency = recency(c->now, a->valid_from);
     x->importance = a->importance * a->confidence;
     x->item = json_pack("{s:s, s:s, s:s, s:[s,s], s:s, s:s, s:s, s:o, s:o, s:o, s:f}", "kind",
@@ -192,24 +387,28 @@ static int attr_cand(void *arg, const struct eg_attr *a)
                         eg_json_time(a->recorded_at), "source_turn",
                         a->source_turn[0] ? json_string(a->source_turn) : json_null(),
                         "confidence", a->confidence);
-    return x->item ? ENGRAM_OK : ENGRAM_NOMEM;
+    return x->item && x->text && x->match ? ENGRAM_OK : ENGRAM_NOMEM;
 }
 
-static int turn_cand(void *arg, const struct eg_turn *t, double bm25)
+/* Adds a turn as a candidate (once); *out (optional) receives it, new or existing. */
+static int turn_add(struct cands *c, const struct eg_turn *t, struct cand **out)
 {
-    struct cands *c = arg;
-    struct cand *x = push(c);
+    struct cand *x = find(c, t->id);
     json_t *meta;
 
-    if (!x)
+    if (out)
+        *out = x;
+    if (x)
+        return ENGRAM_OK;
+    if (!(x = push(c, K_TURN, t->id)))
         return ENGRAM_NOMEM;
+    if (out)
+        *out = x;
+    snprintf(x->session_id, sizeof(x->session_id), "%s", t->session_id);
     x->text = strdup(t->content);
     if (!x->text)
         return ENGRAM_NOMEM;
-    /* Kept raw until all turns are in; normalised by the best bm25 below. */
-    x->lexical = bm25;
-    if (bm25 > c->max_bm25)
-        c->max_bm25 = bm25;
+    x->at = t->created_at;
     x->recency = recency(c->now, t->created_at);
     x->importance = strcmp(t->role, "user") == 0 ? 0.5 : 0.3;
     meta = t->metadata && *t->metadata ? json_loads(t->metadata, 0, NULL) : NULL;
@@ -221,13 +420,247 @@ static int turn_cand(void *arg, const struct eg_turn *t, double bm25)
     return x->item ? ENGRAM_OK : ENGRAM_NOMEM;
 }
 
+static int fts_cand(void *arg, const struct eg_turn *t, double bm25)
+{
+    struct cands *c = arg;
+    struct cand *x;
+    int rc = turn_add(c, t, &x);
+
+    if (rc == ENGRAM_OK && !c->origin_syn) {
+        /* Kept raw until all hits are in; normalised by the best bm25 below. */
+        x->bm25 = bm25;
+        if (bm25 > c->max_bm25)
+            c->max_bm25 = bm25;
+    }
+    return rc;
+}
+
+/* ---- vector scans ------------------------------------------------------------------------ */
+
+struct vhit {
+    char id[EG_ID_MAX];
+    float cos;
+};
+
+struct vscan {
+    struct cands *c;
+    const float *q;
+    int dim;
+    int emb; /* filling embedding (1) or vector (0) */
+    struct vhit top[VEC_CANDIDATES];
+    size_t ntop;
+    float floor;
+};
+
+static int vec_row(void *arg, const char *id, const int8_t *v, int dim, float scale)
+{
+    struct vscan *s = arg;
+    struct cand *x;
+    float dot = 0, cos;
+
+    if (dim != s->dim)
+        return ENGRAM_OK; /* another model's vector: never compared */
+    for (int i = 0; i < dim; i++)
+        dot += (float)v[i] * s->q[i];
+    cos = dot * scale;
+    if ((x = find(s->c, id)) != NULL) {
+        if (s->emb) {
+            x->embedding = cos;
+            x->has_emb = 1;
+        } else {
+            x->vector = cos;
+            x->has_vec = 1;
+        }
+        return ENGRAM_OK;
+    }
+    if (cos < s->floor)
+        return ENGRAM_OK;
+    /* Keep the VEC_CANDIDATES best unseen items: replace the weakest when full. */
+    if (s->ntop < VEC_CANDIDATES) {
+        snprintf(s->top[s->ntop].id, EG_ID_MAX, "%s", id);
+        s->top[s->ntop++].cos = cos;
+    } else {
+        size_t w = 0;
+        for (size_t i = 1; i < s->ntop; i++)
+            if (s->top[i].cos < s->top[w].cos)
+                w = i;
+        if (cos > s->top[w].cos) {
+            snprintf(s->top[w].id, EG_ID_MAX, "%s", id);
+            s->top[w].cos = cos;
+        }
+    }
+    return ENGRAM_OK;
+}
+
+/* Reads the stored vectors of kind (turns or attributes) in the floor: fills the signal of
+ * known candidates and, for turns, adds the nearest unseen ones. */
+static int vec_pass(struct cands *c, const char *context, char **scopes, size_t nscopes,
+                    int64_t as_of, const char *kind, int is_turn, int emb, const float *q,
+                    int dim, float floor)
+{
+    engram *db = c->db;
+    struct vscan *s = calloc(1, sizeof(*s));
+    int rc;
+
+    if (!s)
+        return ENGRAM_NOMEM;
+    s->c = c;
+    s->q = q;
+    s->dim = dim;
+    s->emb = emb;
+    s->floor = is_turn ? floor : 2.0f; /* attributes are all candidates already */
+    rc = db->ops->vec_scan(db->store, context, (const char *const *)scopes, nscopes, kind, as_of,
+                           vec_row, s);
+    for (size_t i = 0; rc == ENGRAM_OK && i < s->ntop; i++) {
+        struct eg_turn t;
+        struct cand *x = NULL;
+
+        rc = db->ops->turn_get(db->store, context, s->top[i].id, &t);
+        if (rc == ENGRAM_NOTFOUND) { /* a vector without its turn: ignore it */
+            rc = ENGRAM_OK;
+            continue;
+        }
+        if (rc == ENGRAM_OK) {
+            rc = turn_add(c, &t, &x);
+            eg_turn_clear(&t);
+        }
+        if (rc == ENGRAM_OK && x) {
+            if (emb) {
+                x->embedding = s->top[i].cos;
+                x->has_emb = 1;
+            } else {
+                x->vector = s->top[i].cos;
+                x->has_vec = 1;
+            }
+        }
+    }
+    free(s);
+    return rc;
+}
+
+/* ---- session neighbourhood --------------------------------------------------------------- */
+
+struct near {
+    struct cands *c;
+    double seed_rel;
+    int recent;
+};
+
+static int near_cand(void *arg, const struct eg_turn *t, double offset)
+{
+    struct near *nb = arg;
+    struct cand *x;
+    double boost;
+    int rc = turn_add(nb->c, t, &x);
+
+    if (rc != ENGRAM_OK || !x)
+        return rc;
+    if (nb->recent) {
+        /* The calling session's recent turns: a boost, not a reason to be relevant. */
+        boost = 0.5 * (1.0 - (fabs(offset) - 1.0) / SESSION_RECENT);
+    } else {
+        /* A neighbour of a strong hit shares its topic (LoCoMo's answers often sit one
+         * turn after the question that names the topic). */
+        boost = nb->seed_rel / fabs(offset);
+        if (!x->relevant && boost > 0) {
+            x->relevant = 1;
+            if (x->relevance < 0.5 * boost)
+                x->relevance = 0.5 * boost;
+        }
+    }
+    if (boost > x->session)
+        x->session = boost;
+    return ENGRAM_OK;
+}
+
+/* ---- scoring ----------------------------------------------------------------------------- */
+
+static double ramp(double x, double lo, double hi)
+{
+    return x <= lo ? 0 : x >= hi ? 1 : (x - lo) / (hi - lo);
+}
+
+static void relevance(struct cand *x, const struct terms *q, double max_bm25, int have_emb)
+{
+    double lex = x->lexical, v, e;
+
+    if (x->kind == K_TURN) {
+        double share = lex;
+        /* bm25 has no fixed scale: normalise against the best turn, then temper by the share
+         * of query terms present, so one rare word cannot carry an item alone. */
+        lex = max_bm25 > 0 ? 0.5 * (x->bm25 / max_bm25) + 0.5 * share : share;
+        if (share < LEX_FLOOR)
+            lex = 0;
+        x->lexical = lex;
+    }
+    v = ramp(x->vector, VEC_LO, VEC_HI);
+    e = have_emb ? ramp(x->embedding, EMB_LO, EMB_HI) : 0;
+    x->relevance = W_LEX * lex + W_LEX * W_SYN * x->synonym + W_VEC * v + W_EMB * e;
+    x->relevant = (lex >= LEX_FLOOR && q->n > 0) || x->synonym >= SYN_FLOOR ||
+                  x->vector >= VEC_FLOOR || (have_emb && x->embedding >= EMB_FLOOR);
+}
+
 static int by_score(const void *a, const void *b)
 {
     const struct cand *x = a, *y = b;
     return (x->score < y->score) - (x->score > y->score);
 }
 
+static int by_relevance(const void *a, const void *b)
+{
+    const struct cand *x = *(const struct cand *const *)a, *y = *(const struct cand *const *)b;
+    return (x->relevance < y->relevance) - (x->relevance > y->relevance);
+}
+
+/* ---- diversity --------------------------------------------------------------------------- */
+
+#define SIG_WORDS 64
+
+struct sig {
+    uint32_t h[SIG_WORDS]; /* hashes of distinct stems, unsorted */
+    int n;
+};
+
+static int sig_word(void *arg, const char *tok, size_t n, size_t start, size_t end)
+{
+    struct sig *s = arg;
+    uint32_t h = 2166136261u;
+
+    (void)start, (void)end;
+    if (eg_is_stopword(tok, n) || s->n == SIG_WORDS)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)tok[i]) * 16777619u;
+    for (int i = 0; i < s->n; i++)
+        if (s->h[i] == h)
+            return 0;
+    s->h[s->n++] = h;
+    return 0;
+}
+
+static double jaccard(const struct sig *a, const struct sig *b)
+{
+    int both = 0;
+
+    if (a->n == 0 || b->n == 0)
+        return 0;
+    for (int i = 0; i < a->n; i++)
+        for (int k = 0; k < b->n; k++)
+            if (a->h[i] == b->h[k]) {
+                both++;
+                break;
+            }
+    return (double)both / (double)(a->n + b->n - both);
+}
+
 /* ---- formatting -------------------------------------------------------------------------- */
+
+/* A turn's speaker: its metadata's "speaker" (imported multi-party chats), else its role. */
+static const char *speaker(json_t *it)
+{
+    const char *s = json_string_value(json_object_get(json_object_get(it, "metadata"), "speaker"));
+    return s && *s ? s : json_string_value(json_object_get(it, "role"));
+}
 
 /* "Known facts" first, then dated excerpts with their speaker. */
 static int format(json_t *items, char **out)
@@ -257,33 +690,158 @@ static int format(json_t *items, char **out)
             rc = eg_buf_puts(&b, facts ? "\nFrom past conversations:\n"
                                        : "From past conversations:\n");
         if (rc == ENGRAM_OK)
-            rc = eg_buf_printf(&b, "- [%.10s] %s: %s\n", at ? at : "",
-                               json_string_value(json_object_get(it, "role")),
+            rc = eg_buf_printf(&b, "- [%.10s] %s: %s\n", at ? at : "", speaker(it),
                                json_string_value(json_object_get(it, "text")));
     }
     if (rc != ENGRAM_OK) {
         eg_buf_reset(&b);
         return rc;
     }
-    *out = eg_buf_detach(&b);
+    *out = b.p ? eg_buf_detach(&b) : strdup("");
     return *out ? ENGRAM_OK : ENGRAM_NOMEM;
 }
 
-/* ---- entry ------------------------------------------------------------------------------- */
+/* ---- the query --------------------------------------------------------------------------- */
+
+struct query {
+    const char *context, *session_id;
+    char **scopes;
+    size_t nscopes;
+    int64_t as_of;
+    float *qv, *qe; /* query word vector / provider embedding (NULL when off) */
+    int dim, edim;
+};
+
+static int gather(engram *db, struct query *qq, struct terms *q, struct cands *c)
+{
+    struct eg_attr_filter f = {0};
+    const char *words[MAX_QUERY_TERMS > MAX_SYNONYMS ? MAX_QUERY_TERMS : MAX_SYNONYMS];
+    int rc;
+
+    f.context = qq->context;
+    f.scopes = (const char *const *)qq->scopes;
+    f.nscopes = qq->nscopes;
+    f.as_of = qq->as_of;
+    f.limit = 2000;
+    rc = db->ops->attrs_query(db->store, &f, attr_cand, c);
+    if (rc == ENGRAM_OK && q->n) {
+        for (size_t i = 0; i < q->n; i++)
+            words[i] = q->word[i];
+        rc = db->ops->turns_search(db->store, qq->context, (const char *const *)qq->scopes,
+                                   qq->nscopes, words, q->n, qq->as_of, TURN_CANDIDATES,
+                                   fts_cand, c);
+    }
+    if (rc == ENGRAM_OK && q->nsyn) {
+        for (size_t i = 0; i < q->nsyn; i++)
+            words[i] = q->syn[i];
+        c->origin_syn = 1;
+        rc = db->ops->turns_search(db->store, qq->context, (const char *const *)qq->scopes,
+                                   qq->nscopes, words, q->nsyn, qq->as_of, SYN_CANDIDATES,
+                                   fts_cand, c);
+        c->origin_syn = 0;
+    }
+    if (rc == ENGRAM_OK && qq->qv && db->ops->vec_scan) {
+        rc = vec_pass(c, qq->context, qq->scopes, qq->nscopes, qq->as_of, EG_VK_WV_ATTR, 0, 0,
+                      qq->qv, qq->dim, VEC_FLOOR);
+        if (rc == ENGRAM_OK)
+            rc = vec_pass(c, qq->context, qq->scopes, qq->nscopes, qq->as_of, EG_VK_WV_TURN, 1,
+                          0, qq->qv, qq->dim, VEC_FLOOR);
+    }
+    if (rc == ENGRAM_OK && qq->qe && db->ops->vec_scan) {
+        rc = vec_pass(c, qq->context, qq->scopes, qq->nscopes, qq->as_of, EG_VK_EM_ATTR, 0, 1,
+                      qq->qe, qq->edim, EMB_FLOOR);
+        if (rc == ENGRAM_OK)
+            rc = vec_pass(c, qq->context, qq->scopes, qq->nscopes, qq->as_of, EG_VK_EM_TURN, 1,
+                          1, qq->qe, qq->edim, EMB_FLOOR);
+    }
+    /* The calling session's recent turns (they may add context to a terse follow-up). */
+    if (rc == ENGRAM_OK && qq->session_id && db->ops->turns_near) {
+        struct near nb = {c, 0, 1};
+        rc = db->ops->turns_near(db->store, qq->context, qq->session_id, NULL, SESSION_RECENT,
+                                 0, near_cand, &nb);
+    }
+    return rc;
+}
+
+/* Signals of every candidate that the scans did not fill (items written before vectors
+ * existed, or a backend without stored vectors), then relevance. */
+static void score_all(engram *db, struct query *qq, struct terms *q, struct cands *c)
+{
+    float *tmp = qq->qv ? malloc(sizeof(float) * (size_t)qq->dim) : NULL;
+
+    for (size_t i = 0; i < c->n; i++) {
+        struct cand *x = &c->v[i];
+        const char *m = x->match ? x->match : x->text;
+
+        if (x->kind == K_TURN)
+            overlap(q, m, &x->lexical, &x->synonym);
+        if (tmp && !x->has_vec && eg_vectors_embed(db->retr->vec, m, strlen(m), tmp) == ENGRAM_OK) {
+            x->vector = eg_vec_cosine(qq->qv, tmp, qq->dim);
+            x->has_vec = 1;
+        }
+        relevance(x, q, c->max_bm25, qq->qe != NULL);
+    }
+    free(tmp);
+}
+
+static void final_scores(struct cands *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        struct cand *x = &c->v[i];
+        x->score = x->relevant ? W_REL * x->relevance + W_REC * x->recency +
+                                     W_IMP * x->importance + W_SES * x->session * x->relevance
+                               : 0;
+        x->tokens = estimate_tokens(x->text) + (x->kind == K_TURN ? TURN_FRAMING : ATTR_FRAMING);
+    }
+}
+
+/* Boost the session neighbours of the strongest turns. */
+static int neighbours(engram *db, struct query *qq, struct cands *c)
+{
+    struct cand **all;
+    size_t nseed = 0, nall = 0;
+    int rc = ENGRAM_OK;
+
+    if (!db->ops->turns_near || !c->n)
+        return ENGRAM_OK;
+    if (!(all = malloc(sizeof(*all) * c->n)))
+        return ENGRAM_NOMEM;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->v[i].kind == K_TURN && c->v[i].relevant && c->v[i].session_id[0])
+            all[nall++] = &c->v[i];
+    qsort(all, nall, sizeof(*all), by_relevance);
+    /* Copy the seeds' ids first: adding neighbours may move the candidate array. */
+    struct {
+        char id[EG_ID_MAX], session[EG_ID_MAX];
+        double rel;
+    } s[NEIGHBOUR_SEEDS];
+    for (size_t i = 0; i < nall && nseed < NEIGHBOUR_SEEDS; i++) {
+        memcpy(s[nseed].id, all[i]->id, EG_ID_MAX);
+        memcpy(s[nseed].session, all[i]->session_id, EG_ID_MAX);
+        s[nseed++].rel = all[i]->relevance;
+    }
+    free(all);
+    for (size_t i = 0; i < nseed && rc == ENGRAM_OK; i++) {
+        struct near nb = {c, s[i].rel, 0};
+        rc = db->ops->turns_near(db->store, qq->context, s[i].session, s[i].id, NEIGHBOUR_SPAN,
+                                 NEIGHBOUR_SPAN, near_cand, &nb);
+    }
+    return rc;
+}
 
 int engram_context_query(engram *db, const engram_call *call, const char *context,
                          const char *session_id, const char *req_json, char **out_json)
 {
     struct terms *q = NULL;
     struct cands c = {0};
-    struct eg_attr_filter f = {0};
+    struct query qq = {0};
+    struct sig *sigs = NULL;
     json_t *req = NULL, *items = NULL;
-    char *scope = NULL, **scopes = NULL, *formatted = NULL;
+    char *scope = NULL, *formatted = NULL;
     const char *query;
-    const char *words[MAX_QUERY_TERMS];
-    size_t nscopes = 0;
-    int64_t top_k, max_tokens, as_of = 0;
-    int rc, used = 0;
+    int64_t top_k, max_tokens;
+    size_t nsig = 0;
+    int rc, used = HEADER_RESERVE;
 
     if (!out_json)
         return ENGRAM_MISUSE;
@@ -297,44 +855,74 @@ int engram_context_query(engram *db, const engram_call *call, const char *contex
         (rc = eg_req_int(db, req, "top_k", 1, 100, DEFAULT_TOP_K, &top_k)) != ENGRAM_OK ||
         (rc = eg_req_int(db, req, "max_tokens", 1, 100000, DEFAULT_MAX_TOKENS, &max_tokens)) !=
             ENGRAM_OK ||
-        (rc = eg_req_time(db, req, "as_of", &as_of)) != ENGRAM_OK)
+        (rc = eg_req_time(db, req, "as_of", &qq.as_of)) != ENGRAM_OK)
         goto cleanup;
-    rc = eg_scope_floor_list(scope, eg_call(call)->scope_floor, &scopes, &nscopes);
+    qq.context = context;
+    qq.session_id = session_id;
+    rc = eg_scope_floor_list(scope, eg_call(call)->scope_floor, &qq.scopes, &qq.nscopes);
     if (rc != ENGRAM_OK || !(q = calloc(1, sizeof(*q))) || !(items = json_array())) {
         rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
         goto cleanup;
     }
     q->st = db->retr->stem;
-    if ((rc = eg_words(query, strlen(query), add_term, q)) != ENGRAM_OK) {
+    if ((rc = eg_words(query, strlen(query), add_term, q)) != ENGRAM_OK ||
+        (eg_retr_wordnet(db) && (rc = expand(db->retr->wn, q)) != ENGRAM_OK)) {
         rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
         goto cleanup;
     }
     c.db = db;
     c.q = q;
-    c.now = as_of ? as_of : eg_now_ms();
-    if (q->n == 0)
+    c.now = qq.as_of ? qq.as_of : eg_now_ms();
+    if (eg_retr_vectors(db)) {
+        qq.dim = db->retr->dim;
+        if (!(qq.qv = malloc(sizeof(float) * (size_t)qq.dim))) {
+            rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
+            goto cleanup;
+        }
+        if (eg_vectors_embed(db->retr->vec, query, strlen(query), qq.qv) != ENGRAM_OK) {
+            free(qq.qv);
+            qq.qv = NULL;
+        }
+    }
+    if (db->retr->emb) {
+        char err[256];
+        if (eg_embedder_embed(db->retr->emb, query, &qq.qe, &qq.edim, err, sizeof(err)) !=
+                ENGRAM_OK &&
+            !db->retr->emb_failed_logged) {
+            db->retr->emb_failed_logged = 1;
+            eg_log(db, "engram: %s; context runs without provider embeddings", err);
+        }
+    }
+    if (q->n == 0 && !qq.qv && !qq.qe)
         goto answer; /* nothing to match: no memory is relevant */
 
-    f.context = context;
-    f.scopes = (const char *const *)scopes;
-    f.nscopes = nscopes;
-    f.as_of = as_of;
-    f.limit = 2000;
-    rc = db->ops->attrs_query(db->store, &f, attr_cand, &c);
+    rc = gather(db, &qq, q, &c);
     if (rc == ENGRAM_OK) {
-        size_t first_turn = c.n;
-        for (size_t i = 0; i < q->n; i++)
-            words[i] = q->word[i];
-        rc = db->ops->turns_search(db->store, context, (const char *const *)scopes, nscopes,
-                                   words, q->n, as_of, TURN_CANDIDATES, turn_cand, &c);
-        /* bm25 has no fixed scale: normalise against the best turn, then temper by the
-         * share of query terms present, so one rare word cannot carry an item alone. */
-        for (size_t i = first_turn; rc == ENGRAM_OK && i < c.n; i++) {
-            double share = overlap(db->retr->stem, q, c.v[i].text);
-            c.v[i].lexical = c.max_bm25 > 0 ? 0.5 * (c.v[i].lexical / c.max_bm25) + 0.5 * share
-                                            : share;
-            if (share < RELEVANCE_FLOOR)
-                c.v[i].lexical = 0;
+        score_all(db, &qq, q, &c);
+        rc = neighbours(db, &qq, &c);
+        /* Neighbours just added have no signals yet: score them like the rest (this keeps
+         * the relevance they inherited from their seed when it is higher). */
+        for (size_t i = 0; rc == ENGRAM_OK && i < c.n; i++) {
+            struct cand *x = &c.v[i];
+            if (x->kind == K_TURN && x->lexical == 0 && x->synonym == 0 && !x->has_vec &&
+                x->session > 0) {
+                double inherited = x->relevance;
+                int was = x->relevant;
+                overlap(q, x->text, &x->lexical, &x->synonym);
+                if (qq.qv && db->retr->vec) {
+                    float tmp[EG_EMBED_MAX_DIM / 4];
+                    if (qq.dim <= (int)(sizeof(tmp) / sizeof(tmp[0])) &&
+                        eg_vectors_embed(db->retr->vec, x->text, strlen(x->text), tmp) ==
+                            ENGRAM_OK) {
+                        x->vector = eg_vec_cosine(qq.qv, tmp, qq.dim);
+                        x->has_vec = 1;
+                    }
+                }
+                relevance(x, q, c.max_bm25, qq.qe != NULL);
+                if (inherited > x->relevance)
+                    x->relevance = inherited;
+                x->relevant |= was;
+            }
         }
     }
     if (rc != ENGRAM_OK) {
@@ -342,28 +930,41 @@ int engram_context_query(engram *db, const engram_call *call, const char *contex
                                 : eg_err_store(db, rc, "context");
         goto cleanup;
     }
-    for (size_t i = 0; i < c.n; i++) {
-        struct cand *x = &c.v[i];
-        x->score = x->lexical < RELEVANCE_FLOOR
-                       ? 0
-                       : 0.70 * x->lexical + 0.15 * x->recency + 0.15 * x->importance;
-        x->tokens = estimate_tokens(x->text) + 8; /* + the date/speaker framing */
+    final_scores(&c);
+    qsort(c.v, c.n, sizeof(c.v[0]), by_score); /* the id index is stale from here on */
+    if (!(sigs = calloc((size_t)top_k, sizeof(*sigs)))) {
+        rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
+        goto cleanup;
     }
-    if (c.n) /* qsort's base must not be NULL, even for zero items */
-        qsort(c.v, c.n, sizeof(c.v[0]), by_score);
-    /* Greedy packing: best first, skip what does not fit, stop at top_k. */
+    /* Greedy packing, best first: skip near-duplicates of what is in, skip what does not
+     * fit, stop at top_k. */
     for (size_t i = 0; i < c.n && (int64_t)json_array_size(items) < top_k; i++) {
         struct cand *x = &c.v[i];
+        struct sig *s = &sigs[nsig];
+        int dup = 0;
+
         if (x->score <= 0)
             break;
         if (used + x->tokens > max_tokens)
             continue;
+        s->n = 0;
+        eg_stem_tokens(q->st, x->text, strlen(x->text), sig_word, s);
+        for (size_t k = 0; k < nsig && !dup; k++)
+            dup = jaccard(s, &sigs[k]) >= NEAR_DUP;
+        if (dup)
+            continue;
+        nsig++;
         used += x->tokens;
         json_object_set_new(x->item, "score", json_real(x->score));
         json_object_set_new(x->item, "tokens", json_integer(x->tokens));
         json_object_set_new(x->item, "scores",
-                            json_pack("{s:f, s:f, s:f}", "lexical", x->lexical, "recency",
-                                      x->recency, "importance", x->importance));
+                            json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "lexical",
+                                      x->lexical, "synonym", x->synonym, "vector", x->vector,
+                                      "recency", x->recency, "importance", x->importance,
+                                      "session", x->session, "relevance", x->relevance));
+        if (qq.qe)
+            json_object_set_new(json_object_get(x->item, "scores"), "embedding",
+                                json_real(x->embedding));
         json_array_append(items, x->item);
     }
 answer:
@@ -377,12 +978,17 @@ cleanup:
     for (size_t i = 0; i < c.n; i++) {
         json_decref(c.v[i].item);
         free(c.v[i].text);
+        free(c.v[i].match);
     }
     free(c.v);
+    free(c.slot);
+    free(sigs);
     free(formatted);
+    free(qq.qv);
+    free(qq.qe);
     json_decref(items);
     free(q);
-    eg_scope_list_free(scopes, nscopes);
+    eg_scope_list_free(qq.scopes, qq.nscopes);
     free(scope);
     json_decref(req);
     return eg_leave(db, rc);

@@ -129,6 +129,8 @@ typedef int (*eg_entity_cb)(void *arg, const struct eg_entity *e);
 typedef int (*eg_audit_cb)(void *arg, const struct eg_audit *a);
 typedef int (*eg_key_cb)(void *arg, const struct eg_key *k);
 typedef int (*eg_scope_cb)(void *arg, const char *scope);
+/* One stored item vector: v[dim] * scale approximates the item's unit vector. */
+typedef int (*eg_vec_cb)(void *arg, const char *item_id, const int8_t *v, int dim, float scale);
 
 struct eg_store_ops {
     const char *name;                 /* "sqlite", "postgresql" */
@@ -201,6 +203,29 @@ struct eg_store_ops {
     /* Audit rows at exactly this scope, oldest first (for export). */
     int (*audit_in_scope)(struct eg_store *s, const char *context, const char *scope,
                           eg_audit_cb cb, void *arg);
+
+    /*
+     * Item vectors for retrieval (retrieve.c). kind is an opaque short tag chosen by the
+     * retriever ("wv:turn", "em:attr", ...); at is the item's time (a turn's created_at).
+     * vec_put inserts or replaces the (context, scope, kind, item_id) row; vec_scan calls cb
+     * for every row of kind in the given scopes with at <= as_of (as_of 0 = all). erase_scope
+     * must delete a scope's vectors with the rest. Optional: retrieve.c embeds candidates at
+     * query time when these are NULL.
+     */
+    int (*vec_put)(struct eg_store *s, const char *context, const char *scope,
+                   const char *item_id, const char *kind, int64_t at, const int8_t *v, int dim,
+                   float scale);
+    int (*vec_scan)(struct eg_store *s, const char *context, const char *const *scopes,
+                    size_t nscopes, const char *kind, int64_t as_of, eg_vec_cb cb, void *arg);
+    /*
+     * The neighbourhood of a turn in its session, in (created_at, rid) order: up to `before`
+     * turns just before turn_id and up to `after` just after it (the turn itself excluded);
+     * cb's score is the signed position offset (-1 = the turn just before). With turn_id
+     * NULL: the session's last `before` turns, newest first, offsets -1, -2, ...
+     * Optional: without it, retrieve.c gives no neighbourhood boost.
+     */
+    int (*turns_near)(struct eg_store *s, const char *context, const char *session_id,
+                      const char *turn_id, int before, int after, eg_turn_cb cb, void *arg);
 
     /* Row counts for /metrics: {"turns":..,"attributes":..,...} as JSON text (caller frees). */
     int (*stats)(struct eg_store *s, char **out_json);

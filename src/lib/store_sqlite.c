@@ -84,6 +84,13 @@ static const char *const migrations[] = {
     "  INSERT INTO turns_fts(turns_fts, rowid, content) VALUES('delete', old.rid, old.content);"
     "  END;"
     "INSERT INTO turns_fts(turns_fts) VALUES('rebuild');",
+    /* 3: item vectors for retrieval (word-vector and embedding-provider vectors of turns
+     * and attributes), clustered by scope so that a context query reads one scope's
+     * vectors as one contiguous range. */
+    "CREATE TABLE item_vectors("
+    "  context TEXT NOT NULL, scope TEXT NOT NULL, kind TEXT NOT NULL, item_id TEXT NOT NULL,"
+    "  at INTEGER NOT NULL, dim INTEGER NOT NULL, scale REAL NOT NULL, vec BLOB NOT NULL,"
+    "  PRIMARY KEY(context, scope, kind, item_id)) WITHOUT ROWID;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -567,6 +574,114 @@ static int sq_turns_list(struct eg_store *s, const char *context, const char *se
     if (cbrc != ENGRAM_OK)
         return cbrc;
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? ENGRAM_OK : fail(s, rc);
+}
+
+static int near_rows(struct eg_store *s, sqlite3_stmt *st, int sign, eg_turn_cb cb, void *arg)
+{
+    int rc, cbrc = ENGRAM_OK, k = 0;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && cbrc == ENGRAM_OK) {
+        struct eg_turn row;
+        read_turn(st, &row, 1);
+        cbrc = cb(arg, &row, (double)(sign * ++k));
+    }
+    sqlite3_reset(st);
+    if (cbrc != ENGRAM_OK)
+        return cbrc;
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? ENGRAM_OK : fail(s, rc);
+}
+
+static int sq_turns_near(struct eg_store *s, const char *context, const char *session_id,
+                         const char *turn_id, int before, int after, eg_turn_cb cb, void *arg)
+{
+    sqlite3_stmt *st;
+    int rc = ENGRAM_OK;
+
+    if (!turn_id) {
+        PREP(s, st, "SELECT " TURN_COLS " FROM turns t WHERE t.session_id = ?2 AND"
+                    " t.context = ?1 ORDER BY t.created_at DESC, t.rid DESC LIMIT ?3");
+        bind_text(st, 1, context);
+        bind_text(st, 2, session_id);
+        sqlite3_bind_int(st, 3, before);
+        return near_rows(s, st, -1, cb, arg);
+    }
+    /* Row-value comparison on (created_at, rid): turns imported with one timestamp per
+     * session (a common case) still have a definite order. */
+    if (before > 0) {
+        PREP(s, st, "SELECT " TURN_COLS " FROM turns t, turns h WHERE h.context = ?1 AND"
+                    " h.id = ?3 AND t.session_id = ?2 AND t.context = ?1 AND"
+                    " (t.created_at, t.rid) < (h.created_at, h.rid)"
+                    " ORDER BY t.created_at DESC, t.rid DESC LIMIT ?4");
+        bind_text(st, 1, context);
+        bind_text(st, 2, session_id);
+        bind_text(st, 3, turn_id);
+        sqlite3_bind_int(st, 4, before);
+        rc = near_rows(s, st, -1, cb, arg);
+    }
+    if (rc == ENGRAM_OK && after > 0) {
+        PREP(s, st, "SELECT " TURN_COLS " FROM turns t, turns h WHERE h.context = ?1 AND"
+                    " h.id = ?3 AND t.session_id = ?2 AND t.context = ?1 AND"
+                    " (t.created_at, t.rid) > (h.created_at, h.rid)"
+                    " ORDER BY t.created_at, t.rid LIMIT ?4");
+        bind_text(st, 1, context);
+        bind_text(st, 2, session_id);
+        bind_text(st, 3, turn_id);
+        sqlite3_bind_int(st, 4, after);
+        rc = near_rows(s, st, 1, cb, arg);
+    }
+    return rc;
+}
+
+/* ---- item vectors -------------------------------------------------------------------- */
+
+static int sq_vec_put(struct eg_store *s, const char *context, const char *scope,
+                      const char *item_id, const char *kind, int64_t at, const int8_t *v,
+                      int dim, float scale)
+{
+    sqlite3_stmt *st;
+
+    PREP(s, st, "INSERT OR REPLACE INTO item_vectors(context, scope, kind, item_id, at, dim,"
+                " scale, vec) VALUES (?,?,?,?,?,?,?,?)");
+    bind_text(st, 1, context);
+    bind_text(st, 2, scope);
+    bind_text(st, 3, kind);
+    bind_text(st, 4, item_id);
+    sqlite3_bind_int64(st, 5, at);
+    sqlite3_bind_int(st, 6, dim);
+    sqlite3_bind_double(st, 7, scale);
+    sqlite3_bind_blob(st, 8, v, dim, SQLITE_STATIC);
+    return step_done(s, st);
+}
+
+static int sq_vec_scan(struct eg_store *s, const char *context, const char *const *scopes,
+                       size_t nscopes, const char *kind, int64_t as_of, eg_vec_cb cb, void *arg)
+{
+    sqlite3_stmt *st;
+    int rc = ENGRAM_OK, srv, cbrc = ENGRAM_OK;
+
+    /* One statement per scope keeps it a cached, index-range read of the clustered key
+     * (an IN list would make a new statement per floor size). */
+    for (size_t i = 0; i < nscopes && rc == ENGRAM_OK; i++) {
+        PREP(s, st, "SELECT item_id, dim, scale, vec FROM item_vectors WHERE context = ? AND"
+                    " scope = ? AND kind = ? AND at <= ?");
+        bind_text(st, 1, context);
+        bind_text(st, 2, scopes[i]);
+        bind_text(st, 3, kind);
+        sqlite3_bind_int64(st, 4, as_of ? as_of : INT64_MAX);
+        while ((srv = sqlite3_step(st)) == SQLITE_ROW && cbrc == ENGRAM_OK) {
+            int dim = sqlite3_column_int(st, 1);
+            const void *blob = sqlite3_column_blob(st, 3);
+            if (!blob || sqlite3_column_bytes(st, 3) != dim)
+                continue; /* a damaged row is no vector, not a failed query */
+            cbrc = cb(arg, col_view(st, 0), blob, dim, (float)sqlite3_column_double(st, 2));
+        }
+        sqlite3_reset(st);
+        if (cbrc != ENGRAM_OK)
+            rc = cbrc;
+        else if (srv != SQLITE_DONE && srv != SQLITE_ROW)
+            rc = fail(s, srv);
+    }
+    return rc;
 }
 
 /* ---- idempotency --------------------------------------------------------------------- */
@@ -1134,6 +1249,8 @@ static int sq_erase_scope(struct eg_store *s, const char *context, const char *s
     if ((rc = erase_one(s, "DELETE FROM jobs WHERE context = ?1 AND turn_id IN (SELECT id FROM"
                            " turns WHERE context = ?1 AND scope = ?2)",
                         context, scope, &c->jobs)) ||
+        (rc = erase_one(s, "DELETE FROM item_vectors WHERE context = ? AND scope = ?", context,
+                        scope, NULL)) ||
         (rc = erase_one(s, "DELETE FROM attributes WHERE context = ? AND scope = ?", context,
                         scope, &c->attributes)) ||
         (rc = erase_one(s, "DELETE FROM entities WHERE context = ? AND scope = ?", context,
@@ -1220,5 +1337,8 @@ const struct eg_store_ops eg_store_sqlite = {
     .scopes_list = sq_scopes_list,
     .erase_scope = sq_erase_scope,
     .audit_in_scope = sq_audit_in_scope,
+    .vec_put = sq_vec_put,
+    .vec_scan = sq_vec_scan,
+    .turns_near = sq_turns_near,
     .stats = sq_stats,
 };

@@ -41,6 +41,13 @@ run 0 "assistant turn" -- turn --context assistant --session "$sid" --role assis
 [ "$(json 'len(d["diff"])')" = 0 ]; check "assistant turns carry no user facts" $?
 
 run 0 "session-less turn" -- turn --context assistant --scope org/acme --role user --content "The office wifi password rotates monthly"
+run 0 "async turn" -- turn --context assistant --scope user/carol --role user --content "I live in Oslo" --async
+[ "$(json 'd["queued"]')" = True ]; check "async turn is queued" $?
+run 0 "drain jobs" -- jobs run
+[ "$(json 'd["done"]')" = 1 ]; check "one job drained" $?
+run 0 "profile after jobs" -- profile --context assistant --scope user/carol
+json 'd["summary"]' | grep -q Oslo; check "queued extraction applied" $?
+run 1 "jobs usage" -- jobs
 run 0 "session get" -- session get --context assistant "$sid"
 [ "$(json 'd["turn_count"]')" = 3 ]; check "turn count" $?
 

@@ -1,0 +1,216 @@
+/*
+ * retrieve_signals.c - the handle's retrieval state and the work done at write time.
+ *
+ * Owns struct eg_retrieval: the Snowball stemmer, WordNet (synonyms), the offline word
+ * vectors and the optional embedding provider. Data files are found as follows, and loaded
+ * on first use so that engram_open() costs nothing for callers that never ask for context:
+ *
+ *   data dir   engram_options.data_dir, else $ENGRAM_DATA, else ./data (relative to the
+ *              working directory, where `make data` puts it)
+ *   vectors    <data dir>/vectors.bin (scripts/data.sh makes it)
+ *   WordNet    <data dir>/wordnet/ when it holds index.noun, else /usr/share/wordnet
+ *              (Debian wordnet-base); parsed once into <data dir>/wordnet.cache
+ *
+ * A missing file is said once in the handle's log and its signal is simply off.
+ *
+ * At write time (a turn ingested or imported, an attribute written) the item's word-vector
+ * and, when configured, provider embedding are stored through the store's vec_put, so a
+ * context query reads vectors instead of computing them. Backends without vec_put skip
+ * this; retrieve.c then embeds candidates at query time.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/retrieve_int.h"
+#include "lib/stem.h"
+#include "lib/vectors.h"
+#include "lib/vocab.h"
+#include "lib/wordnet.h"
+#include "util/buf.h"
+
+#define SYSTEM_WORDNET "/usr/share/wordnet"
+
+int eg_retrieval_init(engram *db)
+{
+    db->retr = calloc(1, sizeof(*db->retr));
+    if (!db->retr || !(db->retr->stem = eg_stemmer_new())) {
+        free(db->retr);
+        db->retr = NULL;
+        return eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
+    }
+    if (db->opt.embed_url && *db->opt.embed_url) {
+        db->retr->emb = eg_embedder_new(db->opt.embed_url, db->opt.embed_model,
+                                        db->opt.embed_api_key, db->opt.embed_dim);
+        if (!db->retr->emb)
+            eg_log(db, "engram: cannot set up the embedding client for %s; embeddings off",
+                   db->opt.embed_url);
+    }
+    return ENGRAM_OK;
+}
+
+void eg_retrieval_free(engram *db)
+{
+    if (!db->retr)
+        return;
+    eg_stemmer_free(db->retr->stem);
+    eg_wordnet_close(db->retr->wn);
+    eg_vectors_close(db->retr->vec);
+    eg_embedder_free(db->retr->emb);
+    free(db->retr);
+    db->retr = NULL;
+}
+
+static const char *data_dir(engram *db)
+{
+    return db->data_dir && *db->data_dir ? db->data_dir : "data";
+}
+
+struct eg_vectors *eg_retr_vectors(engram *db)
+{
+    struct eg_retrieval *r = db->retr;
+    char path[1024];
+    int rc;
+
+    if (r->vec_tried)
+        return r->vec;
+    r->vec_tried = 1;
+    snprintf(path, sizeof(path), "%s/vectors.bin", data_dir(db));
+    rc = eg_vectors_open(path, &r->vec);
+    if (rc == ENGRAM_OK) {
+        r->dim = eg_vectors_dim(r->vec);
+    } else {
+        r->vec = NULL;
+        eg_log(db, "engram: word vectors %s (%s); vector signal off (run `make data`)", path,
+               rc == ENGRAM_NOTFOUND ? "not found" : engram_errstr(rc));
+    }
+    return r->vec;
+}
+
+struct eg_wordnet *eg_retr_wordnet(engram *db)
+{
+    struct eg_retrieval *r = db->retr;
+    char dir[1024], probe[1100], cache[1100];
+    int rc;
+
+    if (r->wn_tried)
+        return r->wn;
+    r->wn_tried = 1;
+    snprintf(dir, sizeof(dir), "%s/wordnet", data_dir(db));
+    snprintf(probe, sizeof(probe), "%s/index.noun", dir);
+    if (access(probe, R_OK) != 0)
+        snprintf(dir, sizeof(dir), "%s", SYSTEM_WORDNET);
+    /* The cache lives beside the vectors; a data dir that does not exist (or is read-only)
+     * only means WordNet is parsed on every open. */
+    snprintf(cache, sizeof(cache), "%s/wordnet.cache", data_dir(db));
+    rc = eg_wordnet_open_cached(dir, access(data_dir(db), W_OK) == 0 ? cache : NULL, &r->wn);
+    if (rc != ENGRAM_OK) {
+        r->wn = NULL;
+        eg_log(db, "engram: WordNet in %s (%s); synonym signal off (apt-get install "
+                   "wordnet-base)",
+               dir, rc == ENGRAM_NOTFOUND ? "not found" : engram_errstr(rc));
+    }
+    return r->wn;
+}
+
+int eg_retr_attr_match_text(const char *key, const char *value, struct eg_buf *b)
+{
+    const struct eg_vocab_key *vk = eg_vocab_find(key);
+    int rc = ENGRAM_OK;
+
+    for (const char *p = key; *p && rc == ENGRAM_OK; p++)
+        rc = eg_buf_append(b, *p == '_' ? " " : p, 1);
+    if (rc == ENGRAM_OK)
+        rc = eg_buf_printf(b, " %s", value);
+    if (rc == ENGRAM_OK && vk && vk->phrase) {
+        /* The phrase is a trusted "%s" template from vocab.c; fill it by hand so no
+         * format string ever comes from data. */
+        const char *s = strstr(vk->phrase, "%s");
+        rc = eg_buf_puts(b, " ");
+        if (rc == ENGRAM_OK && s) {
+            rc = eg_buf_append(b, vk->phrase, (size_t)(s - vk->phrase));
+            if (rc == ENGRAM_OK)
+                rc = eg_buf_puts(b, value);
+            if (rc == ENGRAM_OK)
+                rc = eg_buf_puts(b, s + 2);
+        } else if (rc == ENGRAM_OK) {
+            rc = eg_buf_puts(b, vk->phrase);
+        }
+    }
+    return rc;
+}
+
+/* Store the word vector and (when configured) the provider embedding of one item. */
+static int index_item(engram *db, const char *context, const char *scope, const char *id,
+                      const char *wv_kind, const char *em_kind, int64_t at, const char *text)
+{
+    struct eg_retrieval *r = db->retr;
+    struct eg_vectors *v;
+    int rc = ENGRAM_OK;
+
+    if (!r || !db->ops->vec_put)
+        return ENGRAM_OK;
+    if ((v = eg_retr_vectors(db)) != NULL) {
+        float f[EG_EMBED_MAX_DIM / 4];
+        int8_t q[EG_EMBED_MAX_DIM / 4];
+        float scale;
+
+        if (r->dim <= (int)(sizeof(f) / sizeof(f[0])) &&
+            eg_vectors_embed(v, text, strlen(text), f) == ENGRAM_OK) {
+            eg_vec_quantize(f, r->dim, q, &scale);
+            rc = db->ops->vec_put(db->store, context, scope, id, wv_kind, at, q, r->dim, scale);
+            if (rc != ENGRAM_OK)
+                return eg_err_store(db, rc, "item vector");
+        }
+    }
+    if (r->emb) {
+        char err[256] = "";
+        float *e = NULL;
+        int dim = 0;
+        int erc = eg_embedder_embed(r->emb, text, &e, &dim, err, sizeof(err));
+
+        if (erc == ENGRAM_OK) {
+            int8_t *q = malloc((size_t)dim);
+            float scale;
+            if (!q) {
+                free(e);
+                return eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
+            }
+            eg_vec_quantize(e, dim, q, &scale);
+            rc = db->ops->vec_put(db->store, context, scope, id, em_kind, at, q, dim, scale);
+            free(q);
+            free(e);
+            if (rc != ENGRAM_OK)
+                return eg_err_store(db, rc, "item embedding");
+        } else if (erc == ENGRAM_NOMEM) {
+            return eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
+        } else if (!r->emb_failed_logged) {
+            /* The write still succeeds: embeddings are an optional signal, and a turn must
+             * never be lost because a remote model is down. */
+            r->emb_failed_logged = 1;
+            eg_log(db, "engram: %s; items written now have no provider embedding", err);
+        }
+    }
+    return ENGRAM_OK;
+}
+
+int eg_retrieval_index_turn(engram *db, const struct eg_turn *t)
+{
+    return index_item(db, t->context, t->scope, t->id, EG_VK_WV_TURN, EG_VK_EM_TURN,
+                      t->created_at, t->content);
+}
+
+int eg_retrieval_index_attr(engram *db, const struct eg_attr *a)
+{
+    struct eg_buf b = {0};
+    int rc = eg_retr_attr_match_text(a->key, a->value, &b);
+
+    if (rc == ENGRAM_OK)
+        rc = index_item(db, a->context, a->scope, a->id, EG_VK_WV_ATTR, EG_VK_EM_ATTR,
+                        a->valid_from, b.p ? b.p : "");
+    else
+        rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
+    eg_buf_reset(&b);
+    return rc;
+}
