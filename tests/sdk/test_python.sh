@@ -5,6 +5,10 @@ set -eu
 ROOT=${ENGRAM_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 export ENGRAM_BIN=${ENGRAM_BIN:-$ROOT/build/engram}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+if [ ! -x "$ENGRAM_BIN" ]; then
+    echo "$(basename "$0"): engram binary not found at $ENGRAM_BIN (make build, or set ENGRAM_BIN)" >&2
+    exit 1
+fi
 export PYTHONDONTWRITEBYTECODE=1
 
 # Debian's python3-pytest installs for /usr/bin/python3; another python3 may come first in PATH.

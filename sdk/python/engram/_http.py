@@ -193,7 +193,7 @@ class Transport:
         if req.content_type:
             headers["Content-Type"] = req.content_type
         headers.update(req.headers)
-        conn, _reused = self._take()
+        conn, reused = self._take()
         sent = False
         try:
             if conn.sock is None:
@@ -211,22 +211,28 @@ class Transport:
                         f"cannot connect to {self.base_url}: {e.strerror or e}",
                         code=code), sent=False) from e
             sent = True
+            early = False
             try:
                 conn.request(req.method, self.prefix + req.path, body=req.body, headers=headers)
-            except (BrokenPipeError, ConnectionResetError):
+            except (BrokenPipeError, ConnectionResetError) as e:
                 # A server may answer before reading the whole body (413 for an oversized
                 # one) and close its side: the answer is usually already here to be read.
                 try:
                     r = conn.getresponse()
+                    early = True
                 except Exception:
-                    r = None
-                if r is None:
+                    if reused:
+                        # The server had closed this idle keep-alive connection before we
+                        # wrote: the request was never read, so it is safe to send again.
+                        raise _AttemptFailed(ConnectionFailed(
+                            f"keep-alive connection to {self.base_url} was closed",
+                            code="connection_error"), sent=False) from e
                     raise
             else:
                 r = conn.getresponse()
             data = r.read()
             resp = Response(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
-            if r.will_close:
+            if r.will_close or early:
                 conn.close()
             else:
                 self._give(conn)
