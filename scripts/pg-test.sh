@@ -53,46 +53,59 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
+# DIR holds only the cluster's address (DIR/uri) and where it lives (DIR/pgdir): the
+# cluster itself goes in a fresh /tmp directory that the postgres user owns, since DIR's
+# parents (a build tree under a 0700 home) may be closed to it.
 start() {
   ensure_pg
-  local bin port i
+  local bin port i pgdir
   bin=$(pgbin)
   mkdir -p "$dir"
-  dir=$(cd "$dir" && pwd)
-  if [ -f "$dir/uri" ] && as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+  if [ -f "$dir/uri" ] && [ -f "$dir/pgdir" ] &&
+     as_owner "$bin/pg_ctl" -D "$(cat "$dir/pgdir")/data" status >/dev/null 2>&1; then
     cat "$dir/uri"
     return 0
   fi
-  rm -rf "$dir/data"
-  [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
-  # postgres must be able to reach DIR through its parents (a 0700 home would stop it).
-  as_owner "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
-    >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
+  stop_cluster
+  pgdir=$(mktemp -d /tmp/engram-pg.XXXXXX)
+  chmod 755 "$pgdir"
+  [ "$(id -u)" -eq 0 ] && chown postgres "$pgdir"
+  echo "$pgdir" >"$dir/pgdir"
+  as_owner "$bin/initdb" -D "$pgdir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
+    >"$pgdir/initdb.log" 2>&1 || { cat "$pgdir/initdb.log" >&2; return 1; }
   # A free port can be taken between the probe and the bind: try a few.
   for i in 1 2 3 4 5; do
     port=$(free_port)
-    if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-         -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir
+    if as_owner "$bin/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w -t 60 \
+         -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$pgdir
              -c fsync=off -c synchronous_commit=off -c full_page_writes=off
              -c max_connections=200 -c shared_buffers=128MB" start >/dev/null 2>&1; then
       break
     fi
     port=""
   done
-  [ -n "$port" ] || { cat "$dir/server.log" >&2; return 1; }
+  [ -n "$port" ] || { cat "$pgdir/server.log" >&2; return 1; }
   as_owner "$bin/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres \
     -c "CREATE DATABASE engram" >/dev/null
   echo "postgresql://postgres@127.0.0.1:$port/engram" >"$dir/uri"
   cat "$dir/uri"
 }
 
-stop() {
-  local bin
+stop_cluster() {
+  local bin pgdir
+  [ -f "$dir/pgdir" ] || return 0
+  pgdir=$(cat "$dir/pgdir")
   bin=$(pgbin) || return 0
-  if [ -d "$dir/data" ]; then
-    as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+  if [ -d "$pgdir/data" ]; then
+    as_owner "$bin/pg_ctl" -D "$pgdir/data" -m immediate -w stop >/dev/null 2>&1 || true
   fi
-  rm -rf "$dir"
+  case "$pgdir" in /tmp/engram-pg.*) rm -rf "$pgdir" ;; esac
+  rm -f "$dir/pgdir" "$dir/uri"
+}
+
+stop() {
+  stop_cluster
+  rmdir "$dir" 2>/dev/null || true
 }
 
 case "$cmd" in

@@ -820,14 +820,17 @@ static int pg_turns_search(struct eg_store *s, const char *context, const char *
     p_int(&p, limit > 0 ? limit : 100);
     if (as_of)
         p_int(&p, as_of);
-    /* ts_rank with normalisation 1 (divide by 1 + log(length)) is the closest built-in to
-     * bm25's length normalisation; retrieve.c rescales scores against the best turn. */
+    /* ts_rank divided by 1 + log(length): bm25 (SQLite) favours shorter turns. ts_rank's
+     * own normalisation 1 counts only the non-stop lexemes, so two turns that differ in
+     * stop words alone would tie where bm25, counting every token, ranks the shorter one
+     * first; the length in characters stands in for that token count. retrieve.c rescales
+     * scores against the best turn, so only the order matters. */
     rc = run(s,
-             as_of ? TS_QUERY " SELECT " TURN_COLS ", ts_rank(t.tsv, q.q, 1) AS score"
+             as_of ? TS_QUERY " SELECT " TURN_COLS ", ts_rank(t.tsv, q.q) / (1 + ln(1 + char_length(t.content))) AS score"
                      " FROM turns t, q WHERE t.tsv @@ q.q AND t.context = $1"
                      " AND t.scope = ANY($2::text[]) AND t.created_at <= $5"
                      " ORDER BY score DESC, t.rid LIMIT $4"
-                   : TS_QUERY " SELECT " TURN_COLS ", ts_rank(t.tsv, q.q, 1) AS score"
+                   : TS_QUERY " SELECT " TURN_COLS ", ts_rank(t.tsv, q.q) / (1 + ln(1 + char_length(t.content))) AS score"
                      " FROM turns t, q WHERE t.tsv @@ q.q AND t.context = $1"
                      " AND t.scope = ANY($2::text[]) ORDER BY score DESC, t.rid LIMIT $4",
              &p, &res);
