@@ -814,6 +814,8 @@ int engram_turn_add(engram *db, const engram_call *call, const char *context,
         rc = eg_err_store(db, rc, "turn");
         goto cleanup;
     }
+    if ((rc = eg_retrieval_index_turn(db, &t)) != ENGRAM_OK)
+        goto cleanup;
     if ((rc = eg_audit(db, call, context, t.scope, "turn", t.id,
                        json_pack("{s:s, s:o}", "role", t.role, "session_id",
                                  session_id ? json_string(session_id) : json_null()))) !=

@@ -125,5 +125,10 @@ void eg_worker_wake(engram *db);
 /* ---- retrieval (retrieve.c) ---- */
 int eg_retrieval_init(engram *db);
 void eg_retrieval_free(engram *db);
+/* Store the retrieval vectors of a turn or attribute just written, in the caller's
+ * transaction (retrieve_signals.c). A no-op when the backend has no vec_put or no vector
+ * source is configured; a failing embedding provider is logged, not an error. */
+int eg_retrieval_index_turn(engram *db, const struct eg_turn *t);
+int eg_retrieval_index_attr(engram *db, const struct eg_attr *a);
 
 #endif

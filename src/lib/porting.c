@@ -331,7 +331,7 @@ static int im_turn(struct importer *im, json_t *o)
     rc = im->db->ops->turn_put(im->db->store, &t);
     if (rc != ENGRAM_OK)
         rc = store_rc(im, rc, t.id);
-    else
+    else if ((rc = eg_retrieval_index_turn(im->db, &t)) == ENGRAM_OK)
         im->turns++;
 cleanup:
     free(t.scope);
@@ -411,7 +411,7 @@ static int im_attr(struct importer *im, json_t *o)
     rc = im->db->ops->attr_put(im->db->store, &a);
     if (rc != ENGRAM_OK)
         rc = store_rc(im, rc, a.id);
-    else
+    else if ((rc = eg_retrieval_index_attr(im->db, &a)) == ENGRAM_OK)
         im->attributes++;
 cleanup:
     free(a.scope);

@@ -56,6 +56,7 @@
 #define LEX_FLOOR 0.15 /* share of query terms (after bm25 blending) */
 #define SYN_FLOOR 0.50 /* share of query terms matched through synonyms only */
 #define VEC_FLOOR 0.30 /* word-vector cosine: a clear match is ~0.4-0.5, unrelated < 0.15 */
+#define VEC_SHORT_FLOOR 0.55
 #define EMB_FLOOR 0.45 /* provider cosine; modern embedders put unrelated text near 0.1-0.3 */
 
 /* Fusion weights (tuned on LoCoMo and the semantic set; see eval/RESULTS.md). */
@@ -191,6 +192,7 @@ static int expand(const struct eg_wordnet *wn, struct terms *t)
 struct match {
     const struct terms *q;
     uint32_t hit, synhit; /* bit i: query term i seen, exactly / through a synonym */
+    int words;            /* content words seen */
 };
 
 static int match_stem(void *arg, const char *tok, size_t n, size_t start, size_t end)
@@ -198,6 +200,7 @@ static int match_stem(void *arg, const char *tok, size_t n, size_t start, size_t
     struct match *m = arg;
 
     (void)start, (void)end;
+    m->words += !eg_is_stopword(tok, n);
     for (size_t i = 0; i < m->q->n; i++) {
         if (strlen(m->q->stem[i]) == n && !memcmp(m->q->stem[i], tok, n))
             m->hit |= 1u << i;
@@ -217,17 +220,19 @@ static int popcount(uint32_t x)
     return c;
 }
 
-/* Share of the query's terms in text: exactly, and through synonyms only. */
-static void overlap(const struct terms *q, const char *text, double *lex, double *syn)
+/* Share of the query's terms in text: exactly, and through synonyms only. Returns the
+ * number of content words in text. */
+static int overlap(const struct terms *q, const char *text, double *lex, double *syn)
 {
-    struct match m = {q, 0, 0};
+    struct match m = {q, 0, 0, 0};
 
     *lex = *syn = 0;
-    if (q->n == 0)
-        return;
     eg_stem_tokens(q->st, text, strlen(text), match_stem, &m);
+    if (q->n == 0)
+        return m.words;
     *lex = (double)popcount(m.hit) / (double)q->n;
     *syn = (double)popcount(m.synhit & ~m.hit) / (double)q->n;
+    return m.words;
 }
 
 /* ---- candidates -------------------------------------------------------------------------- */
@@ -245,6 +250,8 @@ struct cand {
     double bm25, lexical, synonym, vector, embedding, recency, importance, session;
     double relevance, score;
     int has_vec, has_emb, relevant, tokens;
+    int words; /* content words: a vector of one or two words is a noisy signal */
+    double inherited; /* relevance passed on by a neighbouring strong turn */
 };
 
 struct cands {
@@ -378,6 +385,7 @@ static int attr_cand(void *arg, const struct eg_attr *a)
     x->match = eg_buf_detach(&match);
     x->at = a->valid_from;
     overlap(c->q, x->match, &x->lexical, &x->synonym);
+    x->words = 3; /* key + value + phrase: always a full vector */
     x->recency = recency(c->now, a->valid_from);
     x->importance = a->importance * a->confidence;
     x->item = json_pack("{s:s, s:s, s:s, s:[s,s], s:s, s:s, s:s, s:o, s:o, s:o, s:f}", "kind",
@@ -562,7 +570,9 @@ static int near_cand(void *arg, const struct eg_turn *t, double offset)
         /* A neighbour of a strong hit shares its topic (LoCoMo's answers often sit one
          * turn after the question that names the topic). */
         boost = nb->seed_rel / fabs(offset);
-        if (!x->relevant && boost > 0) {
+        if (boost > x->inherited)
+            x->inherited = boost;
+        if (!x->relevant && x->words >= 3) {
             x->relevant = 1;
             if (x->relevance < 0.5 * boost)
                 x->relevance = 0.5 * boost;
@@ -596,8 +606,11 @@ static void relevance(struct cand *x, const struct terms *q, double max_bm25, in
     v = ramp(x->vector, VEC_LO, VEC_HI);
     e = have_emb ? ramp(x->embedding, EMB_LO, EMB_HI) : 0;
     x->relevance = W_LEX * lex + W_LEX * W_SYN * x->synonym + W_VEC * v + W_EMB * e;
-    x->relevant = (lex >= LEX_FLOOR && q->n > 0) || x->synonym >= SYN_FLOOR ||
-                  x->vector >= VEC_FLOOR || (have_emb && x->embedding >= EMB_FLOOR);
+    /* A text of one or two content words ("hi!", "ok thanks") has a vector that is nearly
+     * one word's, close to many queries: it needs a clearly higher cosine. */
+    x->relevant = (lex >= LEX_FLOOR && q->n > 0) || (x->synonym >= SYN_FLOOR && x->words >= 3) ||
+                  x->vector >= (x->words >= 3 ? VEC_FLOOR : VEC_SHORT_FLOOR) ||
+                  (have_emb && x->embedding >= EMB_FLOOR);
 }
 
 static int by_score(const void *a, const void *b)
@@ -774,7 +787,7 @@ static void score_all(engram *db, struct query *qq, struct terms *q, struct cand
         const char *m = x->match ? x->match : x->text;
 
         if (x->kind == K_TURN)
-            overlap(q, m, &x->lexical, &x->synonym);
+            x->words = overlap(q, m, &x->lexical, &x->synonym);
         if (tmp && !x->has_vec && eg_vectors_embed(db->retr->vec, m, strlen(m), tmp) == ENGRAM_OK) {
             x->vector = eg_vec_cosine(qq->qv, tmp, qq->dim);
             x->has_vec = 1;
@@ -906,9 +919,7 @@ int engram_context_query(engram *db, const engram_call *call, const char *contex
             struct cand *x = &c.v[i];
             if (x->kind == K_TURN && x->lexical == 0 && x->synonym == 0 && !x->has_vec &&
                 x->session > 0) {
-                double inherited = x->relevance;
-                int was = x->relevant;
-                overlap(q, x->text, &x->lexical, &x->synonym);
+                x->words = overlap(q, x->text, &x->lexical, &x->synonym);
                 if (qq.qv && db->retr->vec) {
                     float tmp[EG_EMBED_MAX_DIM / 4];
                     if (qq.dim <= (int)(sizeof(tmp) / sizeof(tmp[0])) &&
@@ -919,9 +930,13 @@ int engram_context_query(engram *db, const engram_call *call, const char *contex
                     }
                 }
                 relevance(x, q, c.max_bm25, qq.qe != NULL);
-                if (inherited > x->relevance)
-                    x->relevance = inherited;
-                x->relevant |= was;
+                /* A neighbour with some content of its own shares its seed's topic; a bare
+                 * "ok!" or "hi" does not earn a place. */
+                if (x->words >= 3 && x->inherited > 0) {
+                    x->relevant = 1;
+                    if (x->relevance < 0.5 * x->inherited)
+                        x->relevance = 0.5 * x->inherited;
+                }
             }
         }
     }
