@@ -5,6 +5,8 @@
 #                                   database "engram"; prints its URI (also in DIR/uri)
 #   scripts/pg-test.sh stop DIR     stop the cluster and remove DIR
 #   scripts/pg-test.sh exec DIR CMD...   run CMD with ENGRAM_TEST_PG=<uri of DIR's cluster>
+#   scripts/pg-test.sh down DIR     stop the server, keep its data (to test reconnection)
+#   scripts/pg-test.sh up DIR       start it again on the same port
 #
 # As root the server runs as the `postgres` user (initdb refuses root); otherwise as the
 # current user. fsync is off: the data is thrown away, and tests should not wait on disks.
@@ -76,10 +78,11 @@ start() {
   # A free port can be taken between the probe and the bind: try a few.
   for i in 1 2 3 4 5; do
     port=$(free_port)
+    echo "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$pgdir
+      -c fsync=off -c synchronous_commit=off -c full_page_writes=off
+      -c max_connections=200 -c shared_buffers=128MB" >"$pgdir/opts"
     if as_owner "$bin/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w -t 60 \
-         -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$pgdir
-             -c fsync=off -c synchronous_commit=off -c full_page_writes=off
-             -c max_connections=200 -c shared_buffers=128MB" start >/dev/null 2>&1; then
+         -o "$(cat "$pgdir/opts")" start >/dev/null 2>&1; then
       break
     fi
     port=""
@@ -108,8 +111,24 @@ stop() {
   rmdir "$dir" 2>/dev/null || true
 }
 
+# down/up: the same cluster, same port, as a database restart looks to its clients.
+down() {
+  local pgdir
+  pgdir=$(cat "$dir/pgdir")
+  as_owner "$(pgbin)/pg_ctl" -D "$pgdir/data" -m fast -w stop >/dev/null
+}
+
+up() {
+  local pgdir
+  pgdir=$(cat "$dir/pgdir")
+  as_owner "$(pgbin)/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w -t 60 \
+    -o "$(cat "$pgdir/opts")" start >/dev/null 2>&1
+}
+
 case "$cmd" in
   start) start ;;
+  down) down ;;
+  up) up ;;
   stop) stop ;;
   exec)
     shift 2
