@@ -469,6 +469,11 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 #pragma GCC diagnostic pop
 #endif
 
+static void lib_log(void *arg, const char *line)
+{
+    srv_log_event("notice", line, NULL, NULL);
+}
+
 /* ---- Listening -------------------------------------------------------------------------------- */
 
 static int is_loopback(const struct sockaddr *sa)
@@ -646,6 +651,8 @@ int srv_run(engram *db, const struct srv_config *cfg)
     clock_gettime(CLOCK_MONOTONIC, &srv->started);
     json_object_seed(0); /* seed jansson's hash once, before worker threads race to */
 
+    /* The library's notices ("WordNet not found; synonyms off") join the JSON log. */
+    engram_set_log(db, lib_log, NULL);
     fd = open_listener(srv, &exit_code, url, sizeof(url));
     if (fd < 0)
         goto out;

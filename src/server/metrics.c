@@ -190,7 +190,13 @@ int h_metrics(struct srv_req *rq)
                            atomic_load(&srv->metrics.rejected_overload),
                            (double)(now.tv_sec - srv->started.tv_sec) +
                                (double)(now.tv_nsec - srv->started.tv_nsec) / 1e9);
-    info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    /* The daemon comes from the connection, not srv->daemon: a request can be served
+     * before MHD_start_daemon() has returned and the main thread has stored it. */
+    {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_DAEMON);
+        info = ci ? MHD_get_daemon_info(ci->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS) : NULL;
+    }
     if (rc == ENGRAM_OK && info)
         rc = eg_buf_printf(&b,
                            "# TYPE engram_http_open_connections gauge\n"

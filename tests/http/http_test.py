@@ -392,22 +392,28 @@ def phase_routes(tmp):
         check(r.status == 200, "a body under the limit is fine", r)
 
         # 429: two requests held open mid-body fill --max-inflight 2; the next is refused.
+        # A slot is released when MHD reports a request complete, which can come just
+        # after the client has read its answer, so each step waits for the gauge.
+        def wait_inflight(n):
+            deadline = time.monotonic() + GUARD
+            while time.monotonic() < deadline:
+                m = s.request("GET", "/metrics").body.decode()
+                if "engram_http_inflight_requests %d\n" % n in m:
+                    return True
+                time.sleep(0.02)
+            return False
+        check(wait_inflight(0), "nothing in flight before the 429 check")
         held = []
-        for _ in range(2):
+        for n in (1, 2):
             held.append(s.raw(("POST %s/profile HTTP/1.1\r\nHost: x\r\n"
                                "Content-Type: application/json\r\nContent-Length: 30\r\n\r\n{"
                                % API).encode()))
+            check(wait_inflight(n), "held request %d is in flight" % n)
         got429, seen = None, []
         deadline = time.monotonic() + GUARD
-        while time.monotonic() < deadline:
-            # Wait until the server holds both (their headers may not be parsed yet).
-            m = s.request("GET", "/metrics").body.decode()
-            if "engram_http_inflight_requests 2\n" not in m:
-                seen.append([l for l in m.splitlines() if "inflight_requests " in l])
-                time.sleep(0.02)
-                continue
+        for _ in range(3):
             r = s.request("POST", API + "/profile", {"scope": "user/alice"})
-            seen.append(r.status)
+            seen.append(r)
             if r.status == 429:
                 got429 = r
                 break
