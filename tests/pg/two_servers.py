@@ -11,6 +11,9 @@ superseding the same single-valued keys of the same entities concurrently. Then,
   2. every acknowledged turn (HTTP 200 with a turn id) is in the turns table;
   3. each user's current location is one of the values the test sent, and the chain of
      closed location records exists (the test really did supersede).
+Every fourth turn is `async`: its extraction is queued in the jobs table and claimed by
+whichever server's worker gets there first (FOR UPDATE SKIP LOCKED); the checks run after
+the queue has drained and also require that no job failed.
 Also checks that a server rejects nothing with 5xx under this load.
 """
 import http.client
@@ -81,7 +84,7 @@ def client(port, tid, acked, errors):
                    ("I work at %s." % EMPLOYERS[k % len(EMPLOYERS)]),
                    ("I moved to %s last month." % CITIES[(k * 3) % len(CITIES)])][i % 3]
         body = json.dumps({"scope": {"org": "acme", "user": user}, "role": "user",
-                           "content": content})
+                           "content": content, "async": i % 4 == 3})
         try:
             conn.request("POST", "/api/v1/assistant/turns", body,
                          {"Content-Type": "application/json"})
@@ -124,6 +127,14 @@ def main():
         for t in threads:
             t.join()
         elapsed = time.monotonic() - t0
+        deadline = time.monotonic() + GUARD
+        while sql("SELECT count(*) FROM jobs WHERE state IN ('pending', 'running')") != "0":
+            if time.monotonic() > deadline:
+                fail("the job queue did not drain")
+            time.sleep(0.2)
+        failed = sql("SELECT count(*) FROM jobs WHERE state = 'failed'")
+        if failed != "0":
+            fail("%s jobs failed: %s" % (failed, sql("SELECT last_error FROM jobs LIMIT 3")))
     finally:
         a.stop()
         b.stop()
