@@ -28,22 +28,22 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const names[] = {"Alice", "Bob", "Carol", "Dmitri", "Eve", "Farah",
-                                    "Gustavo", "Hana", "Ivan", "Jun", "Kemi", "Lars"};
-static const char *const cities[] = {"London", "Paris", "Berlin", "Lisbon", "Madrid",
-                                     "Tokyo", "Nairobi", "Toronto", "Oslo", "Sydney"};
-static const char *const companies[] = {"Acme Corp", "Globex", "Initech", "Umbrella",
-                                        "Hooli", "Stark Industries", "Wayne Enterprises"};
+static const char *const names[] = {"Alice",   "Bob",  "Carol", "Dmitri", "Eve",  "Farah",
+                                    "Gustavo", "Hana", "Ivan",  "Jun",    "Kemi", "Lars"};
+static const char *const cities[] = {"London", "Paris",   "Berlin",  "Lisbon", "Madrid",
+                                     "Tokyo",  "Nairobi", "Toronto", "Oslo",   "Sydney"};
+static const char *const companies[] = {
+    "Acme Corp", "Globex", "Initech", "Umbrella", "Hooli", "Stark Industries", "Wayne Enterprises"};
 static const char *const roles[] = {"software engineer", "data scientist", "designer",
-                                    "product manager", "teacher", "nurse"};
-static const char *const langs[] = {"TypeScript", "Rust", "Go", "Python", "Kotlin",
-                                    "Haskell", "Elixir", "Swift"};
+                                    "product manager",   "teacher",        "nurse"};
+static const char *const langs[] = {"TypeScript", "Rust",    "Go",     "Python",
+                                    "Kotlin",     "Haskell", "Elixir", "Swift"};
 static const char *const pets[] = {"dog", "cat", "parrot", "rabbit", "hamster"};
 static const char *const foods[] = {"peanuts", "shellfish", "gluten", "dairy", "eggs"};
-static const char *const spoken[] = {"French", "Spanish", "German", "Japanese", "Swahili",
-                                     "Portuguese", "Mandarin"};
-static const char *const hobbies[] = {"climbing", "chess", "jazz", "gardening", "cycling",
-                                      "photography", "baking"};
+static const char *const spoken[] = {"French",  "Spanish",    "German",  "Japanese",
+                                     "Swahili", "Portuguese", "Mandarin"};
+static const char *const hobbies[] = {"climbing", "chess",       "jazz",  "gardening",
+                                      "cycling",  "photography", "baking"};
 
 #define PICK(arr, n) arr[(size_t)(n) % (sizeof(arr) / sizeof(arr[0]))]
 
@@ -69,14 +69,14 @@ static void statement(long scope, long k, struct fact *f)
     long h = scope * 7919 + k * 104729;
     const char *v;
 
-#define SAY(tmpl, k_, cat, imp, val)                                                             \
-    do {                                                                                       \
-        v = (val);                                                                             \
-        snprintf(f->text, sizeof(f->text), tmpl, v);                                           \
-        snprintf(f->value, sizeof(f->value), "%s", v);                                         \
-        f->key = k_;                                                                           \
-        f->category = cat;                                                                     \
-        f->importance = imp;                                                                   \
+#define SAY(tmpl, k_, cat, imp, val)                                                               \
+    do {                                                                                           \
+        v = (val);                                                                                 \
+        snprintf(f->text, sizeof(f->text), tmpl, v);                                               \
+        snprintf(f->value, sizeof(f->value), "%s", v);                                             \
+        f->key = k_;                                                                               \
+        f->category = cat;                                                                         \
+        f->importance = imp;                                                                       \
     } while (0)
     switch (k % 10) {
     case 0:
@@ -116,8 +116,8 @@ static void statement(long scope, long k, struct fact *f)
 static void timestamp(long scope, long k, char *out, size_t n)
 {
     /* Spread created_at over the past so recency scoring has something to do. */
-    snprintf(out, n, "2026-%02ld-%02ldT%02ld:%02ld:00.000Z", 1 + (k % 10), 1 + (scope % 28),
-             k % 24, scope % 60);
+    snprintf(out, n, "2026-%02ld-%02ldT%02ld:%02ld:00.000Z", 1 + (k % 10), 1 + (scope % 28), k % 24,
+             scope % 60);
 }
 
 /* Append one scope's entity, turns and attributes as export-format JSON Lines. */
@@ -149,8 +149,7 @@ static int scope_lines(struct eg_buf *b, long s, long turns)
                 "\"category\":\"%s\",\"key\":\"%s\",\"value\":\"%s\",\"confidence\":0.9,"
                 "\"importance\":%.1f,\"source_turn\":\"turn_g%ld_%ld\",\"supersedes\":null,"
                 "\"valid_from\":\"%s\",\"valid_until\":null}\n",
-                s, k, s, s, s, f.category, f.key, f.value, f.importance,
-                s, k, ts);
+                s, k, s, s, s, f.category, f.key, f.value, f.importance, s, k, ts);
     }
     return rc;
 }
@@ -277,8 +276,9 @@ int main(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (i = 0; i < threads; i++) {
         long per = (scopes - from + threads - 1) / threads;
-        jobs[i] = (struct job){db,    ctx,   from + i * per, from + (i + 1) * per, turns,
-                               strcmp(via, "import") == 0, &done, &failed};
+        jobs[i] = (struct job){
+            db,    ctx,    from + i * per, from + (i + 1) * per, turns, strcmp(via, "import") == 0,
+            &done, &failed};
         if (jobs[i].to > scopes)
             jobs[i].to = scopes;
         if (jobs[i].from > scopes)

@@ -72,11 +72,15 @@ static size_t discard(char *p, size_t size, size_t n, void *arg)
 
 /* Statements the rule extractor turns into attributes, so ingest does real work. */
 static const char *const facts[] = {
-    "I live in %s.",          "I work at %s as an engineer.", "My favourite language is %s.",
-    "I moved to %s last year.", "I prefer %s over everything else.", "I am learning %s.",
+    "I live in %s.",
+    "I work at %s as an engineer.",
+    "My favourite language is %s.",
+    "I moved to %s last year.",
+    "I prefer %s over everything else.",
+    "I am learning %s.",
 };
-static const char *const nouns[] = {"London", "Paris", "Berlin", "Acme Corp", "Globex",
-                                    "TypeScript", "Rust", "Go", "Lisbon", "Initech"};
+static const char *const nouns[] = {"London",     "Paris", "Berlin", "Acme Corp", "Globex",
+                                    "TypeScript", "Rust",  "Go",     "Lisbon",    "Initech"};
 
 static void make_body(const struct opts *o, struct conn *c)
 {
@@ -149,10 +153,9 @@ static struct MHD_Daemon *start_hello(long threads, char *url, size_t urlsz)
                              NULL, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
                              MHD_OPTION_CONNECTION_LIMIT, 1024u, MHD_OPTION_END);
     else
-        d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD |
-                                 MHD_USE_ITC,
-                             0, NULL, NULL, hello, NULL, MHD_OPTION_CONNECTION_LIMIT, 1024u,
-                             MHD_OPTION_END);
+        d = MHD_start_daemon(
+            MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC, 0, NULL,
+            NULL, hello, NULL, MHD_OPTION_CONNECTION_LIMIT, 1024u, MHD_OPTION_END);
     if (!d)
         return NULL;
     info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
@@ -196,8 +199,8 @@ static long parse_long(const char *s)
 
 int main(int argc, char **argv)
 {
-    struct opts o = {"http://127.0.0.1:8420", "context", "assistant", NULL, 64, 0, 10.0,
-                     100000, 1.0, 0};
+    struct opts o = {
+        "http://127.0.0.1:8420", "context", "assistant", NULL, 64, 0, 10.0, 100000, 1.0, 0};
     struct MHD_Daemon *hello_d = NULL;
     struct curl_slist *hdrs = NULL;
     struct conn *conns = NULL;
@@ -355,13 +358,13 @@ int main(int argc, char **argv)
         double p99 = nlat ? lat[nlat * 99 / 100] : 0, max = nlat ? lat[nlat - 1] : 0;
         printf("%-8s conns=%ld requests=%zu errors=%ld time=%.2fs rate=%.0f/s "
                "p50=%.3fms p90=%.3fms p99=%.3fms max=%.3fms\n",
-               o.mode, o.connections, nlat, errors, elapsed, (double)nlat / elapsed, p50, p90,
-               p99, max);
+               o.mode, o.connections, nlat, errors, elapsed, (double)nlat / elapsed, p50, p90, p99,
+               max);
         printf("{\"mode\":\"%s\",\"connections\":%ld,\"requests\":%zu,\"errors\":%ld,"
                "\"seconds\":%.3f,\"rate\":%.1f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,"
                "\"max_ms\":%.3f}\n",
-               o.mode, o.connections, nlat, errors, elapsed, (double)nlat / elapsed, p50, p90,
-               p99, max);
+               o.mode, o.connections, nlat, errors, elapsed, (double)nlat / elapsed, p50, p90, p99,
+               max);
     }
     rc = errors ? 1 : 0;
 

@@ -22,8 +22,8 @@ static const char usage[] =
     "  of N epoll workers instead.\n";
 
 /* Parse a whole decimal number in [lo, hi]. Returns 0, or -1 after printing why. */
-static int parse_num(const char *opt, const char *s, unsigned long long lo,
-                     unsigned long long hi, unsigned long long *out)
+static int parse_num(const char *opt, const char *s, unsigned long long lo, unsigned long long hi,
+                     unsigned long long *out)
 {
     char *end;
     unsigned long long v;
@@ -37,8 +37,7 @@ static int parse_num(const char *opt, const char *s, unsigned long long lo,
     *out = v;
     return 0;
 bad:
-    cli_usage("serve: %s wants a number from %llu to %llu, got '%s'", opt, lo, hi,
-              s ? s : "");
+    cli_usage("serve: %s wants a number from %llu to %llu, got '%s'", opt, lo, hi, s ? s : "");
     return -1;
 }
 

@@ -74,15 +74,17 @@ int srv_auth(struct srv_req *rq)
     hdr = srv_header(rq, "Authorization");
     if (!hdr) {
         if (srv->auth_required)
-            return srv_fail(rq, 401, "unauthorized", "an API key is required: "
-                                                     "Authorization: Bearer KEY");
+            return srv_fail(rq, 401, "unauthorized",
+                            "an API key is required: "
+                            "Authorization: Bearer KEY");
         rc = engram_key_count(srv->db, &count);
         if (rc != ENGRAM_OK)
             return srv_fail(rq, engram_status_http(rc), engram_status_name(rc),
                             "cannot check API keys: %s", engram_errmsg(srv->db));
         if (count > 0)
-            return srv_fail(rq, 401, "unauthorized", "an API key is required: "
-                                                     "Authorization: Bearer KEY");
+            return srv_fail(rq, 401, "unauthorized",
+                            "an API key is required: "
+                            "Authorization: Bearer KEY");
         return 0; /* the local owner: actor "local", no floor, every grant */
     }
     secret = bearer_secret(hdr);

@@ -224,8 +224,8 @@ static void req_free(struct srv_req *rq)
     free(rq);
 }
 
-static struct srv_req *req_new(struct server *srv, struct MHD_Connection *conn,
-                               const char *url, const char *method)
+static struct srv_req *req_new(struct server *srv, struct MHD_Connection *conn, const char *url,
+                               const char *method)
 {
     struct srv_req *rq = calloc(1, sizeof(*rq));
     const char *rid;
@@ -247,8 +247,7 @@ static struct srv_req *req_new(struct server *srv, struct MHD_Connection *conn,
         snprintf(rq->request_id, sizeof(rq->request_id), "%s", rid);
     else
         snprintf(rq->request_id, sizeof(rq->request_id), "%016llx",
-                 (unsigned long long)mix64(srv->id_seed +
-                                           atomic_fetch_add(&srv->next_id, 1)));
+                 (unsigned long long)mix64(srv->id_seed + atomic_fetch_add(&srv->next_id, 1)));
     rq->call.size = sizeof(rq->call);
     rq->call.actor = "local";
     rq->call.request_id = rq->request_id;
@@ -262,9 +261,12 @@ static void check_method(struct srv_req *rq)
 
     if (strcmp(rq->method, def->method) == 0)
         return;
-    rq->allow = def->method;
-    srv_fail(rq, 405, "method_not_allowed", "%s is not allowed on %s; use %s", rq->method,
-             rq->path, def->method);
+    /* HEAD is GET without the body (RFC 9110); MHD drops the body for us. */
+    if (strcmp(def->method, "GET") == 0 && strcmp(rq->method, "HEAD") == 0)
+        return;
+    rq->allow = strcmp(def->method, "GET") == 0 ? "GET, HEAD" : def->method;
+    srv_fail(rq, 405, "method_not_allowed", "%s is not allowed on %s; use %s", rq->method, rq->path,
+             def->method);
 }
 
 /* The checks that need only the headers. Returns MHD_YES to go on reading the body, or
@@ -310,8 +312,7 @@ static enum MHD_Result req_begin(struct srv_req *rq)
                                                   "application/json", NULL};
         const char *ctype = srv_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
         if (!media_type_is(ctype, def->body == B_JSONL ? jsonl_types : json_types)) {
-            srv_fail(rq, 415, "unsupported_media_type",
-                     "Content-Type must be %s (got %s)",
+            srv_fail(rq, 415, "unsupported_media_type", "Content-Type must be %s (got %s)",
                      def->body == B_JSONL ? "application/x-ndjson, application/jsonl or "
                                             "application/json"
                                           : "application/json",
@@ -342,8 +343,8 @@ static enum MHD_Result req_begin(struct srv_req *rq)
         const char *ik = srv_header(rq, "Idempotency-Key");
         if (ik) {
             if (strlen(ik) == 0 || strlen(ik) >= sizeof(rq->idem_key)) {
-                srv_fail(rq, 400, "invalid_request",
-                         "Idempotency-Key must be 1 to %zu bytes", sizeof(rq->idem_key) - 1);
+                srv_fail(rq, 400, "invalid_request", "Idempotency-Key must be 1 to %zu bytes",
+                         sizeof(rq->idem_key) - 1);
                 return MHD_YES;
             }
             snprintf(rq->idem_key, sizeof(rq->idem_key), "%s", ik);
@@ -361,8 +362,11 @@ static enum MHD_Result req_finish(struct srv_req *rq)
 
     if (rq->err_status)
         return send_error(rq, (unsigned)rq->err_status, rq->err_code, rq->err_msg);
-    if (rq->too_big)
-        return send_error(rq, 413, "too_large", "request body is over the size limit");
+    if (rq->too_big) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "request body is over the %zu-byte limit", rq->body.limit);
+        return send_error(rq, 413, "too_large", msg);
+    }
 
     if (def->body == B_JSON) {
         /* The library would reject malformed JSON too, but only the server knows it came
@@ -395,9 +399,8 @@ static enum MHD_Result req_finish(struct srv_req *rq)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     struct srv_req *rq = *con_cls;
 
@@ -474,7 +477,8 @@ static void lib_log(void *arg, const char *line)
     srv_log_event("notice", line, NULL, NULL);
 }
 
-/* ---- Listening -------------------------------------------------------------------------------- */
+/* ---- Listening --------------------------------------------------------------------------------
+ */
 
 static int is_loopback(const struct sockaddr *sa)
 {
@@ -493,8 +497,7 @@ static int is_loopback(const struct sockaddr *sa)
 }
 
 /* Split "host:port" / "[v6]:port" / ":port". Returns 0, or -1 with a message printed. */
-static int split_listen(const char *listen, char *host, size_t hostsz, char *port,
-                        size_t portsz)
+static int split_listen(const char *listen, char *host, size_t hostsz, char *port, size_t portsz)
 {
     const char *colon;
     size_t hl;
@@ -521,8 +524,8 @@ static int split_listen(const char *listen, char *host, size_t hostsz, char *por
         if (hl == 0)
             snprintf(host, hostsz, "127.0.0.1"); /* ":8420" means loopback, the safe one */
     }
-    if (!colon[1] || strlen(colon + 1) >= portsz || strspn(colon + 1, "0123456789") !=
-                                                        strlen(colon + 1))
+    if (!colon[1] || strlen(colon + 1) >= portsz ||
+        strspn(colon + 1, "0123456789") != strlen(colon + 1))
         goto bad;
     snprintf(port, portsz, "%s", colon + 1);
     return 0;
@@ -612,7 +615,8 @@ done:
     return fd;
 }
 
-/* ---- Run and drain ------------------------------------------------------------------------------ */
+/* ---- Run and drain ------------------------------------------------------------------------------
+ */
 
 static uint64_t random_seed(void)
 {
@@ -668,8 +672,8 @@ int srv_run(engram *db, const struct srv_config *cfg)
     /* The logger goes first: MHD reports problems with later options through it. */
     opts[nopt++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, srv};
     opts[nopt++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, fd, NULL};
-    opts[nopt++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
-                                           (intptr_t)on_completed, srv};
+    opts[nopt++] =
+        (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv};
     opts[nopt++] =
         (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->max_connections, NULL};
     opts[nopt++] =
@@ -688,8 +692,8 @@ int srv_run(engram *db, const struct srv_config *cfg)
     }
     opts[nopt++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
-    srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY,
-                                   opts, MHD_OPTION_END);
+    srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, opts,
+                                   MHD_OPTION_END);
     if (!srv->daemon) {
         fprintf(stderr, "engram: serve: libmicrohttpd failed to start on %s\n", url);
         close(fd);

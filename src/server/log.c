@@ -74,8 +74,8 @@ void srv_log_request(const struct srv_req *rq, double ms)
 
     b.limit = 8192; /* a hostile path is cut short rather than logged whole */
     timestamp(ts, sizeof(ts));
-    rc = eg_buf_printf(&b, "{\"ts\":\"%s\",\"request_id\":\"%s\",\"method\":\"", ts,
-                       rq->request_id);
+    rc =
+        eg_buf_printf(&b, "{\"ts\":\"%s\",\"request_id\":\"%s\",\"method\":\"", ts, rq->request_id);
     if (rc == ENGRAM_OK)
         rc = srv_json_escape(&b, rq->method);
     if (rc == ENGRAM_OK)

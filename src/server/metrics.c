@@ -55,9 +55,10 @@ void srv_metrics_observe(struct srv_metrics *m, int route, int status, uint64_t 
 
 static int render_requests(struct srv_metrics *m, struct eg_buf *b)
 {
-    int r, s, rc = eg_buf_puts(b, "# HELP engram_http_requests_total HTTP requests answered, "
-                                  "by route and status.\n"
-                                  "# TYPE engram_http_requests_total counter\n");
+    int r, s,
+        rc = eg_buf_puts(b, "# HELP engram_http_requests_total HTTP requests answered, "
+                            "by route and status.\n"
+                            "# TYPE engram_http_requests_total counter\n");
 
     for (r = 0; r < R_COUNT && rc == ENGRAM_OK; r++) {
         for (s = 0; s < SRV_NSTATUS && rc == ENGRAM_OK; s++) {
@@ -78,9 +79,10 @@ static int render_requests(struct srv_metrics *m, struct eg_buf *b)
 
 static int render_latency(struct srv_metrics *m, struct eg_buf *b)
 {
-    int r, i, rc = eg_buf_puts(b, "# HELP engram_http_request_duration_seconds Time from "
-                                  "request headers to the end of the response, by route.\n"
-                                  "# TYPE engram_http_request_duration_seconds histogram\n");
+    int r, i,
+        rc = eg_buf_puts(b, "# HELP engram_http_request_duration_seconds Time from "
+                            "request headers to the end of the response, by route.\n"
+                            "# TYPE engram_http_request_duration_seconds histogram\n");
 
     for (r = 0; r < R_COUNT && rc == ENGRAM_OK; r++) {
         unsigned long cum = 0, count = atomic_load(&m->count[r]);

@@ -34,9 +34,9 @@ static const struct {
     const char *seg;
     int route;
 } top_level[] = {
-    {"sessions", R_SESSIONS}, {"turns", R_TURNS},           {"context", R_CONTEXT},
-    {"profile", R_PROFILE},   {"forget", R_FORGET},         {"attributes", R_ATTRIBUTES},
-    {"audit", R_AUDIT},       {"export", R_EXPORT},         {"import", R_IMPORT},
+    {"sessions", R_SESSIONS}, {"turns", R_TURNS},   {"context", R_CONTEXT},
+    {"profile", R_PROFILE},   {"forget", R_FORGET}, {"attributes", R_ATTRIBUTES},
+    {"audit", R_AUDIT},       {"export", R_EXPORT}, {"import", R_IMPORT},
     {"erase", R_ERASE},
 };
 

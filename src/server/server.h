@@ -122,10 +122,10 @@ struct server {
     engram *db;
     const struct srv_config *cfg;
     struct MHD_Daemon *daemon;
-    int auth_required;      /* bound off loopback: no key is never enough */
-    atomic_uint inflight;   /* admitted API requests not yet completed */
-    atomic_int draining;    /* set by the signal: answer with Connection: close */
-    atomic_ullong next_id;  /* request id counter, mixed with id_seed */
+    int auth_required;     /* bound off loopback: no key is never enough */
+    atomic_uint inflight;  /* admitted API requests not yet completed */
+    atomic_int draining;   /* set by the signal: answer with Connection: close */
+    atomic_ullong next_id; /* request id counter, mixed with id_seed */
     uint64_t id_seed;
     struct timespec started;
     struct srv_metrics metrics;
@@ -134,20 +134,20 @@ struct server {
 struct srv_req {
     struct server *srv;
     struct MHD_Connection *conn;
-    int route;          /* enum srv_route */
+    int route; /* enum srv_route */
     char method[16];
-    char *path;         /* the decoded path, for the log; owned */
-    char *scratch;      /* the path cut into segments; ctx and id point here; owned */
-    const char *ctx;    /* {context_id} */
-    const char *id;     /* {session id} */
+    char *path;      /* the decoded path, for the log; owned */
+    char *scratch;   /* the path cut into segments; ctx and id point here; owned */
+    const char *ctx; /* {context_id} */
+    const char *id;  /* {session id} */
     char request_id[72];
     struct timespec t0;
-    int admitted;       /* counted in srv->inflight */
+    int admitted; /* counted in srv->inflight */
 
     /* Who is calling, from auth.c: handed to every engram_* call. */
     engram_call call;
-    char *key_id;       /* owned */
-    char *scope_floor;  /* owned */
+    char *key_id;      /* owned */
+    char *scope_floor; /* owned */
     char idem_key[257];
 
     /* The body, bounded by the route's limit; over it we keep reading but drop bytes. */
@@ -159,7 +159,7 @@ struct srv_req {
     int err_status;
     const char *err_code;
     char err_msg[256];
-    const char *allow;  /* Allow: for a 405 */
+    const char *allow; /* Allow: for a 405 */
 
     /* The answer a handler produced: owned until the response takes it. */
     char *out;
@@ -167,7 +167,7 @@ struct srv_req {
     const char *out_type;
     void (*out_free)(void *);
 
-    int status;         /* what was sent, for the log and metrics; 0 = nothing yet */
+    int status; /* what was sent, for the log and metrics; 0 = nothing yet */
     size_t sent_bytes;
 };
 

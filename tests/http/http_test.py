@@ -366,9 +366,12 @@ def phase_routes(tmp):
         r = s.request("GET", API + "/profile")
         check(is_error(r, 405) and r.header("Allow") == "POST", "GET /profile is 405 Allow: POST", r)
         r = s.request("DELETE", API + "/sessions/" + sid)
-        check(is_error(r, 405) and r.header("Allow") == "GET", "DELETE session is 405 Allow: GET", r)
+        check(is_error(r, 405) and r.header("Allow") == "GET, HEAD",
+              "DELETE session is 405 Allow: GET, HEAD", r)
         r = s.request("POST", API + "/audit", {"scope": "user/alice"})
-        check(is_error(r, 405) and r.header("Allow") == "GET", "POST /audit is 405", r)
+        check(is_error(r, 405) and r.header("Allow") == "GET, HEAD", "POST /audit is 405", r)
+        r = s.request("HEAD", "/healthz")
+        check(r.status == 200 and r.body == b"", "HEAD /healthz is 200 without a body", r)
 
         # 413: a declared Content-Length over the limit is refused before the body...
         sk = s.raw(("POST %s/profile HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
