@@ -61,6 +61,8 @@ struct eg_store {
     unsigned next_stmt;
     uint64_t locked[LOCK_CACHE]; /* scope locks held by the open transaction */
     int nlocked;
+    int8_t *vec; /* decode buffer for vec_scan rows */
+    size_t vec_cap;
 };
 
 /* Text-format parameters for one statement; numbers are formatted into num[]. */
@@ -169,6 +171,13 @@ static const char *const migrations[] = {
     "  id text COLLATE \"C\" PRIMARY KEY, context text COLLATE \"C\" NOT NULL,"
     "  scope_floor text COLLATE \"C\" NOT NULL DEFAULT '', grants text NOT NULL,"
     "  hash bytea NOT NULL, created_at bigint NOT NULL, revoked_at bigint);",
+    /* 2: item vectors for retrieval (store_sqlite's migration 3), keyed by scope first so
+     * a context query reads one scope's vectors as one index range. */
+    "CREATE TABLE item_vectors("
+    "  context text COLLATE \"C\" NOT NULL, scope text COLLATE \"C\" NOT NULL,"
+    "  kind text COLLATE \"C\" NOT NULL, item_id text COLLATE \"C\" NOT NULL,"
+    "  at bigint NOT NULL, dim integer NOT NULL, scale double precision NOT NULL,"
+    "  vec bytea NOT NULL, PRIMARY KEY (context, scope, kind, item_id));",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -543,6 +552,7 @@ static void pg_close(struct eg_store *s)
     forget_statements(s);
     if (s->conn)
         PQfinish(s->conn);
+    free(s->vec);
     free(s);
 }
 
@@ -877,6 +887,169 @@ static int pg_turns_list(struct eg_store *s, const char *context, const char *se
         struct eg_turn row;
         read_turn(res, i, &row, 1);
         cbrc = cb(arg, &row, 0);
+    }
+    PQclear(res);
+    return cbrc;
+}
+
+static int near_rows(PGresult *res, int sign, eg_turn_cb cb, void *arg)
+{
+    int cbrc = ENGRAM_OK;
+
+    for (int i = 0; i < PQntuples(res) && cbrc == ENGRAM_OK; i++) {
+        struct eg_turn row;
+        read_turn(res, i, &row, 1);
+        cbrc = cb(arg, &row, (double)(sign * (i + 1)));
+    }
+    PQclear(res);
+    return cbrc;
+}
+
+static int pg_turns_near(struct eg_store *s, const char *context, const char *session_id,
+                         const char *turn_id, int before, int after, eg_turn_cb cb, void *arg)
+{
+    struct params p = {0};
+    PGresult *res;
+    int rc = ENGRAM_OK;
+
+    p_text(&p, context);
+    p_text(&p, session_id);
+    if (!turn_id) {
+        p_int(&p, before);
+        rc = run(s, "SELECT " TURN_COLS " FROM turns t WHERE t.context = $1 AND"
+                    " t.session_id = $2 ORDER BY t.created_at DESC, t.rid DESC LIMIT $3",
+                 &p, &res);
+        return rc == ENGRAM_OK ? near_rows(res, -1, cb, arg) : rc;
+    }
+    /* Row-value comparison on (created_at, rid), as store_sqlite: turns imported with one
+     * timestamp per session still have a definite order. */
+    p_text(&p, turn_id);
+    if (before > 0) {
+        p_int(&p, before);
+        rc = run(s, "SELECT " TURN_COLS " FROM turns t, turns h WHERE h.context = $1 AND"
+                    " h.id = $3 AND t.context = $1 AND t.session_id = $2 AND"
+                    " (t.created_at, t.rid) < (h.created_at, h.rid)"
+                    " ORDER BY t.created_at DESC, t.rid DESC LIMIT $4", &p, &res);
+        if (rc == ENGRAM_OK)
+            rc = near_rows(res, -1, cb, arg);
+        p.n--;
+    }
+    if (rc == ENGRAM_OK && after > 0) {
+        p_int(&p, after);
+        rc = run(s, "SELECT " TURN_COLS " FROM turns t, turns h WHERE h.context = $1 AND"
+                    " h.id = $3 AND t.context = $1 AND t.session_id = $2 AND"
+                    " (t.created_at, t.rid) > (h.created_at, h.rid)"
+                    " ORDER BY t.created_at, t.rid LIMIT $4", &p, &res);
+        if (rc == ENGRAM_OK)
+            rc = near_rows(res, 1, cb, arg);
+    }
+    return rc;
+}
+
+/* ---- item vectors -------------------------------------------------------------------- */
+
+static const char hexdig[] = "0123456789abcdef";
+
+static int unhex(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Bytes as bytea hex input, "\x0a1b..." (text-format parameters carry bytea this way). */
+static int bytea_hex(struct eg_buf *b, const unsigned char *v, size_t n)
+{
+    int rc = eg_buf_append(b, "\\x", 2);
+
+    for (size_t i = 0; i < n && rc == ENGRAM_OK; i++) {
+        char two[2] = {hexdig[v[i] >> 4], hexdig[v[i] & 15]};
+        rc = eg_buf_append(b, two, 2);
+    }
+    return rc;
+}
+
+/* Decode bytea hex output into out (n bytes); 0 on success, -1 when malformed. */
+static int bytea_unhex(const char *h, unsigned char *out, size_t n)
+{
+    if (strlen(h) != 2 + 2 * n || h[0] != '\\' || h[1] != 'x')
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        int hi = unhex(h[2 + 2 * i]), lo = unhex(h[3 + 2 * i]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return 0;
+}
+
+static int pg_vec_put(struct eg_store *s, const char *context, const char *scope,
+                      const char *item_id, const char *kind, int64_t at, const int8_t *v,
+                      int dim, float scale)
+{
+    struct eg_buf hex = {0};
+    struct params p = {0};
+    int rc;
+
+    if (dim < 0)
+        return ENGRAM_MISUSE;
+    if ((rc = bytea_hex(&hex, (const unsigned char *)v, (size_t)dim)) != ENGRAM_OK)
+        return rc;
+    p_text(&p, context);
+    p_text(&p, scope);
+    p_text(&p, kind);
+    p_text(&p, item_id);
+    p_int(&p, at);
+    p_int(&p, dim);
+    p_double(&p, scale);
+    p_text(&p, hex.p);
+    rc = run_done(s, "INSERT INTO item_vectors(context, scope, kind, item_id, at, dim, scale,"
+                     " vec) VALUES ($1,$2,$3,$4,$5,$6,$7,$8::bytea)"
+                     " ON CONFLICT (context, scope, kind, item_id) DO UPDATE SET"
+                     " at = excluded.at, dim = excluded.dim, scale = excluded.scale,"
+                     " vec = excluded.vec", &p, NULL);
+    eg_buf_reset(&hex);
+    return rc;
+}
+
+static int pg_vec_scan(struct eg_store *s, const char *context, const char *const *scopes,
+                       size_t nscopes, const char *kind, int64_t as_of, eg_vec_cb cb, void *arg)
+{
+    struct eg_buf sc = {0};
+    struct params p = {0};
+    PGresult *res;
+    int rc, cbrc = ENGRAM_OK;
+
+    if (nscopes == 0)
+        return ENGRAM_OK;
+    if ((rc = text_array(&sc, scopes, nscopes)) != ENGRAM_OK)
+        return rc;
+    p_text(&p, context);
+    p_text(&p, sc.p);
+    p_text(&p, kind);
+    p_int(&p, as_of ? as_of : INT64_MAX);
+    /* Rows in the order of the scopes given, as store_sqlite's one-query-per-scope. */
+    rc = run(s, "SELECT v.item_id, v.dim, v.scale, v.vec FROM item_vectors v,"
+                " unnest($2::text[]) WITH ORDINALITY AS f(scope, n)"
+                " WHERE v.context = $1 AND v.scope = f.scope AND v.kind = $3 AND v.at <= $4"
+                " ORDER BY f.n, v.item_id", &p, &res);
+    eg_buf_reset(&sc);
+    if (rc != ENGRAM_OK)
+        return rc;
+    for (int i = 0; i < PQntuples(res) && cbrc == ENGRAM_OK; i++) {
+        int64_t dim = col_int(res, i, 1);
+        if (dim <= 0 || dim > 65536)
+            continue; /* a damaged row is no vector, not a failed query */
+        if ((size_t)dim > s->vec_cap) {
+            int8_t *nv = realloc(s->vec, (size_t)dim);
+            if (!nv) {
+                cbrc = ENGRAM_NOMEM;
+                break;
+            }
+            s->vec = nv;
+            s->vec_cap = (size_t)dim;
+        }
+        if (bytea_unhex(PQgetvalue(res, i, 3), (unsigned char *)s->vec, (size_t)dim) != 0)
+            continue;
+        cbrc = cb(arg, col_view(res, i, 0), s->vec, (int)dim, (float)col_double(res, i, 2));
     }
     PQclear(res);
     return cbrc;
@@ -1330,49 +1503,33 @@ static int pg_jobs_pending(struct eg_store *s, int64_t *out_n)
 
 static int pg_key_put(struct eg_store *s, const struct eg_key *in)
 {
-    static const char hex[] = "0123456789abcdef";
-    char h[2 + 2 * sizeof(in->hash) + 1] = "\\x";
+    struct eg_buf hex = {0};
     struct params p = {0};
+    int rc;
 
-    for (size_t i = 0; i < sizeof(in->hash); i++) {
-        h[2 + 2 * i] = hex[in->hash[i] >> 4];
-        h[3 + 2 * i] = hex[in->hash[i] & 15];
-    }
-    h[sizeof(h) - 1] = '\0';
+    if ((rc = bytea_hex(&hex, in->hash, sizeof(in->hash))) != ENGRAM_OK)
+        return rc;
     p_text(&p, in->id);
     p_text(&p, in->context);
     p_text(&p, in->scope_floor ? in->scope_floor : "");
     p_text(&p, in->grants);
-    p_text(&p, h);
+    p_text(&p, hex.p);
     p_int(&p, in->created_at);
-    return run_done(s, "INSERT INTO api_keys(id, context, scope_floor, grants, hash, created_at)"
-                       " VALUES ($1,$2,$3,$4,$5::bytea,$6)", &p, NULL);
-}
-
-static int unhex(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    rc = run_done(s, "INSERT INTO api_keys(id, context, scope_floor, grants, hash, created_at)"
+                     " VALUES ($1,$2,$3,$4,$5::bytea,$6)", &p, NULL);
+    eg_buf_reset(&hex);
+    return rc;
 }
 
 static void read_key(const PGresult *r, int row, struct eg_key *k, int view)
 {
-    const char *h = PQgetvalue(r, row, 4); /* bytea in hex output: \x0a1b... */
-
     col_id(r, row, 0, k->id);
     k->context = view ? col_view(r, row, 1) : col_dup(r, row, 1);
     k->scope_floor = view ? col_view(r, row, 2) : col_dup(r, row, 2);
     k->grants = view ? col_view(r, row, 3) : col_dup(r, row, 3);
-    memset(k->hash, 0, sizeof(k->hash));
-    if (strlen(h) == 2 + 2 * sizeof(k->hash) && h[0] == '\\' && h[1] == 'x') {
-        for (size_t i = 0; i < sizeof(k->hash); i++) {
-            int hi = unhex(h[2 + 2 * i]), lo = unhex(h[3 + 2 * i]);
-            if (hi < 0 || lo < 0) {
-                memset(k->hash, 0, sizeof(k->hash)); /* matches nothing: key unusable */
-                break;
-            }
-            k->hash[i] = (unsigned char)(hi << 4 | lo);
-        }
-    }
+    /* A malformed hash matches no presented key: the key is unusable, not a crash. */
+    if (bytea_unhex(PQgetvalue(r, row, 4), k->hash, sizeof(k->hash)) != 0)
+        memset(k->hash, 0, sizeof(k->hash));
     k->created_at = col_int(r, row, 5);
     k->revoked_at = col_int(r, row, 6);
 }
@@ -1485,6 +1642,8 @@ static int pg_erase_scope(struct eg_store *s, const char *context, const char *s
         (rc = erase_one(s, "DELETE FROM jobs WHERE context = $1 AND turn_id IN (SELECT id FROM"
                            " turns WHERE context = $1 AND scope = $2)",
                         context, scope, &c->jobs)) ||
+        (rc = erase_one(s, "DELETE FROM item_vectors WHERE context = $1 AND scope = $2",
+                        context, scope, NULL)) ||
         (rc = erase_one(s, "DELETE FROM attributes WHERE context = $1 AND scope = $2", context,
                         scope, &c->attributes)) ||
         (rc = erase_one(s, "DELETE FROM entities WHERE context = $1 AND scope = $2", context,
@@ -1571,5 +1730,8 @@ const struct eg_store_ops eg_store_pg = {
     .scopes_list = pg_scopes_list,
     .erase_scope = pg_erase_scope,
     .audit_in_scope = pg_audit_in_scope,
+    .vec_put = pg_vec_put,
+    .vec_scan = pg_vec_scan,
+    .turns_near = pg_turns_near,
     .stats = pg_stats,
 };
