@@ -581,7 +581,7 @@ static const char *const other_keys[] = {"location", "employer", "role", "age", 
                                          "name", "diet", "allergies", "hometown", "education",
                                          "languages", "likes", "dislikes", "expertise",
                                          "nationality", "team", NULL};
-static const char *const we_keys[] = {"location", "projects", "trips", "events", "plans",
+static const char *const we_keys[] = {"location", "projects", "trips", "events", "plans", "family",
                                       "pets", "tools", "programming_languages", "goals",
                                       "tasks", "hometown", NULL};
 
@@ -812,7 +812,8 @@ static const struct pat after_subject[] = {
     {"going|gonna|headed|heading|off|flying|travelling|traveling|driving|jetting to|for",
      "*going", VT_GOING, 0, "dfghjot"},
     {"will|shall be in|at|visiting", "trips", VT_TRIP, 0, "sw"},
-    {"planning|plan|booked|booking|taking|take|going|go|have|got ?on a|an ?big|little|short|long|quick|road|family|business|work|weekend|ski trip|vacation|holiday|getaway|trips to|in",
+    {"visiting|visit|touring|exploring|backpacking|backpack|tour", "*going", VT_GOING, 0, "betv"},
+    {"planning|plan|booked|booking|taking|take|going|go|have|got ?on ?a|an ?big|little|short|long|quick|road|family|business|work|weekend|ski trip|vacation|holiday|getaway|trips to|in",
      "trips", VT_TRIP, 0, "bghpt"},
     {"moved|relocated|switched|migrated|changed|transferred|went from", "*fromto", VT_FROMTO,
      PF_3P, "cmrstw"},
@@ -835,8 +836,9 @@ static const struct pat after_subject[] = {
      "employer", VT_ORG, PF_3P | PF_ROLEAT, "ceiw"},
     {"worked at|for", "employer", VT_ORG, PF_3P | PF_ROLEAT | PF_PAST, "w"},
     {"work|works|working|am in|on|with the", "team", VT_TEAM, PF_3P | PF_ROLEAT, "aw"},
-    {"work|works|working|worked|serve|serves|started|start as|as", "role", VT_ROLE,
-     PF_3P | PF_ROLEAT, "sw"},
+    {"work|works|working|worked|serve|serves|started|start|employed|hired|contracting as|as",
+     "role", VT_ROLE,
+     PF_3P | PF_ROLEAT, "cehsw"},
     {"got|landed|accepted|took|take|started|start|starting|found|have|got|received a|an|the ?new job|position|role|offer|gig|internship at|with|from",
      "employer", VT_ORG, PF_ROLEAT, "afghlrst"},
     {"started|start|starting|began at", "employer", VT_ORG, PF_ROLEAT, "bs"},
@@ -888,7 +890,7 @@ static const struct pat after_subject[] = {
     {"write|writes|writing|know|knows|learned|learnt|mastered", "tools", VT_TECHSTRICT, 0, "klmw"},
     {"learning|learn|learns|learnt|studying|study|practicing|practising", "learning", VT_LIST,
      0, "lps"},
-    {"taking|take|started|doing a|an|some ?online", "learning", VT_TEXT, 0, "dst"},
+    {"taking|take|started|doing ?a|an|some ?online", "learning", VT_TEXT, 0, "dst"},
     {"love|loves|like|likes|enjoy|enjoys|adore|adores|dig|fancy|into|obsessed|crazy|passionate|fond ?with|about|of",
      "likes", VT_LIKE, PF_3P, "acdefilop"},
     {"?huge|big|massive|great|total|die-hard|diehard fan|fans of", "likes", VT_LIKE, PF_3P, "*"},
@@ -899,8 +901,8 @@ static const struct pat after_subject[] = {
      "projects", VT_PHRASE, PF_NEG, "cdflprsw"},
     {"done|finished|through with", "projects", VT_PHRASE, PF_NEG | PF_BE, "dft"},
     {"working|work|works on", "projects", VT_PHRASE, 0, "w"},
-    {"building|developing|writing|designing|leading|running|creating|organizing|organising|launching|migrating|refactoring|rewriting|prototyping|researching|drafting|making|coding|hacking|setting|putting|spearheading|managing|renovating|training ?up|on|together|for",
-     "projects", VT_PHRASE, PF_BE, "bcdhlmoprstw"},
+    {"building|developing|writing|designing|leading|running|creating|organizing|organising|launching|migrating|refactoring|rewriting|prototyping|researching|drafting|making|coding|hacking|setting|putting|spearheading|managing|renovating|training|redesigning|rebuilding|revamping|overhauling|implementing|restructuring|automating|producing|recording|editing|composing|painting|knitting|restoring|remodeling|remodelling|founding|starting|preparing|fixing|debugging|deploying|documenting|translating|illustrating|directing|filming|curating|coordinating|hosting|mentoring ?up|on|together|for",
+     "projects", VT_PHRASE, PF_BE, "abcdefhiklmoprstw"},
     {"saving ?up for", "goals", VT_PHRASE, PF_BE, "s"},
     {NULL, NULL, 0, 0, NULL}};
 
@@ -1128,6 +1130,8 @@ static int have(struct cl *c, int p)
     }
     if (head < 0)
         return p;
+    while (head + 1 < e && (inl(&c->t[head + 1], L_PETS) || inl(&c->t[head + 1], L_RELATIONS)))
+        head++; /* "a golden retriever puppy" */
     if (inl(&c->t[head], L_RELATIONS) || inl(&c->t[head], L_PETS)) {
         const char *key = inl(&c->t[head], L_PETS) ? "pets" : "family";
         int op = (c->neg || c->ended) ? EG_FACT_NEGATE : EG_FACT_ASSERT;
@@ -1161,6 +1165,9 @@ static int have(struct cl *c, int p)
         }
         if (n)
             out(c, op, key, v, n, NULL, 0, b);
+        /* "three children and a cat" */
+        if (tis(c, b, "and") && b + 1 < c->e && b + 1 > p)
+            return have(c, b + 1);
         return b;
     }
     if (inl(&c->t[head], L_DEGREE_WORDS)) {
@@ -1745,10 +1752,19 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
     case VT_LEAVE:
         if (tis(c, p, "my") && (tis(c, p + 1, "job") || tis(c, p + 1, "company") ||
                                 tis(c, p + 1, "position") || tis(c, p + 1, "role"))) {
-            if (tis(c, p + 1, "role") || tis(c, p + 1, "position"))
+            if (tis(c, p + 1, "role") || tis(c, p + 1, "position")) {
                 out(c, EG_FACT_NEGATE, "role", NULL, 0, NULL, 0, p + 2);
-            else
+            } else if ((tis(c, p + 2, "at") || tis(c, p + 2, "with")) && p + 3 < c->e &&
+                       (c->t[p + 3].flags & TF_CAP)) {
+                /* "I left my job at Amazon" closes Amazon */
+                e = cut(c, p + 3, VT_ORG);
+                n = render(c, p + 3, e, VT_ORG, v, sizeof(v));
+                if (n)
+                    out(c, EG_FACT_NEGATE, "employer", v, n, NULL, 0, e);
+                return e;
+            } else {
                 out(c, EG_FACT_NEGATE, "employer", NULL, 0, NULL, 0, p + 2);
+            }
             return p + 2;
         }
         {
@@ -2396,7 +2412,8 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
     if (p >= e)
         return;
     /* requests and instructions aimed at the assistant */
-    if (tin(&c, p, L_INSTR_VERBS) || tis(&c, p, "do") || imperative) {
+    if ((tin(&c, p, L_INSTR_VERBS) || tis(&c, p, "do") || imperative) &&
+        !(tis(&c, p, "no") && tis(&c, p + 1, "longer"))) {
         int q = p;
         if (tis(&c, q, "do") && tis(&c, q + 1, "not"))
             q += 2;
@@ -2458,6 +2475,18 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
     } else {
         /* Casual chat drops the subject: "just moved to london", "working on a new app". */
         const struct eg_tok *t = &c.t[p];
+        int j;
+        /* "Pizza is my favorite food" */
+        for (j = p + 1; j + 2 < e && j < p + 6; j++)
+            if ((tis(&c, j, "is") || tis(&c, j, "are")) && tis(&c, j + 1, "my") &&
+                tis(&c, j + 2, "favorite") && !x->question) {
+                char v[VBUF];
+                size_t n = render(&c, p, j, VT_LIST, v, sizeof(v));
+                c.subj = SJ_I;
+                if (n)
+                    out(&c, EG_FACT_ASSERT, "likes", v, n, NULL, 0, j);
+                return;
+            }
         if (done_clause(&c, p))
             return;
         if (x->question)
@@ -2469,7 +2498,8 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
             (t->len > 3 && strcmp(t->w + t->len - 2, "ed") == 0) || tis(&c, p, "got") ||
             tis(&c, p, "left") || tis(&c, p, "quit") || tis(&c, p, "went") ||
             tis(&c, p, "love") || tis(&c, p, "hate") || tis(&c, p, "live") ||
-            tis(&c, p, "work") || tis(&c, p, "started") || tis(&c, p, "finally")) {
+            tis(&c, p, "work") || tis(&c, p, "started") || tis(&c, p, "finally") ||
+            (tis(&c, p, "not") && c.ended) || (tis(&c, p, "no") && tis(&c, p + 1, "longer"))) {
             c.subj = SJ_I;
             c.casual = 1;
             carry_be = 1; /* "currently unemployed", "just a bit tired" */
@@ -2549,13 +2579,28 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
                     out(&c, EG_FACT_ASSERT, "events", v, n, NULL, 0, end);
             }
             (void)after_past;
+            /* "I develop iOS apps in Swift" */
+            if (r < 0 && c.subj == SJ_I && !c.hedge) {
+                int j;
+                for (j = p; j + 1 < e; j++)
+                    if ((tis(&c, j, "in") || tis(&c, j, "using")) && is_prog(c.t[j + 1].w) &&
+                        ((c.t[j + 1].flags & TF_CAP) || c.t[j + 1].len > 2) &&
+                        !tis(&c, j + 1, "go")) {
+                        int ci = canon_index(c.t[j + 1].w);
+                        if (ci >= 0)
+                            out(&c, c.neg ? EG_FACT_NEGATE : EG_FACT_ASSERT,
+                                "programming_languages", canon[ci][1], strlen(canon[ci][1]),
+                                NULL, 0, j + 2);
+                        break;
+                    }
+            }
             /* "I'm a mom of two and work part-time as a pharmacist", "I'm a Brit living
              * in Madrid": the same subject may go on to say something we know. */
             {
                 int j, found = -1;
                 for (j = p + 1; j < e && found < 0; j++) {
                     const struct eg_tok *t = &c.t[j];
-                    if (tis(&c, j - 1, "and") ||
+                    if (tis(&c, j - 1, "and") || tis(&c, j - 1, "but") ||
                         (t->len > 4 && strcmp(t->w + t->len - 3, "ing") == 0) ||
                         tis(&c, j, "based"))
                         found = j;
@@ -2701,6 +2746,17 @@ void eg_x_sentence(struct eg_xs *x)
                     hedge_from = i;
                 continue;
             }
+            if ((eg_x_is(&x->t[i], "novel") || eg_x_is(&x->t[i], "story") ||
+                 eg_x_is(&x->t[i], "character") || eg_x_is(&x->t[i], "script") ||
+                 eg_x_is(&x->t[i], "poem") || eg_x_is(&x->t[i], "lyrics") ||
+                 eg_x_is(&x->t[i], "sentence") || eg_x_is(&x->t[i], "protagonist")) &&
+                !(i > 0 && (eg_x_is(&x->t[i - 1], "in") || eg_x_is(&x->t[i - 1], "for"))) &&
+                !(i > 1 && (eg_x_is(&x->t[i - 2], "in") || eg_x_is(&x->t[i - 2], "for"))) &&
+                !(i + 1 < x->n && (eg_x_is(&x->t[i + 1], "is") ||
+                                   eg_x_is(&x->t[i + 1], "lives") ||
+                                   eg_x_is(&x->t[i + 1], "has"))) &&
+                !(x->t[i].flags & TF_POSS))
+                continue; /* "I'm working on a novel" is a project, not fiction */
             if (eg_x_is(&x->t[i], "dream") && i > 0 && (eg_x_is(&x->t[i - 1], "my") ||
                                                        eg_x_is(&x->t[i - 1], "the") ||
                                                        eg_x_is(&x->t[i - 1], "a")))
