@@ -4,7 +4,8 @@
  *
  *   engram [--db URI] serve [--listen HOST:PORT] [--max-body BYTES] [--max-import BYTES]
  *                           [--max-inflight N] [--max-connections N] [--threads N]
- *                           [--timeout SECONDS] [--drain-timeout SECONDS] [--no-access-log]
+ *                           [--readers N] [--timeout SECONDS] [--drain-timeout SECONDS]
+ *                           [--no-access-log]
  */
 #include "cli/cli.h"
 #include "server/server.h"
@@ -17,9 +18,12 @@
 static const char usage[] =
     "usage: engram serve [--listen HOST:PORT] [--max-body BYTES] [--max-import BYTES]\n"
     "                    [--max-inflight N] [--max-connections N] [--threads N]\n"
-    "                    [--timeout SECONDS] [--drain-timeout SECONDS] [--no-access-log]\n"
+    "                    [--readers N] [--timeout SECONDS] [--drain-timeout SECONDS]\n"
+    "                    [--no-access-log]\n"
     "  --threads 0 (default) serves each connection on its own thread; N > 0 uses a pool\n"
-    "  of N epoll workers instead.\n";
+    "  of N epoll workers instead.\n"
+    "  --readers N opens N more store handles for reads (default: one per core), so reads\n"
+    "  run in parallel with each other and with writes.\n";
 
 /* Parse a whole decimal number in [lo, hi]. Returns 0, or -1 after printing why. */
 static int parse_num(const char *opt, const char *s, unsigned long long lo, unsigned long long hi,
@@ -44,7 +48,8 @@ bad:
 int cmd_serve(struct cli *cli, int argc, char **argv)
 {
     struct srv_config cfg;
-    engram *db;
+    engram *db, **readers = NULL;
+    unsigned n = 0;
     int i, code;
 
     srv_config_defaults(&cfg);
@@ -98,6 +103,10 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
             if (parse_num(name, val, 0, 1024, &v))
                 return CLI_EXIT_INVALID;
             cfg.threads = (unsigned)v;
+        } else if (strcmp(name, "--readers") == 0) {
+            if (parse_num(name, val, 0, 256, &v))
+                return CLI_EXIT_INVALID;
+            cfg.readers = (unsigned)v;
         } else if (strcmp(name, "--timeout") == 0) {
             if (parse_num(name, val, 1, 86400, &v))
                 return CLI_EXIT_INVALID;
@@ -115,9 +124,36 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     db = cli_open(cli, 1);
     if (!db)
         return CLI_EXIT_FAILURE;
-    code = srv_run(db, &cfg);
+    /* Read handles: opened like cli_open() does, minus the worker (one is enough). An
+     * in-memory or otherwise unshareable store simply gets none. */
+    if (strcmp(cli->db_uri, ":memory:") == 0 || strstr(cli->db_uri, "mode=memory") ||
+        strncmp(cli->db_uri, "file::memory:", 13) == 0)
+        cfg.readers = 0; /* every handle would be a separate, empty store */
+    if (cfg.readers > 0) {
+        readers = calloc(cfg.readers, sizeof(*readers));
+        if (!readers) {
+            engram_close(db);
+            cli->db = NULL;
+            return cli_fail(cli, ENGRAM_NOMEM, "serve");
+        }
+    }
+    for (n = 0; n < cfg.readers; n++) {
+        engram_options opt = {0};
+        opt.size = sizeof(opt);
+        opt.no_worker = 1;
+        if (engram_open(cli->db_uri, &opt, &readers[n]) != ENGRAM_OK) {
+            fprintf(stderr, "engram: serve: read handle %u: %s; serving reads on the writer\n",
+                    n + 1, readers[n] ? engram_errmsg(readers[n]) : "out of memory");
+            engram_close(readers[n]);
+            break;
+        }
+    }
+    code = srv_run(db, readers, n, &cfg);
     /* Close here, after the daemon has stopped, so no request is still inside the
      * library; the worker finishes its current job inside engram_close(). */
+    while (n > 0)
+        engram_close(readers[--n]);
+    free(readers);
     engram_close(db);
     cli->db = NULL;
     return code;

@@ -60,7 +60,8 @@ static const char *bearer_secret(const char *h)
     return *h ? h : NULL;
 }
 
-int srv_auth(struct srv_req *rq)
+/* The checks of srv_auth, on a borrowed handle. */
+static int auth_with(struct srv_req *rq, engram *db)
 {
     struct server *srv = rq->srv;
     const struct srv_route_def *def = &srv_routes[rq->route];
@@ -69,18 +70,16 @@ int srv_auth(struct srv_req *rq)
     char *answer = NULL;
     int rc, ret = SRV_HANDLED, count = 0;
 
-    if (def->grant == G_NONE)
-        return 0;
     hdr = srv_header(rq, "Authorization");
     if (!hdr) {
         if (srv->auth_required)
             return srv_fail(rq, 401, "unauthorized",
                             "an API key is required: "
                             "Authorization: Bearer KEY");
-        rc = engram_key_count(srv->db, &count);
+        rc = engram_key_count(db, &count);
         if (rc != ENGRAM_OK)
             return srv_fail(rq, engram_status_http(rc), engram_status_name(rc),
-                            "cannot check API keys: %s", engram_errmsg(srv->db));
+                            "cannot check API keys: %s", engram_errmsg(db));
         if (count > 0)
             return srv_fail(rq, 401, "unauthorized",
                             "an API key is required: "
@@ -91,12 +90,12 @@ int srv_auth(struct srv_req *rq)
     if (!secret)
         return srv_fail(rq, 401, "unauthorized", "Authorization must be 'Bearer KEY'");
 
-    rc = engram_key_verify(srv->db, secret, &answer);
+    rc = engram_key_verify(db, secret, &answer);
     if (rc == ENGRAM_NOTFOUND || rc == ENGRAM_INVALID || rc == ENGRAM_FORBIDDEN)
         return srv_fail(rq, 401, "unauthorized", "unknown or revoked API key");
     if (rc != ENGRAM_OK)
         return srv_fail(rq, engram_status_http(rc), engram_status_name(rc),
-                        "cannot verify the API key: %s", engram_errmsg(srv->db));
+                        "cannot verify the API key: %s", engram_errmsg(db));
     key = json_loads(answer, 0, NULL);
     if (!json_is_object(key)) {
         srv_fail(rq, 500, "internal", "engram_key_verify answered something unreadable");
@@ -136,5 +135,19 @@ int srv_auth(struct srv_req *rq)
 cleanup:
     json_decref(key);
     engram_free(answer);
+    return ret;
+}
+
+int srv_auth(struct srv_req *rq)
+{
+    engram *db;
+    int ret;
+
+    if (srv_routes[rq->route].grant == G_NONE)
+        return 0;
+    /* Key checks are reads: they never wait behind the writer. */
+    db = srv_db_acquire(rq->srv, 0);
+    ret = auth_with(rq, db);
+    srv_db_release(rq->srv, db);
     return ret;
 }

@@ -17,7 +17,7 @@ typedef int (*json_call)(engram *db, const engram_call *call, const char *contex
 static int forward(struct srv_req *rq, json_call fn)
 {
     char *out = NULL;
-    int rc = fn(rq->srv->db, &rq->call, rq->ctx, rq->body.p, &out);
+    int rc = fn(rq->db, &rq->call, rq->ctx, rq->body.p, &out);
 
     if (rc == ENGRAM_OK)
         srv_answer_json(rq, out);
@@ -27,7 +27,7 @@ static int forward(struct srv_req *rq, json_call fn)
 int h_turns(struct srv_req *rq)
 {
     char *out = NULL;
-    int rc = engram_turn_add(rq->srv->db, &rq->call, rq->ctx, NULL, rq->body.p, &out);
+    int rc = engram_turn_add(rq->db, &rq->call, rq->ctx, NULL, rq->body.p, &out);
 
     if (rc == ENGRAM_OK)
         srv_answer_json(rq, out);
@@ -37,7 +37,7 @@ int h_turns(struct srv_req *rq)
 int h_context(struct srv_req *rq)
 {
     char *out = NULL;
-    int rc = engram_context_query(rq->srv->db, &rq->call, rq->ctx, NULL, rq->body.p, &out);
+    int rc = engram_context_query(rq->db, &rq->call, rq->ctx, NULL, rq->body.p, &out);
 
     if (rc == ENGRAM_OK)
         srv_answer_json(rq, out);
@@ -94,7 +94,7 @@ int h_audit(struct srv_req *rq)
     json_decref(req);
     if (!text)
         return srv_fail(rq, 503, "out_of_memory", "out of memory");
-    rc = engram_audit_list(rq->srv->db, &rq->call, rq->ctx, text, &out);
+    rc = engram_audit_list(rq->db, &rq->call, rq->ctx, text, &out);
     free(text);
     if (rc == ENGRAM_OK)
         srv_answer_json(rq, out);
@@ -116,7 +116,7 @@ int h_export(struct srv_req *rq)
     struct eg_buf out = {0};
     int rc;
 
-    rc = engram_export(rq->srv->db, &rq->call, rq->ctx, rq->body.p, export_line, &out);
+    rc = engram_export(rq->db, &rq->call, rq->ctx, rq->body.p, export_line, &out);
     if (rc != ENGRAM_OK) {
         eg_buf_reset(&out);
         return rc;
@@ -133,8 +133,8 @@ int h_export(struct srv_req *rq)
 int h_import(struct srv_req *rq)
 {
     char *out = NULL;
-    int rc = engram_import(rq->srv->db, &rq->call, rq->ctx, rq->body.p ? rq->body.p : "",
-                           rq->body.len, &out);
+    int rc =
+        engram_import(rq->db, &rq->call, rq->ctx, rq->body.p ? rq->body.p : "", rq->body.len, &out);
 
     if (rc == ENGRAM_OK)
         srv_answer_json(rq, out);

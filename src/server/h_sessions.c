@@ -8,7 +8,7 @@
 int h_session_create(struct srv_req *rq)
 {
     char *out = NULL;
-    int rc = engram_session_create(rq->srv->db, &rq->call, rq->ctx, rq->body.p, &out);
+    int rc = engram_session_create(rq->db, &rq->call, rq->ctx, rq->body.p, &out);
 
     if (rc == ENGRAM_OK)
         srv_answer_json(rq, out);
@@ -18,7 +18,7 @@ int h_session_create(struct srv_req *rq)
 int h_session_get(struct srv_req *rq)
 {
     char *out = NULL;
-    int rc = engram_session_get(rq->srv->db, &rq->call, rq->ctx, rq->id, &out);
+    int rc = engram_session_get(rq->db, &rq->call, rq->ctx, rq->id, &out);
 
     if (rc == ENGRAM_OK)
         srv_answer_json(rq, out);
@@ -28,7 +28,7 @@ int h_session_get(struct srv_req *rq)
 int h_session_turns(struct srv_req *rq)
 {
     char *out = NULL;
-    int rc = engram_turn_add(rq->srv->db, &rq->call, rq->ctx, rq->id, rq->body.p, &out);
+    int rc = engram_turn_add(rq->db, &rq->call, rq->ctx, rq->id, rq->body.p, &out);
 
     if (rc == ENGRAM_OK)
         srv_answer_json(rq, out);
@@ -38,7 +38,7 @@ int h_session_turns(struct srv_req *rq)
 int h_session_context(struct srv_req *rq)
 {
     char *out = NULL;
-    int rc = engram_context_query(rq->srv->db, &rq->call, rq->ctx, rq->id, rq->body.p, &out);
+    int rc = engram_context_query(rq->db, &rq->call, rq->ctx, rq->id, rq->body.p, &out);
 
     if (rc == ENGRAM_OK)
         srv_answer_json(rq, out);

@@ -51,6 +51,11 @@ void srv_config_defaults(struct srv_config *cfg)
     cfg->threads = 0;
     cfg->timeout_s = 60;
     cfg->drain_s = 30;
+    {
+        /* One read handle per core: reads are CPU-bound once the pages are cached. */
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        cfg->readers = n < 1 ? 1 : n > 16 ? 16 : (unsigned)n;
+    }
     cfg->access_log = 1;
 }
 
@@ -185,7 +190,7 @@ static enum MHD_Result send_error(struct srv_req *rq, unsigned status, const cha
 /* Answer a library failure with the status, machine name and message of engram.h. */
 static enum MHD_Result send_lib_error(struct srv_req *rq, int rc)
 {
-    engram *db = rq->srv->db;
+    engram *db = rq->db;
     const char *code = engram_errname(db);
     const char *msg = engram_errmsg(db);
 
@@ -206,6 +211,35 @@ static enum MHD_Result send_output(struct srv_req *rq)
         return MHD_NO; /* rq->out is still ours; req_free releases it */
     rq->out = NULL;    /* the response owns it now */
     return queue(rq, 200, resp, rq->out_type, len);
+}
+
+/* ---- Store handles ------------------------------------------------------------------------ */
+
+engram *srv_db_acquire(struct server *srv, int write)
+{
+    struct srv_pool *p = &srv->pool;
+    engram *db;
+
+    if (write || !p->free)
+        return srv->db;
+    pthread_mutex_lock(&p->mu);
+    while (p->nfree == 0)
+        pthread_cond_wait(&p->cv, &p->mu);
+    db = p->free[--p->nfree];
+    pthread_mutex_unlock(&p->mu);
+    return db;
+}
+
+void srv_db_release(struct server *srv, engram *db)
+{
+    struct srv_pool *p = &srv->pool;
+
+    if (!db || db == srv->db)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->free[p->nfree++] = db;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
 }
 
 /* ---- The request life cycle ---------------------------------------------------------------- */
@@ -358,6 +392,7 @@ static enum MHD_Result req_begin(struct srv_req *rq)
 static enum MHD_Result req_finish(struct srv_req *rq)
 {
     const struct srv_route_def *def = &srv_routes[rq->route];
+    enum MHD_Result ret;
     int rc;
 
     if (rq->err_status)
@@ -390,12 +425,19 @@ static enum MHD_Result req_finish(struct srv_req *rq)
         json_decref(j);
     }
 
+    /* The handle is held for the handler and for reading its error, which is per thread
+     * and per handle; it goes back before the answer is sent. */
+    rq->db = srv_db_acquire(rq->srv, def->write);
     rc = def->handler(rq);
     if (rc == SRV_HANDLED)
-        return send_error(rq, (unsigned)rq->err_status, rq->err_code, rq->err_msg);
-    if (rc != ENGRAM_OK)
-        return send_lib_error(rq, rc);
-    return send_output(rq);
+        ret = send_error(rq, (unsigned)rq->err_status, rq->err_code, rq->err_msg);
+    else if (rc != ENGRAM_OK)
+        ret = send_lib_error(rq, rc);
+    else
+        ret = send_output(rq);
+    srv_db_release(rq->srv, rq->db);
+    rq->db = NULL;
+    return ret;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -633,7 +675,7 @@ static uint64_t random_seed(void)
     return seed ^ ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)getpid();
 }
 
-int srv_run(engram *db, const struct srv_config *cfg)
+int srv_run(engram *db, engram *const *readers, unsigned nreaders, const struct srv_config *cfg)
 {
     struct server *srv;
     struct MHD_OptionItem opts[8];
@@ -651,12 +693,27 @@ int srv_run(engram *db, const struct srv_config *cfg)
     }
     srv->db = db;
     srv->cfg = cfg;
+    pthread_mutex_init(&srv->pool.mu, NULL);
+    pthread_cond_init(&srv->pool.cv, NULL);
+    if (nreaders > 0) {
+        unsigned i;
+        srv->pool.free = calloc(nreaders, sizeof(*srv->pool.free));
+        if (!srv->pool.free) {
+            fprintf(stderr, "engram: serve: out of memory\n");
+            exit_code = 2;
+            goto out;
+        }
+        for (i = 0; i < nreaders; i++)
+            srv->pool.free[srv->pool.nfree++] = readers[i];
+    }
     srv->id_seed = random_seed();
     clock_gettime(CLOCK_MONOTONIC, &srv->started);
     json_object_seed(0); /* seed jansson's hash once, before worker threads race to */
 
     /* The library's notices ("WordNet not found; synonyms off") join the JSON log. */
     engram_set_log(db, lib_log, NULL);
+    for (unsigned i = 0; i < nreaders; i++)
+        engram_set_log(readers[i], lib_log, NULL);
     fd = open_listener(srv, &exit_code, url, sizeof(url));
     if (fd < 0)
         goto out;
@@ -722,6 +779,9 @@ int srv_run(engram *db, const struct srv_config *cfg)
     srv_log_event("info", "stopped", NULL, NULL);
     exit_code = 0;
 out:
+    free(srv->pool.free);
+    pthread_cond_destroy(&srv->pool.cv);
+    pthread_mutex_destroy(&srv->pool.mu);
     free(srv);
     return exit_code;
 }

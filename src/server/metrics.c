@@ -112,14 +112,14 @@ static int render_latency(struct srv_metrics *m, struct eg_buf *b)
 }
 
 /* Gauges from engram_stats(): {"turns": n, ...} -> engram_store_turns n. */
-static int render_store(struct server *srv, struct eg_buf *b)
+static int render_store(engram *db, struct eg_buf *b)
 {
     char *stats = NULL;
     json_t *j = NULL, *v;
     const char *k;
     int rc;
 
-    rc = engram_stats(srv->db, &stats);
+    rc = engram_stats(db, &stats);
     if (rc != ENGRAM_OK)
         return eg_buf_printf(b, "# engram_stats failed: %s\nengram_store_up 0\n",
                              engram_status_name(rc));
@@ -156,7 +156,7 @@ static int render_store(struct server *srv, struct eg_buf *b)
         rc = eg_buf_printf(b,
                            "# TYPE engram_build_info gauge\n"
                            "engram_build_info{version=\"%s\",backend=\"%s\"} 1\n",
-                           engram_libversion(), backend ? backend : engram_backend(srv->db));
+                           engram_libversion(), backend ? backend : engram_backend(db));
     }
     json_decref(j);
     engram_free(stats);
@@ -205,7 +205,7 @@ int h_metrics(struct srv_req *rq)
                            "engram_http_open_connections %u\n",
                            info->num_connections);
     if (rc == ENGRAM_OK)
-        rc = render_store(srv, &b);
+        rc = render_store(rq->db, &b);
     if (rc != ENGRAM_OK) {
         eg_buf_reset(&b);
         return srv_fail(rq, 503, "out_of_memory", "out of memory rendering metrics");
@@ -227,13 +227,13 @@ int h_healthz(struct srv_req *rq)
 {
     struct eg_buf b = {0};
     int count = 0;
-    int rc = engram_key_count(rq->srv->db, &count);
+    int rc = engram_key_count(rq->db, &count);
 
     if (rc != ENGRAM_OK)
         return srv_fail(rq, 503, "unavailable", "store is not answering: %s",
-                        engram_errmsg(rq->srv->db));
+                        engram_errmsg(rq->db));
     rc = eg_buf_printf(&b, "{\"status\":\"ok\",\"version\":\"%s\",\"backend\":\"%s\"}",
-                       engram_libversion(), engram_backend(rq->srv->db));
+                       engram_libversion(), engram_backend(rq->db));
     if (rc != ENGRAM_OK) {
         eg_buf_reset(&b);
         return srv_fail(rq, 503, "out_of_memory", "out of memory");

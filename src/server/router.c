@@ -11,22 +11,22 @@
 #include <string.h>
 
 const struct srv_route_def srv_routes[R_COUNT] = {
-    [R_UNMATCHED] = {"unmatched", NULL, G_NONE, B_NONE, 0, NULL},
-    [R_HEALTHZ] = {"healthz", "GET", G_NONE, B_NONE, 0, h_healthz},
-    [R_METRICS] = {"metrics", "GET", G_ANYKEY, B_NONE, 0, h_metrics},
-    [R_SESSIONS] = {"sessions", "POST", G_WRITE, B_JSON, 1, h_session_create},
-    [R_SESSION_GET] = {"session_get", "GET", G_READ, B_NONE, 1, h_session_get},
-    [R_SESSION_TURNS] = {"session_turns", "POST", G_WRITE, B_JSON, 1, h_session_turns},
-    [R_SESSION_CONTEXT] = {"session_context", "POST", G_READ, B_JSON, 1, h_session_context},
-    [R_TURNS] = {"turns", "POST", G_WRITE, B_JSON, 1, h_turns},
-    [R_CONTEXT] = {"context", "POST", G_READ, B_JSON, 1, h_context},
-    [R_PROFILE] = {"profile", "POST", G_READ, B_JSON, 1, h_profile},
-    [R_FORGET] = {"forget", "POST", G_FORGET, B_JSON, 1, h_forget},
-    [R_ATTRIBUTES] = {"attributes", "POST", G_READ, B_JSON, 1, h_attributes},
-    [R_AUDIT] = {"audit", "GET", G_READ, B_NONE, 1, h_audit},
-    [R_EXPORT] = {"export", "POST", G_READ, B_JSON, 1, h_export},
-    [R_IMPORT] = {"import", "POST", G_WRITE, B_JSONL, 1, h_import},
-    [R_ERASE] = {"erase", "POST", G_ERASE, B_JSON, 1, h_erase},
+    [R_UNMATCHED] = {"unmatched", NULL, G_NONE, B_NONE, 0, 0, NULL},
+    [R_HEALTHZ] = {"healthz", "GET", G_NONE, B_NONE, 0, 0, h_healthz},
+    [R_METRICS] = {"metrics", "GET", G_ANYKEY, B_NONE, 0, 0, h_metrics},
+    [R_SESSIONS] = {"sessions", "POST", G_WRITE, B_JSON, 1, 1, h_session_create},
+    [R_SESSION_GET] = {"session_get", "GET", G_READ, B_NONE, 1, 0, h_session_get},
+    [R_SESSION_TURNS] = {"session_turns", "POST", G_WRITE, B_JSON, 1, 1, h_session_turns},
+    [R_SESSION_CONTEXT] = {"session_context", "POST", G_READ, B_JSON, 1, 0, h_session_context},
+    [R_TURNS] = {"turns", "POST", G_WRITE, B_JSON, 1, 1, h_turns},
+    [R_CONTEXT] = {"context", "POST", G_READ, B_JSON, 1, 0, h_context},
+    [R_PROFILE] = {"profile", "POST", G_READ, B_JSON, 1, 0, h_profile},
+    [R_FORGET] = {"forget", "POST", G_FORGET, B_JSON, 1, 1, h_forget},
+    [R_ATTRIBUTES] = {"attributes", "POST", G_READ, B_JSON, 1, 0, h_attributes},
+    [R_AUDIT] = {"audit", "GET", G_READ, B_NONE, 1, 0, h_audit},
+    [R_EXPORT] = {"export", "POST", G_READ, B_JSON, 1, 0, h_export},
+    [R_IMPORT] = {"import", "POST", G_WRITE, B_JSONL, 1, 1, h_import},
+    [R_ERASE] = {"erase", "POST", G_ERASE, B_JSON, 1, 1, h_erase},
 };
 
 /* Collections directly under /api/v1/{ctx}/ and the route each one is. */

@@ -16,6 +16,7 @@
 #ifndef EG_SERVER_H
 #define EG_SERVER_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,6 +39,7 @@ struct srv_config {
     unsigned threads;         /* 0 = one thread per connection, N = epoll pool of N threads */
     unsigned timeout_s;       /* idle keep-alive connections are closed after this */
     unsigned drain_s;         /* SIGTERM waits this long for in-flight requests */
+    unsigned readers;         /* extra read-only store handles (see srv_run) */
     int access_log;           /* nonzero: one JSON line per request on stderr */
 };
 
@@ -48,9 +50,17 @@ void srv_config_defaults(struct srv_config *cfg);
  * Serve until SIGTERM or SIGINT, then stop accepting, drain in-flight requests and stop.
  * Returns a process exit code: 0 after a clean shutdown, 1 for a bad configuration (an
  * unparsable --listen, a non-loopback address without API keys), 2 when the socket or
- * the daemon could not be set up. The caller still owns db and closes it afterwards.
+ * the daemon could not be set up. The caller still owns every handle and closes them
+ * afterwards.
+ *
+ * db takes every write (and runs the job worker); readers[0..nreaders) are more handles
+ * on the same store that serve reads. An engram handle runs one call at a time (it holds
+ * a mutex for the call), so with one handle a 100 ms context query stalls every other
+ * request; SQLite in WAL mode lets several connections read at once, so reads spread over
+ * the readers. Writes stay on the one handle: two writer connections would only meet in
+ * SQLite's busy handler, which backs off by sleeping.
  */
-int srv_run(engram *db, const struct srv_config *cfg);
+int srv_run(engram *db, engram *const *readers, unsigned nreaders, const struct srv_config *cfg);
 
 /* ---- Routes --------------------------------------------------------------------------- */
 
@@ -89,6 +99,7 @@ struct srv_route_def {
     int grant;          /* enum srv_grant */
     int body;           /* enum srv_body */
     int api;            /* 1 for /api/v1/{ctx}/...: counted in flight, needs the context */
+    int write;          /* 1 when it changes the store: served by the writer handle */
     srv_handler handler;
 };
 
@@ -118,8 +129,17 @@ void srv_metrics_observe(struct srv_metrics *m, int route, int status, uint64_t 
 
 /* ---- The server and one request --------------------------------------------------------- */
 
+/* Read handles lent to one request at a time. */
+struct srv_pool {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    engram **free; /* stack of idle handles */
+    unsigned nfree;
+};
+
 struct server {
-    engram *db;
+    engram *db; /* the writer, and the fallback reader */
+    struct srv_pool pool;
     const struct srv_config *cfg;
     struct MHD_Daemon *daemon;
     int auth_required;     /* bound off loopback: no key is never enough */
@@ -140,6 +160,7 @@ struct srv_req {
     char *scratch;   /* the path cut into segments; ctx and id point here; owned */
     const char *ctx; /* {context_id} */
     const char *id;  /* {session id} */
+    engram *db;      /* the handle lent to this request's handler, or NULL */
     char request_id[72];
     struct timespec t0;
     int admitted; /* counted in srv->inflight */
@@ -186,6 +207,11 @@ const char *srv_query_arg(struct srv_req *rq, const char *name);
 
 /* A request header, or NULL. */
 const char *srv_header(struct srv_req *rq, const char *name);
+
+/* Borrow a handle: the writer for writes (or when there are no readers), else an idle
+ * reader, waiting for one if all are busy. Give it back with srv_db_release(). */
+engram *srv_db_acquire(struct server *srv, int write);
+void srv_db_release(struct server *srv, engram *db);
 
 /* ---- auth.c ------------------------------------------------------------------------------ */
 
