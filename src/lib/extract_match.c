@@ -22,262 +22,277 @@
 /* --- word lists ----------------------------------------------------------------------- */
 
 static const char *const fillers[] = {
-    "btw", "tbh", "so", "well", "oh", "ok", "okay", "yeah", "yes", "yep", "hey", "hi",
-    "hello", "also", "anyway", "anyways", "actually", "and", "but", "lol", "haha",
-    "honestly", "fyi", "um", "uh", "hmm", "plus", "then", "ah", "basically", "anyhow",
-    "ps", "update", "news", "oh,", "sure", "alright", "right", "now", "lmao", "omg",
-    "imo", "heh", ",", ":", "quick", "note", "fun", "fact", "ngl", "srsly", "yo", "before",
-    "after", "because", "since", "though", "although", "while", "whereas", "once", "cause",
-    NULL};
+    ",", ":", "actually", "after", "ah", "alright", "also", "although", "and", "anyhow", "anyway",
+    "anyways", "basically", "because", "before", "btw", "but", "cause", "fact", "fun", "fyi",
+    "haha", "heh", "hello", "hey", "hi", "hmm", "honestly", "imo", "lmao", "lol", "news", "ngl",
+    "note", "now", "oh", "oh,", "ok", "okay", "omg", "once", "plus", "ps", "quick", "right",
+    "since", "so", "srsly", "sure", "tbh", "then", "though", "uh", "um", "update", "well",
+    "whereas", "while", "yeah", "yep", "yes", "yo", NULL};
 
 /* Auxiliaries and adverbs that may sit between the subject and the phrase. */
 static const char *const vgroup[] = {
-    "am", "is", "are", "was", "were", "be", "been", "being", "have", "has", "had", "do",
-    "does", "did", "just", "also", "currently", "now", "still", "actually", "really",
-    "recently", "finally", "officially", "already", "basically", "mostly", "totally",
-    "definitely", "even", "only", "always", "usually", "generally", "mainly", "primarily",
-    "can", "got", "get", "gotten", "originally", "personally", "literally", "honestly",
-    "seriously", "absolutely", "pretty", "so", "very", "truly", "genuinely", "happily",
-    "proudly", "newly", "lately", "since", "then", "both", "all", "sometimes", "often",
-    "mainly", "kinda", "too", "full-time", "part-time", "remotely", "again", NULL};
+    "absolutely", "actually", "again", "all", "already", "also", "always", "am", "are",
+    "basically", "be", "been", "being", "both", "can", "currently", "definitely", "did", "do",
+    "does", "even", "finally", "full-time", "generally", "genuinely", "get", "got", "gotten",
+    "had", "happily", "has", "have", "honestly", "is", "just", "kinda", "lately", "literally",
+    "mainly", "mostly", "newly", "now", "officially", "often", "only", "originally", "part-time",
+    "personally", "pretty", "primarily", "proudly", "really", "recently", "remotely", "seriously",
+    "since", "so", "sometimes", "still", "then", "too", "totally", "truly", "usually", "very",
+    "was", "were", NULL};
 
 /* Adverbs a phrase may carry in its middle ("I work remotely for ..."). */
-static const char *const adverbs[] = {"remotely", "mostly", "mainly", "currently", "primarily",
-                                      "full-time", "part-time", "now", "still", "also",
-                                      "actually", "really", "just", "officially", "finally",
-                                      "permanently", "temporarily", "happily", "back",
-                                      "exclusively", "almost", "pretty", "heavily", NULL};
+static const char *const adverbs[] = {
+    "actually", "almost", "also", "back", "currently", "exclusively", "finally", "full-time",
+    "happily", "heavily", "just", "mainly", "mostly", "now", "officially", "part-time",
+    "permanently", "pretty", "primarily", "really", "remotely", "still", "temporarily", NULL};
 
-static const char *const hedges[] = {"might", "may", "maybe", "probably", "perhaps",
-                                     "possibly", "thinking", "considering", "wondering",
-                                     "could", "unsure", "undecided", "guess", "hopefully",
-                                     "potentially", "eventually", "someday", NULL};
+static const char *const hedges[] = {
+    "considering", "could", "eventually", "guess", "hopefully", "may", "maybe", "might",
+    "perhaps", "possibly", "potentially", "probably", "someday", "thinking", "undecided",
+    "unsure", "wondering", NULL};
 
-static const char *const be_forms[] = {"am", "is", "are", "was", "were", "be", "been", NULL};
+static const char *const be_forms[] = {
+    "am", "are", "be", "been", "is", "was", "were", NULL};
 
 static const char *const stop_all[] = {
-    "and", "but", "because", "so", "though", "although", "while", "when", "where",
-    "which", "who", "whom", "whose", "if", "unless", "until", "till", "lol", "haha",
-    "lmao", "btw", "tbh", "imo", "fyi", "now", "anymore", "either", "too", "yet", "right",
-    "currently", "lately", "recently", "nowadays", "actually", "really", "anyway", "i",
-    "we", "you", "he", "she", "they", "then", "also", "please", "thanks", "thank",
-    "because", "cause", "these", "ever", "again", "already", "ago", "or", "than", "rn",
-    "tho", "honestly", "hopefully", "ngl", "though", "since", "which", "that's", "atm",
-    "haha", "hehe", "xd", "lmk", "every", "each", "whilst", "full-time", "part-time",
-    "remotely", "today", "tomorrow", "yesterday", "tonight", "probably", "maybe", "pretty",
-    "well", "quite", "fairly", "daily", "weekly", "everyday", NULL};
+    "actually", "again", "ago", "already", "also", "although", "and", "anymore", "anyway", "atm",
+    "because", "btw", "but", "cause", "currently", "daily", "each", "either", "ever", "every",
+    "everyday", "fairly", "full-time", "fyi", "haha", "he", "hehe", "honestly", "hopefully", "i",
+    "if", "imo", "lately", "lmao", "lmk", "lol", "maybe", "ngl", "now", "nowadays", "or",
+    "part-time", "please", "pretty", "probably", "quite", "really", "recently", "remotely",
+    "right", "rn", "she", "since", "so", "tbh", "than", "thank", "thanks", "that's", "then",
+    "these", "they", "tho", "though", "till", "today", "tomorrow", "tonight", "too", "unless",
+    "until", "we", "weekly", "well", "when", "where", "which", "while", "whilst", "who", "whom",
+    "whose", "xd", "yesterday", "yet", "you", NULL};
 
-static const char *const preps[] = {"as", "for", "with", "at", "in", "on", "from", "to",
-                                    "by", "near", "about", "after", "before", "during",
-                                    "like", "of", "into", "over", "under", "via", "through",
-                                    "outside", "around", "doing", "working", "where",
-                                    "is", "are", "was", "has", "have", "who", "that",
-                                    "based", "living", "located", "currently", "called",
-                                    "named", "but", "specializing", "focusing", NULL};
+static const char *const preps[] = {
+    "about", "after", "are", "around", "as", "at", "based", "before", "but", "by", "called",
+    "currently", "doing", "during", "focusing", "for", "from", "has", "have", "in", "into", "is",
+    "like", "living", "located", "named", "near", "of", "on", "outside", "over", "specializing",
+    "that", "through", "to", "under", "via", "was", "where", "who", "with", "working", NULL};
 
-static const char *const pronouns[] = {"it", "that", "this", "them", "him", "her", "you",
-                                       "me", "there", "here", "what", "something",
-                                       "anything", "everything", "nothing", "someone",
-                                       "one", "stuff", "those", "these", "us", "how",
-                                       "myself", "doing", "being", "so", "too", "lot",
-                                       NULL};
+static const char *const pronouns[] = {
+    "anything", "being", "doing", "everything", "her", "here", "him", "how", "it", "lot", "me",
+    "myself", "nothing", "one", "so", "someone", "something", "stuff", "that", "them", "there",
+    "these", "this", "those", "too", "us", "what", "you", NULL};
 
 static const char *const relations[] = {
-    "wife", "husband", "partner", "boyfriend", "girlfriend", "fiance", "fiancee",
-    "fiancé", "spouse", "son", "daughter", "kid", "kids", "child", "children", "baby",
-    "mom", "mum", "mother", "dad", "father", "parents", "sister", "brother", "siblings",
-    "sibling", "grandma", "grandmother", "grandpa", "grandfather", "grandparents", "aunt",
-    "uncle", "cousin", "niece", "nephew", "sons", "daughters", "twins", "stepson",
-    "stepdaughter", "stepmom", "stepdad", "sisters", "brothers", "toddler", "newborn",
-    "mother-in-law", "father-in-law", "in-laws", "grandson", "granddaughter", "grandkids",
-    "grandchildren", "hubby", "bf", "gf", "teenager", "teen", NULL};
+    "aunt", "baby", "bf", "boyfriend", "brother", "brothers", "child", "children", "cousin",
+    "dad", "daughter", "daughters", "father", "father-in-law", "fiance", "fiancee", "fiancé",
+    "gf", "girlfriend", "grandchildren", "granddaughter", "grandfather", "grandkids", "grandma",
+    "grandmother", "grandpa", "grandparents", "grandson", "hubby", "husband", "in-laws", "kid",
+    "kids", "mom", "mother", "mother-in-law", "mum", "nephew", "newborn", "niece", "parents",
+    "partner", "sibling", "siblings", "sister", "sisters", "son", "sons", "spouse", "stepdad",
+    "stepdaughter", "stepmom", "stepson", "teen", "teenager", "toddler", "twins", "uncle", "wife", NULL};
 
 /* Other people who are not family: their facts are theirs, and they are not "family". */
 static const char *const others[] = {
-    "friend", "boss", "manager", "coworker", "co-worker", "colleague", "roommate",
-    "flatmate", "neighbor", "neighbour", "teacher", "doctor", "therapist", "landlord",
-    "client", "mentor", "buddy", "bestie", "ex", "team", "cofounder", "co-founder",
-    "classmate", "teammate", "students", "friends", "coworkers", "colleagues", NULL};
+    "bestie", "boss", "buddy", "classmate", "client", "co-founder", "co-worker", "cofounder",
+    "colleague", "colleagues", "coworker", "coworkers", "doctor", "ex", "flatmate", "friend",
+    "friends", "landlord", "manager", "mentor", "neighbor", "neighbour", "roommate", "students",
+    "teacher", "team", "teammate", "therapist", NULL};
 
 static const char *const pets[] = {
-    "dog", "dogs", "cat", "cats", "puppy", "kitten", "parrot", "bird", "rabbit", "bunny",
-    "hamster", "fish", "turtle", "horse", "snake", "lizard", "tortoise", "ferret",
-    "gerbil", "guinea", "pup", "kitty", "budgie", "goldfish", "pig", "chickens", "gecko",
-    "retriever", "labrador", "lab", "beagle", "poodle", "corgi", "terrier", "husky",
-    "dachshund", "bulldog", "shepherd", "spaniel", "collie", "puppies", "kittens", NULL};
+    "beagle", "bird", "budgie", "bulldog", "bunny", "cat", "cats", "chickens", "collie", "corgi",
+    "dachshund", "dog", "dogs", "ferret", "fish", "gecko", "gerbil", "goldfish", "guinea",
+    "hamster", "horse", "husky", "kitten", "kittens", "kitty", "lab", "labrador", "lizard",
+    "parrot", "pig", "poodle", "pup", "puppies", "puppy", "rabbit", "retriever", "shepherd",
+    "snake", "spaniel", "terrier", "tortoise", "turtle", NULL};
 
 static const char *const role_heads[] = {
-    "engineer", "developer", "dev", "programmer", "designer", "manager", "director", "lead",
-    "teacher", "professor", "lecturer", "nurse", "doctor", "physician", "surgeon",
-    "dentist", "lawyer", "attorney", "accountant", "analyst", "scientist", "researcher",
-    "student", "consultant", "architect", "writer", "journalist", "editor", "artist",
-    "musician", "chef", "cook", "barista", "driver", "pilot", "founder", "cofounder",
-    "co-founder", "ceo", "cto", "cfo", "coo", "cio", "vp", "intern", "freelancer",
-    "contractor", "photographer", "therapist", "pharmacist", "vet", "veterinarian",
-    "electrician", "plumber", "carpenter", "mechanic", "officer", "administrator",
-    "sysadmin", "marketer", "recruiter", "salesperson", "librarian", "cashier", "clerk",
-    "secretary", "technician", "specialist", "coordinator", "strategist", "owner", "head",
-    "chief", "principal", "president", "partner", "associate", "paralegal", "tutor",
-    "coach", "trainer", "instructor", "psychologist", "psychiatrist", "counselor",
-    "counsellor", "economist", "statistician", "mathematician", "physicist", "chemist",
-    "biologist", "translator", "interpreter", "firefighter", "paramedic", "soldier",
-    "farmer", "baker", "waiter", "waitress", "bartender", "realtor", "broker", "banker",
-    "trader", "investor", "entrepreneur", "sre", "pm", "qa", "tester", "illustrator",
-    "animator", "producer", "actor", "actress", "singer", "dancer", "author", "blogger",
-    "streamer", "youtuber", "influencer", "surveyor", "auditor", "underwriter",
-    "postdoc", "phd", "undergrad", "grad", "freshman", "sophomore", "junior", "senior",
-    "resident", "caregiver", "nanny", "housekeeper", "janitor", "guard", "dispatcher",
-    "operator", "assistant", "receptionist", "rep", "representative", "advocate",
-    "volunteer", "scrum", "devops", "architect", "evangelist", "copywriter", "gardener",
-    "hairdresser", "stylist", "optometrist", "radiologist", "anesthesiologist",
-    "pediatrician", "midwife", "hygienist", "welder", "machinist", "electrician",
-    "lecturer", "dean", "principal", "superintendent", "chairman", "chair", "executive",
-    "supervisor", "foreman", "dietitian", "nutritionist", "physiotherapist", "pharmacist",
-    "programmer", "technologist", "officer", "agent", "adjuster", "planner", "buyer",
-    "merchandiser", "curator", "archivist", "historian", "sociologist", "geologist",
-    "ecologist", "astronomer", "epidemiologist", "veterinarian", "nurse", NULL};
+    "accountant", "actor", "actress", "adjuster", "administrator", "advocate", "agent", "analyst",
+    "anesthesiologist", "animator", "architect", "archivist", "artist", "assistant", "associate",
+    "astronomer", "attorney", "auditor", "author", "baker", "banker", "barista", "bartender",
+    "biologist", "blogger", "broker", "buyer", "caregiver", "carpenter", "cashier", "ceo", "cfo",
+    "chair", "chairman", "chef", "chemist", "chief", "cio", "clerk", "co-founder", "coach",
+    "cofounder", "consultant", "contractor", "coo", "cook", "coordinator", "copywriter",
+    "counsellor", "counselor", "cto", "curator", "dancer", "dean", "dentist", "designer", "dev",
+    "developer", "devops", "dietitian", "director", "dispatcher", "doctor", "driver", "ecologist",
+    "economist", "editor", "electrician", "engineer", "entrepreneur", "epidemiologist",
+    "evangelist", "executive", "farmer", "firefighter", "foreman", "founder", "freelancer",
+    "freshman", "gardener", "geologist", "grad", "guard", "hairdresser", "head", "historian",
+    "housekeeper", "hygienist", "illustrator", "influencer", "instructor", "intern",
+    "interpreter", "investor", "janitor", "journalist", "junior", "lawyer", "lead", "lecturer",
+    "librarian", "machinist", "manager", "marketer", "mathematician", "mechanic", "merchandiser",
+    "midwife", "musician", "nanny", "nurse", "nutritionist", "officer", "operator", "optometrist",
+    "owner", "paralegal", "paramedic", "partner", "pediatrician", "pharmacist", "phd",
+    "photographer", "physician", "physicist", "physiotherapist", "pilot", "planner", "plumber",
+    "pm", "postdoc", "president", "principal", "producer", "professor", "programmer",
+    "psychiatrist", "psychologist", "qa", "radiologist", "realtor", "receptionist", "recruiter",
+    "rep", "representative", "researcher", "resident", "salesperson", "scientist", "scrum",
+    "secretary", "senior", "singer", "sociologist", "soldier", "sophomore", "specialist", "sre",
+    "statistician", "strategist", "streamer", "student", "stylist", "superintendent",
+    "supervisor", "surgeon", "surveyor", "sysadmin", "teacher", "technician", "technologist",
+    "tester", "therapist", "trader", "trainer", "translator", "tutor", "undergrad", "underwriter",
+    "vet", "veterinarian", "volunteer", "vp", "waiter", "waitress", "welder", "writer",
+    "youtuber", NULL};
 
 /* Words after "I'm a/an" that are not roles even before a role head ("a huge fan"). */
-static const char *const diets[] = {"vegan", "vegetarian", "pescatarian", "pescetarian",
-                                    "keto", "paleo", "gluten-free", "dairy-free", "kosher",
-                                    "halal", "plant-based", "carnivore", "flexitarian",
-                                    "celiac", "coeliac", "teetotal", "sober", NULL};
+static const char *const diets[] = {
+    "carnivore", "celiac", "coeliac", "dairy-free", "flexitarian", "gluten-free", "halal", "keto",
+    "kosher", "paleo", "pescatarian", "pescetarian", "plant-based", "sober", "teetotal", "vegan",
+    "vegetarian", NULL};
 
 static const char *const nationalities[] = {
-    "american", "british", "canadian", "australian", "german", "french", "spanish",
-    "italian", "mexican", "brazilian", "indian", "chinese", "japanese", "korean", "irish",
-    "scottish", "welsh", "dutch", "swedish", "norwegian", "danish", "finnish", "polish",
-    "russian", "ukrainian", "nigerian", "kenyan", "egyptian", "turkish", "israeli",
-    "argentinian", "argentine", "colombian", "chilean", "peruvian", "filipino", "vietnamese",
-    "thai", "pakistani", "portuguese", "greek", "swiss", "austrian", "belgian", "czech",
-    "hungarian", "romanian", "iranian", "persian", "south", "new", "ghanaian",
-    "ethiopian", "moroccan", "lebanese", "syrian", "saudi", "emirati", "singaporean",
-    "malaysian", "indonesian", "bangladeshi", "taiwanese", "cuban", "venezuelan",
-    "jamaican", "english", "kiwi", "aussie", "croatian", "serbian", "bulgarian",
-    "icelandic", "estonian", "latvian", "lithuanian", "slovak", "slovenian", NULL};
+    "american", "argentine", "argentinian", "aussie", "australian", "austrian", "bangladeshi",
+    "belgian", "brazilian", "british", "bulgarian", "canadian", "chilean", "chinese", "colombian",
+    "croatian", "cuban", "czech", "danish", "dutch", "egyptian", "emirati", "english", "estonian",
+    "ethiopian", "filipino", "finnish", "french", "german", "ghanaian", "greek", "hungarian",
+    "icelandic", "indian", "indonesian", "iranian", "irish", "israeli", "italian", "jamaican",
+    "japanese", "kenyan", "kiwi", "korean", "latvian", "lebanese", "lithuanian", "malaysian",
+    "mexican", "moroccan", "new", "nigerian", "norwegian", "pakistani", "persian", "peruvian",
+    "polish", "portuguese", "romanian", "russian", "saudi", "scottish", "serbian", "singaporean",
+    "slovak", "slovenian", "south", "spanish", "swedish", "swiss", "syrian", "taiwanese", "thai",
+    "turkish", "ukrainian", "venezuelan", "vietnamese", "welsh", NULL};
 
 static const char *const spoken[] = {
-    "english", "spanish", "french", "german", "italian", "portuguese", "dutch", "russian",
-    "chinese", "mandarin", "cantonese", "japanese", "korean", "arabic", "hindi", "urdu",
-    "bengali", "turkish", "polish", "swedish", "norwegian", "danish", "finnish", "greek",
-    "hebrew", "vietnamese", "thai", "indonesian", "tagalog", "swahili", "ukrainian",
-    "czech", "hungarian", "romanian", "persian", "farsi", "catalan", "irish", "welsh",
-    "punjabi", "tamil", "telugu", "marathi", "gujarati", "malay", "latin", "esperanto",
-    "afrikaans", "zulu", "yoruba", "igbo", "amharic", "serbian", "croatian", "bulgarian",
-    "icelandic", "basque", "galician", "sign", "asl", "bsl", "klingon", "yiddish", NULL};
+    "afrikaans", "amharic", "arabic", "asl", "basque", "bengali", "bsl", "bulgarian", "cantonese",
+    "catalan", "chinese", "croatian", "czech", "danish", "dutch", "english", "esperanto", "farsi",
+    "finnish", "french", "galician", "german", "greek", "gujarati", "hebrew", "hindi",
+    "hungarian", "icelandic", "igbo", "indonesian", "irish", "italian", "japanese", "klingon",
+    "korean", "latin", "malay", "mandarin", "marathi", "norwegian", "persian", "polish",
+    "portuguese", "punjabi", "romanian", "russian", "serbian", "sign", "spanish", "swahili",
+    "swedish", "tagalog", "tamil", "telugu", "thai", "turkish", "ukrainian", "urdu", "vietnamese",
+    "welsh", "yiddish", "yoruba", "zulu", NULL};
 
-/* Lower-case word -> how it is written. Programming languages first (see is_prog). */
-static const char *const canon[][2] = {
-    {"python", "Python"}, {"javascript", "JavaScript"}, {"typescript", "TypeScript"},
-    {"java", "Java"}, {"c", "C"}, {"c++", "C++"}, {"c#", "C#"}, {"go", "Go"},
-    {"golang", "Go"}, {"rust", "Rust"}, {"ruby", "Ruby"}, {"php", "PHP"},
-    {"swift", "Swift"}, {"kotlin", "Kotlin"}, {"scala", "Scala"}, {"haskell", "Haskell"},
-    {"elixir", "Elixir"}, {"erlang", "Erlang"}, {"clojure", "Clojure"}, {"lua", "Lua"},
-    {"perl", "Perl"}, {"r", "R"}, {"julia", "Julia"}, {"dart", "Dart"}, {"sql", "SQL"},
-    {"bash", "Bash"}, {"ocaml", "OCaml"}, {"f#", "F#"}, {"zig", "Zig"}, {"nim", "Nim"},
-    {"fortran", "Fortran"}, {"cobol", "COBOL"}, {"matlab", "MATLAB"},
-    {"objective-c", "Objective-C"}, {"assembly", "assembly"}, {"html", "HTML"},
-    {"css", "CSS"}, {"js", "JavaScript"}, {"ts", "TypeScript"}, {"elm", "Elm"},
-    {"solidity", "Solidity"}, {"groovy", "Groovy"}, {"vb", "VB"}, {"delphi", "Delphi"},
-    {"prolog", "Prolog"}, {"lisp", "Lisp"}, {"scheme", "Scheme"}, {"racket", "Racket"},
-    {"crystal", "Crystal"}, {"sass", "Sass"}, {"gleam", "Gleam"}, {"mojo", "Mojo"},
-    {"powershell", "PowerShell"}, {"verilog", "Verilog"}, {"vhdl", "VHDL"},
-    {"cpp", "C++"}, {"csharp", "C#"}, {"shell", "shell"},
-    {"", ""}, /* end of programming languages */
-    {"vim", "Vim"}, {"neovim", "Neovim"}, {"nvim", "Neovim"}, {"emacs", "Emacs"},
-    {"vscode", "VS Code"}, {"docker", "Docker"}, {"kubernetes", "Kubernetes"},
-    {"k8s", "Kubernetes"}, {"git", "Git"}, {"github", "GitHub"}, {"gitlab", "GitLab"},
-    {"jira", "Jira"}, {"slack", "Slack"}, {"notion", "Notion"}, {"figma", "Figma"},
-    {"react", "React"}, {"vue", "Vue"}, {"angular", "Angular"}, {"node", "Node"},
-    {"node.js", "Node.js"}, {"nodejs", "Node.js"}, {"postgres", "Postgres"},
-    {"postgresql", "PostgreSQL"}, {"mysql", "MySQL"}, {"sqlite", "SQLite"},
-    {"linux", "Linux"}, {"mac", "Mac"}, {"macos", "macOS"}, {"windows", "Windows"},
-    {"excel", "Excel"}, {"aws", "AWS"}, {"gcp", "GCP"}, {"azure", "Azure"},
-    {"terraform", "Terraform"}, {"django", "Django"}, {"rails", "Rails"},
-    {"flask", "Flask"}, {"fastapi", "FastAPI"}, {"intellij", "IntelliJ"},
-    {"pycharm", "PyCharm"}, {"xcode", "Xcode"}, {"photoshop", "Photoshop"},
-    {"obsidian", "Obsidian"}, {"tableau", "Tableau"}, {"pandas", "pandas"},
-    {"pytorch", "PyTorch"}, {"tensorflow", "TensorFlow"}, {"redis", "Redis"},
-    {"mongodb", "MongoDB"}, {"kafka", "Kafka"}, {"spark", "Spark"}, {"ubuntu", "Ubuntu"},
-    {"debian", "Debian"}, {"arch", "Arch"}, {"iphone", "iPhone"}, {"android", "Android"},
-    {"ios", "iOS"}, {"chatgpt", "ChatGPT"}, {"copilot", "Copilot"}, {"zsh", "zsh"},
-    {"tmux", "tmux"}, {"nextjs", "Next.js"}, {"next.js", "Next.js"}, {"svelte", "Svelte"},
-    {"tailwind", "Tailwind"}, {"graphql", "GraphQL"}, {"jenkins", "Jenkins"},
-    {"ansible", "Ansible"}, {"blender", "Blender"}, {"unity", "Unity"},
-    {"unreal", "Unreal"}, {"sublime", "Sublime"}, {"webstorm", "WebStorm"},
-    {"esm", "ESM"}, {"commonjs", "CommonJS"}, {"api", "API"}, {"ai", "AI"}, {"ml", "ML"},
-    {"ui", "UI"}, {"ux", "UX"}, {"ceo", "CEO"}, {"cto", "CTO"}, {"cfo", "CFO"},
-    {"coo", "COO"}, {"vp", "VP"}, {"sre", "SRE"}, {"qa", "QA"}, {"hr", "HR"},
-    {"nyc", "NYC"}, {"sf", "SF"}, {"uk", "UK"}, {"usa", "USA"}, {"uae", "UAE"},
-    {"la", "LA"}, {"dc", "DC"}, {"mit", "MIT"}, {"ucla", "UCLA"}, {"nyu", "NYU"},
-    {"ibm", "IBM"}, {"nasa", "NASA"}, {"bbc", "BBC"}, {"phd", "PhD"}, {"mba", "MBA"},
-    {"msc", "MSc"}, {"bsc", "BSc"}, {"ba", "BA"}, {"ma", "MA"}, {"ios", "iOS"},
-    {"english", "English"}, {"spanish", "Spanish"}, {"french", "French"},
-    {"german", "German"}, {"italian", "Italian"}, {"portuguese", "Portuguese"},
-    {"dutch", "Dutch"}, {"russian", "Russian"}, {"chinese", "Chinese"},
-    {"mandarin", "Mandarin"}, {"cantonese", "Cantonese"}, {"japanese", "Japanese"},
-    {"korean", "Korean"}, {"arabic", "Arabic"}, {"hindi", "Hindi"}, {"urdu", "Urdu"},
-    {"bengali", "Bengali"}, {"turkish", "Turkish"}, {"polish", "Polish"},
-    {"swedish", "Swedish"}, {"norwegian", "Norwegian"}, {"danish", "Danish"},
-    {"finnish", "Finnish"}, {"greek", "Greek"}, {"hebrew", "Hebrew"},
-    {"vietnamese", "Vietnamese"}, {"thai", "Thai"}, {"indonesian", "Indonesian"},
-    {"tagalog", "Tagalog"}, {"swahili", "Swahili"}, {"ukrainian", "Ukrainian"},
-    {"czech", "Czech"}, {"hungarian", "Hungarian"}, {"romanian", "Romanian"},
-    {"persian", "Persian"}, {"farsi", "Farsi"}, {"catalan", "Catalan"},
-    {"irish", "Irish"}, {"welsh", "Welsh"}, {"punjabi", "Punjabi"}, {"tamil", "Tamil"},
-    {"latin", "Latin"}, {"american", "American"}, {"british", "British"},
-    {"canadian", "Canadian"}, {"australian", "Australian"}, {"mexican", "Mexican"},
-    {"brazilian", "Brazilian"}, {"indian", "Indian"}, {"scottish", "Scottish"},
-    {"monday", "Monday"}, {"tuesday", "Tuesday"}, {"wednesday", "Wednesday"},
-    {"thursday", "Thursday"}, {"friday", "Friday"}, {"saturday", "Saturday"},
-    {"sunday", "Sunday"}, {"january", "January"}, {"february", "February"},
-    {"april", "April"}, {"june", "June"}, {"july", "July"}, {"august", "August"},
-    {"september", "September"}, {"october", "October"}, {"november", "November"},
-    {"december", "December"}, {NULL, NULL}};
+/* Words that open a new clause after a comma. */
+static const char *const starts[] = {
+    "after", "also", "although", "always", "and", "answer", "anyway", "anyways", "are", "as",
+    "avoid", "be", "because", "before", "btw", "but", "can", "could", "currently", "do", "does",
+    "don't", "except", "finally", "haha", "he", "hello", "hey", "hi", "honestly", "how", "i",
+    "if", "im", "is", "it", "just", "keep", "lol", "my", "never", "not", "now", "oh", "ok",
+    "okay", "or", "otherwise", "our", "please", "plus", "ps", "recently", "reply", "respond",
+    "she", "since", "so", "speaking", "still", "tbh", "thanks", "that", "then", "there", "they",
+    "this", "though", "unless", "use", "we", "what", "when", "where", "whereas", "which", "while",
+    "who", "will", "would", "yeah", "you", NULL};
+
+/* Words that can begin a time expression (extract_date.c); a cheap gate before parsing. */
+static const char *const datewords[] = {
+    "a", "an", "apr", "april", "aug", "august", "before", "by", "couple", "dec", "december",
+    "due", "eight", "eleven", "feb", "february", "few", "five", "four", "friday", "in", "jan",
+    "january", "jul", "july", "jun", "june", "last", "mar", "march", "may", "monday", "next",
+    "nine", "nov", "november", "oct", "october", "on", "one", "saturday", "sep", "sept",
+    "september", "seven", "since", "six", "sunday", "ten", "the", "this", "three", "thursday",
+    "till", "today", "tomorrow", "tonight", "tuesday", "twelve", "two", "until", "wednesday",
+    "yesterday", "zero", NULL};
+
+/*
+ * Lower-case word -> how it is written, in three tables sorted by key (bytewise, for
+ * binary search; eg_x_selftest() checks the order): programming languages, other
+ * technologies, and everything else we capitalise (languages, nationalities, months,
+ * acronyms).
+ */
+/* programming languages */
+static const char *const prog_canon[][2] = {
+    {"assembly", "assembly"}, {"bash", "Bash"}, {"c", "C"}, {"c#", "C#"}, {"c++", "C++"},
+    {"clojure", "Clojure"}, {"cobol", "COBOL"}, {"cpp", "C++"}, {"crystal", "Crystal"},
+    {"csharp", "C#"}, {"css", "CSS"}, {"dart", "Dart"}, {"delphi", "Delphi"},
+    {"elixir", "Elixir"}, {"elm", "Elm"}, {"erlang", "Erlang"}, {"f#", "F#"},
+    {"fortran", "Fortran"}, {"gleam", "Gleam"}, {"go", "Go"}, {"golang", "Go"},
+    {"groovy", "Groovy"}, {"haskell", "Haskell"}, {"html", "HTML"}, {"java", "Java"},
+    {"javascript", "JavaScript"}, {"js", "JavaScript"}, {"julia", "Julia"}, {"kotlin", "Kotlin"},
+    {"lisp", "Lisp"}, {"lua", "Lua"}, {"matlab", "MATLAB"}, {"mojo", "Mojo"}, {"nim", "Nim"},
+    {"objective-c", "Objective-C"}, {"ocaml", "OCaml"}, {"perl", "Perl"}, {"php", "PHP"},
+    {"powershell", "PowerShell"}, {"prolog", "Prolog"}, {"python", "Python"}, {"r", "R"},
+    {"racket", "Racket"}, {"ruby", "Ruby"}, {"rust", "Rust"}, {"sass", "Sass"},
+    {"scala", "Scala"}, {"scheme", "Scheme"}, {"shell", "shell"}, {"solidity", "Solidity"},
+    {"sql", "SQL"}, {"swift", "Swift"}, {"ts", "TypeScript"}, {"typescript", "TypeScript"},
+    {"vb", "VB"}, {"verilog", "Verilog"}, {"vhdl", "VHDL"}, {"zig", "Zig"},
+};
+/* tools, platforms, frameworks, stores */
+static const char *const tech_canon[][2] = {
+    {"ai", "AI"}, {"android", "Android"}, {"angular", "Angular"}, {"ansible", "Ansible"},
+    {"api", "API"}, {"arch", "Arch"}, {"aws", "AWS"}, {"azure", "Azure"}, {"ba", "BA"},
+    {"bbc", "BBC"}, {"blender", "Blender"}, {"bsc", "BSc"}, {"ceo", "CEO"}, {"cfo", "CFO"},
+    {"chatgpt", "ChatGPT"}, {"commonjs", "CommonJS"}, {"coo", "COO"}, {"copilot", "Copilot"},
+    {"cto", "CTO"}, {"dc", "DC"}, {"debian", "Debian"}, {"django", "Django"},
+    {"docker", "Docker"}, {"emacs", "Emacs"}, {"esm", "ESM"}, {"excel", "Excel"},
+    {"fastapi", "FastAPI"}, {"figma", "Figma"}, {"flask", "Flask"}, {"gcp", "GCP"},
+    {"git", "Git"}, {"github", "GitHub"}, {"gitlab", "GitLab"}, {"graphql", "GraphQL"},
+    {"hr", "HR"}, {"ibm", "IBM"}, {"intellij", "IntelliJ"}, {"ios", "iOS"}, {"iphone", "iPhone"},
+    {"jenkins", "Jenkins"}, {"jira", "Jira"}, {"k8s", "Kubernetes"}, {"kafka", "Kafka"},
+    {"kubernetes", "Kubernetes"}, {"la", "LA"}, {"linux", "Linux"}, {"ma", "MA"}, {"mac", "Mac"},
+    {"macos", "macOS"}, {"mba", "MBA"}, {"mit", "MIT"}, {"ml", "ML"}, {"mongodb", "MongoDB"},
+    {"msc", "MSc"}, {"mysql", "MySQL"}, {"nasa", "NASA"}, {"neovim", "Neovim"},
+    {"next.js", "Next.js"}, {"nextjs", "Next.js"}, {"node", "Node"}, {"node.js", "Node.js"},
+    {"nodejs", "Node.js"}, {"notion", "Notion"}, {"nvim", "Neovim"}, {"nyc", "NYC"},
+    {"nyu", "NYU"}, {"obsidian", "Obsidian"}, {"pandas", "pandas"}, {"phd", "PhD"},
+    {"photoshop", "Photoshop"}, {"postgres", "Postgres"}, {"postgresql", "PostgreSQL"},
+    {"pycharm", "PyCharm"}, {"pytorch", "PyTorch"}, {"qa", "QA"}, {"rails", "Rails"},
+    {"react", "React"}, {"redis", "Redis"}, {"sf", "SF"}, {"slack", "Slack"}, {"spark", "Spark"},
+    {"sqlite", "SQLite"}, {"sre", "SRE"}, {"sublime", "Sublime"}, {"svelte", "Svelte"},
+    {"tableau", "Tableau"}, {"tailwind", "Tailwind"}, {"tensorflow", "TensorFlow"},
+    {"terraform", "Terraform"}, {"tmux", "tmux"}, {"uae", "UAE"}, {"ubuntu", "Ubuntu"},
+    {"ucla", "UCLA"}, {"ui", "UI"}, {"uk", "UK"}, {"unity", "Unity"}, {"unreal", "Unreal"},
+    {"usa", "USA"}, {"ux", "UX"}, {"vim", "Vim"}, {"vp", "VP"}, {"vscode", "VS Code"},
+    {"vue", "Vue"}, {"webstorm", "WebStorm"}, {"windows", "Windows"}, {"xcode", "Xcode"},
+    {"zsh", "zsh"},
+};
+/* languages, nationalities, days, months, acronyms */
+static const char *const word_canon[][2] = {
+    {"american", "American"}, {"april", "April"}, {"arabic", "Arabic"}, {"august", "August"},
+    {"australian", "Australian"}, {"bengali", "Bengali"}, {"brazilian", "Brazilian"},
+    {"british", "British"}, {"canadian", "Canadian"}, {"cantonese", "Cantonese"},
+    {"catalan", "Catalan"}, {"chinese", "Chinese"}, {"czech", "Czech"}, {"danish", "Danish"},
+    {"december", "December"}, {"dutch", "Dutch"}, {"english", "English"}, {"farsi", "Farsi"},
+    {"february", "February"}, {"finnish", "Finnish"}, {"french", "French"}, {"friday", "Friday"},
+    {"german", "German"}, {"greek", "Greek"}, {"hebrew", "Hebrew"}, {"hindi", "Hindi"},
+    {"hungarian", "Hungarian"}, {"indian", "Indian"}, {"indonesian", "Indonesian"},
+    {"irish", "Irish"}, {"italian", "Italian"}, {"january", "January"}, {"japanese", "Japanese"},
+    {"july", "July"}, {"june", "June"}, {"korean", "Korean"}, {"latin", "Latin"},
+    {"mandarin", "Mandarin"}, {"mexican", "Mexican"}, {"monday", "Monday"},
+    {"norwegian", "Norwegian"}, {"november", "November"}, {"october", "October"},
+    {"persian", "Persian"}, {"polish", "Polish"}, {"portuguese", "Portuguese"},
+    {"punjabi", "Punjabi"}, {"romanian", "Romanian"}, {"russian", "Russian"},
+    {"saturday", "Saturday"}, {"scottish", "Scottish"}, {"september", "September"},
+    {"spanish", "Spanish"}, {"sunday", "Sunday"}, {"swahili", "Swahili"}, {"swedish", "Swedish"},
+    {"tagalog", "Tagalog"}, {"tamil", "Tamil"}, {"thai", "Thai"}, {"thursday", "Thursday"},
+    {"tuesday", "Tuesday"}, {"turkish", "Turkish"}, {"ukrainian", "Ukrainian"}, {"urdu", "Urdu"},
+    {"vietnamese", "Vietnamese"}, {"wednesday", "Wednesday"}, {"welsh", "Welsh"},
+};
+
 
 static const char *const event_nouns[] = {
-    "appointment", "meeting", "interview", "exam", "test", "wedding", "party",
-    "conference", "flight", "deadline", "presentation", "surgery", "date", "game", "match",
-    "concert", "call", "recital", "reunion", "checkup", "check-up", "demo", "launch",
-    "race", "marathon", "operation", "ceremony", "graduation", "funeral", "shower",
-    "hackathon", "review", "performance", "show", "gig", "tournament", "trial", "hearing",
-    "procedure", "session", "class", "lesson", "webinar", "workshop", "retreat", NULL};
+    "appointment", "call", "ceremony", "check-up", "checkup", "class", "concert", "conference",
+    "date", "deadline", "demo", "exam", "flight", "funeral", "game", "gig", "graduation",
+    "hackathon", "hearing", "interview", "launch", "lesson", "marathon", "match", "meeting",
+    "operation", "party", "performance", "presentation", "procedure", "race", "recital",
+    "retreat", "reunion", "review", "session", "show", "shower", "surgery", "test", "tournament",
+    "trial", "webinar", "wedding", "workshop", NULL};
 
-static const char *const trip_nouns[] = {"trip", "vacation", "holiday", "holidays",
-                                         "getaway", "honeymoon", "cruise", "road", NULL};
+static const char *const trip_nouns[] = {
+    "cruise", "getaway", "holiday", "holidays", "honeymoon", "road", "trip", "vacation", NULL};
 
-static const char *const degree_words[] = {"degree", "phd", "ph.d", "doctorate", "masters",
-                                           "master's", "master", "bachelors", "bachelor's",
-                                           "bachelor", "mba", "msc", "bsc", "ba", "bs",
-                                           "ma", "ms", "diploma", "certificate", "md",
-                                           "jd", "associate's", NULL};
+static const char *const degree_words[] = {
+    "associate's", "ba", "bachelor", "bachelor's", "bachelors", "bs", "bsc", "certificate",
+    "degree", "diploma", "doctorate", "jd", "ma", "master", "master's", "masters", "mba", "md",
+    "ms", "msc", "ph.d", "phd", NULL};
 
 static const char *const base_verbs[] = {
-    "move", "start", "learn", "visit", "try", "buy", "get", "take", "quit", "leave",
-    "join", "switch", "build", "write", "finish", "launch", "open", "apply", "study",
-    "run", "travel", "go", "make", "do", "see", "meet", "work", "change", "look", "find",
-    "sell", "rent", "adopt", "marry", "propose", "retire", "relocate", "focus", "spend",
-    "save", "pay", "fly", "drive", "hire", "create", "organize", "plan", "read", "watch",
-    "cook", "bake", "host", "attend", "register", "sign", "enroll", "book", "renovate",
-    "paint", "fix", "clean", "call", "email", "hike", "climb", "swim", "train", "stop",
-    "begin", "become", "be", "have", "give", "teach", "publish", "release", "ship",
-    "migrate", "rewrite", "refactor", "upgrade", "install", "set", "celebrate", "throw",
-    "pick", "head", "stay", "spend", "take", "help", "lose", "graduate", "defend",
-    "submit", "finally", "finish", "wrap", "keep", "pursue", "switch", "tell", "ask", NULL};
+    "adopt", "apply", "ask", "attend", "bake", "be", "become", "begin", "book", "build", "buy",
+    "call", "celebrate", "change", "clean", "climb", "cook", "create", "defend", "do", "drive",
+    "email", "enroll", "finally", "find", "finish", "fix", "fly", "focus", "get", "give", "go",
+    "graduate", "have", "head", "help", "hike", "hire", "host", "install", "join", "keep",
+    "launch", "learn", "leave", "look", "lose", "make", "marry", "meet", "migrate", "move",
+    "open", "organize", "paint", "pay", "pick", "plan", "propose", "publish", "pursue", "quit",
+    "read", "refactor", "register", "release", "relocate", "renovate", "rent", "retire",
+    "rewrite", "run", "save", "see", "sell", "set", "ship", "sign", "spend", "start", "stay",
+    "stop", "study", "submit", "swim", "switch", "take", "teach", "tell", "throw", "train",
+    "travel", "try", "upgrade", "visit", "watch", "work", "wrap", "write", NULL};
 
 static const char *const irregular_past[] = {
-    "went", "got", "had", "ran", "won", "lost", "broke", "bought", "sold", "met", "saw",
-    "took", "made", "began", "flew", "drove", "wrote", "left", "quit", "became", "found",
-    "gave", "threw", "caught", "fell", "built", "sent", "spent", "paid", "held", "hit",
-    "read", "rode", "swam", "sang", "taught", "thought", "tore", "wore", "woke", "did",
-    "ate", "drank", "forgot", "froze", "hurt", "kept", "knew", "led", "put", "said",
-    "shot", "slept", "spoke", "stole", "stood", "struck", "told", "understood", NULL};
+    "ate", "became", "began", "bought", "broke", "built", "caught", "did", "drank", "drove",
+    "fell", "flew", "forgot", "found", "froze", "gave", "got", "had", "held", "hit", "hurt",
+    "kept", "knew", "led", "left", "lost", "made", "met", "paid", "put", "quit", "ran", "read",
+    "rode", "said", "sang", "saw", "sent", "shot", "slept", "sold", "spent", "spoke", "stole",
+    "stood", "struck", "swam", "taught", "thought", "threw", "told", "took", "tore", "understood",
+    "went", "woke", "won", "wore", "wrote", NULL};
 
 static const char *const resp_nouns[] = {
-    "response", "responses", "answer", "answers", "reply", "replies", "explanation",
-    "explanations", "output", "outputs", "summaries", "summary", "messages", "message",
-    "text", "writing", "code", "examples", "snippets", "explain", "answering",
-    "responding", "replying", "formatting", "format", "tone", "language", "style", NULL};
+    "answer", "answering", "answers", "code", "examples", "explain", "explanation",
+    "explanations", "format", "formatting", "language", "message", "messages", "output",
+    "outputs", "replies", "reply", "replying", "responding", "response", "responses", "snippets",
+    "style", "summaries", "summary", "text", "tone", "writing", NULL};
 
 /*
  * Word-list membership, memoised in the token: a sentence asks "is this a stop word?" of the
@@ -311,10 +326,30 @@ enum {
     L_HYPO_WORDS,
     L_ADVERBS,
     L_INSTR_VERBS,
+    L_STARTS,
+    L_DATEWORDS,
     L_COUNT
 };
 
-static const char *const *list_of(int id);
+static const char *const *list_of(int id, size_t *out_n);
+
+/* Binary search in a NULL-terminated list sorted bytewise (checked by eg_x_selftest). */
+static int sorted_has(const char *const *l, size_t n, const char *w)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int d = strcmp(l[mid], w);
+        if (d == 0)
+            return 1;
+        if (d < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
 
 static int inl(const struct eg_tok *t, int id)
 {
@@ -323,7 +358,9 @@ static int inl(const struct eg_tok *t, int id)
 
     if (!(m->known & bit)) {
         m->known |= bit;
-        if (eg_x_in(t, list_of(id)))
+        size_t n;
+        const char *const *l = list_of(id, &n);
+        if (sorted_has(l, n, t->w))
             m->member |= bit;
     }
     return (m->member & bit) != 0;
@@ -356,29 +393,44 @@ static int tin(const struct cl *c, int i, int list)
     return i >= c->s && i < c->e && inl(&c->t[i], list);
 }
 
-static int canon_index(const char *w)
+static const char *canon_in(const char *const (*tab)[2], size_t n, const char *w)
 {
-    int i;
-    for (i = 0; canon[i][0]; i++)
-        if (canon[i][0][0] == w[0] && strcmp(canon[i][0], w) == 0)
-            return i;
-    return -1;
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int d = strcmp(tab[mid][0], w);
+        if (d == 0)
+            return tab[mid][1];
+        if (d < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
 }
+
+#define CANON_IN(tab, w) canon_in(tab, sizeof(tab) / sizeof(tab[0]), w)
 
 static int is_prog(const char *w)
 {
-    int i;
-    for (i = 0; canon[i][0] && canon[i][0][0]; i++)
-        if (canon[i][0][0] == w[0] && strcmp(canon[i][0], w) == 0)
-            return 1;
-    return 0;
+    return CANON_IN(prog_canon, w) != NULL;
 }
 
 static int is_known_tech(const char *w)
 {
-    int i = canon_index(w);
-    /* Everything in canon up to the spoken languages names a technology. */
-    return i >= 0 && canon_index("english") > i;
+    return is_prog(w) || CANON_IN(tech_canon, w) != NULL;
+}
+
+/* How w (lower case) is usually written, or NULL when we do not know the word. */
+static const char *canon_of(const char *w)
+{
+    const char *r = CANON_IN(prog_canon, w);
+    if (!r)
+        r = CANON_IN(tech_canon, w);
+    if (!r)
+        r = CANON_IN(word_canon, w);
+    return r;
 }
 
 static int is_past_word(const struct eg_tok *t)
@@ -531,18 +583,18 @@ static size_t render(const struct cl *c, int a, int b, int vt, char *v, size_t c
         const struct eg_tok *t = &c->t[i];
         const char *src = c->x->text + t->s;
         size_t len = t->e - t->s;
-        int ci;
+        const char *ci;
 
         if (i > a && t->s == c->t[i - 1].s)
             continue; /* second half of a contraction: same source bytes */
         if (n && n + 1 < cap)
             v[n++] = ' ';
-        ci = (t->flags & TF_LONG) ? -1 : canon_index(t->w);
+        ci = (t->flags & TF_LONG) ? NULL : canon_of(t->w);
         /* Only rewrite the spelling of a word written all in lower case. */
-        if (ci >= 0 && lower_all(src, len) && (named || vt == VT_LIST || vt == VT_PREF ||
+        if (ci && lower_all(src, len) && (named || vt == VT_LIST || vt == VT_PREF ||
                                                 vt == VT_ROLE || vt == VT_PHRASE) &&
-            !(vt == VT_PHRASE && strlen(canon[ci][1]) == 1)) {
-            src = canon[ci][1];
+            !(vt == VT_PHRASE && strlen(ci) == 1)) {
+            src = ci;
             len = strlen(src);
         } else if (t->flags & TF_POSS && i == b - 1 && named) {
             /* "Google's" at the end of a name: drop the possessive. */
@@ -550,7 +602,7 @@ static size_t render(const struct cl *c, int a, int b, int vt, char *v, size_t c
         if (n + len >= cap)
             return 0;
         memcpy(v + n, src, len);
-        if (title && ci < 0 && v[n] >= 'a' && v[n] <= 'z' &&
+        if (title && !ci && v[n] >= 'a' && v[n] <= 'z' &&
             !(i > a && (eg_x_is(t, "of") || eg_x_is(t, "and") || eg_x_is(t, "the") ||
                         eg_x_is(t, "de") || eg_x_is(t, "la"))))
             v[n] = (char)(v[n] - 32);
@@ -792,118 +844,119 @@ struct pat {
     const char *key;
     unsigned char vt;
     unsigned char fl;
-    /* First letters of the first word's alternatives ("*" = any), so most phrases are
-     * skipped with one strchr; eg_x_selftest() checks it agrees with seq. */
+    /* The first two letters of each alternative of the first word, concatenated ("*" =
+     * any; a one-letter word is padded with a space), so most phrases are skipped without
+     * walking seq; eg_x_selftest() checks it agrees with seq. */
     const char *lead;
 };
 
 /* Tried in order at each position of the verb group; the first match wins. */
 static const struct pat after_subject[] = {
     /* future and wishes first, so "want to move to Berlin" is a goal, not a move */
-    {"would|will like|love to", "goals", VT_PHRASE, 0, "w"},
+    {"would|will like|love to", "goals", VT_PHRASE, 0, "wiwo"},
     {"want|wants|wanted|hope|hoping|hopes|aim|aiming|aspire|dream|dreaming to|of", "goals",
-     VT_PHRASE, 0, "adhw"},
+     VT_PHRASE, 0, "aiasdrhowa"},
     {"trying|try|started|start|starting|began|begun|keep ?to learn|learning|study|studying",
-     "learning", VT_LIST, 0, "bkst"},
-    {"trying|try|tries|attempting|working|striving to", "goals", VT_PHRASE, 0, "astw"},
+     "learning", VT_LIST, 0, "bekesttr"},
+    {"trying|try|tries|attempting|working|striving to", "goals", VT_PHRASE, 0, "atsttrwo"},
     {"plan|plans|planning|intend|intending|intends|about|aiming|scheduled|hoping to|on",
-     "plans", VT_PHRASE, 0, "ahips"},
-    {"need|needs|have|has|got|must|should|gotta to", "tasks", VT_PHRASE, 0, "ghmns"},
+     "plans", VT_PHRASE, 0, "abaihoinplsc"},
+    {"need|needs|have|has|got|must|should|gotta to", "tasks", VT_PHRASE, 0, "gohamunesh"},
     {"going|gonna|headed|heading|off|flying|travelling|traveling|driving|jetting to|for",
-     "*going", VT_GOING, 0, "dfghjot"},
-    {"will|shall be in|at|visiting", "trips", VT_TRIP, 0, "sw"},
-    {"visiting|visit|touring|exploring|backpacking|backpack|tour", "*going", VT_GOING, 0, "betv"},
+     "*going", VT_GOING, 0, "drflgohejeoftr"},
+    {"will|shall be in|at|visiting", "trips", VT_TRIP, 0, "shwi"},
+    {"visiting|visit|touring|exploring|backpacking|backpack|tour", "*going", VT_GOING, 0, "baextovi"},
     {"planning|plan|booked|booking|taking|take|going|go|have|got ?on ?a|an ?big|little|short|long|quick|road|family|business|work|weekend|ski trip|vacation|holiday|getaway|trips to|in",
-     "trips", VT_TRIP, 0, "bghpt"},
+     "trips", VT_TRIP, 0, "bogohaplta"},
     {"moved|relocated|switched|migrated|changed|transferred|went from", "*fromto", VT_FROMTO,
-     PF_3P, "cmrstw"},
+     PF_3P, "chmimoreswtrwe"},
     {"move|moving|relocate|relocating|moved|relocated|moves|transferred|transferring ?back to",
-     "location", VT_PLACE, PF_3P, "mrt"},
+     "location", VT_PLACE, PF_3P, "moretr"},
     {"live|lives|living|reside|resides|residing|stay|staying|settled|based|located in|at|near|outside|out",
-     "location", VT_PLACE, PF_3P, "blrs"},
-    {"lived in|at|near", "location", VT_PLACE, PF_3P | PF_PAST, "l"},
-    {"live|lives|living with", "location", VT_PLACE, PF_3P, "l"},
-    {"grew|grow up in|near", "hometown", VT_PLACE, PF_3P, "g"},
-    {"was|were born and raised in", "hometown", VT_PLACE, PF_3P, "w"},
-    {"raised|born in|on", "*born", VT_BORN, PF_3P, "br"},
-    {"come|comes|hail|hails from", "hometown", VT_PLACE, PF_3P, "ch"},
-    {"from", "hometown", VT_PLACE, PF_3P | PF_BE, "f"},
-    {"called|named", "name", VT_NAME, PF_3P | PF_BE, "cn"},
-    {"go|goes by", "*goby", VT_GOBY, 0, "g"},
-    {"turned|turn", "age", VT_AGE, PF_3P, "t"},
+     "location", VT_PLACE, PF_3P, "baliloresest"},
+    {"lived in|at|near", "location", VT_PLACE, PF_3P | PF_PAST, "li"},
+    {"live|lives|living with", "location", VT_PLACE, PF_3P, "li"},
+    {"grew|grow up in|near", "hometown", VT_PLACE, PF_3P, "gr"},
+    {"was|were born and raised in", "hometown", VT_PLACE, PF_3P, "wawe"},
+    {"raised|born in|on", "*born", VT_BORN, PF_3P, "bora"},
+    {"come|comes|hail|hails from", "hometown", VT_PLACE, PF_3P, "coha"},
+    {"from", "hometown", VT_PLACE, PF_3P | PF_BE, "fr"},
+    {"called|named", "name", VT_NAME, PF_3P | PF_BE, "cana"},
+    {"go|goes by", "*goby", VT_GOBY, 0, "go"},
+    {"turned|turn", "age", VT_AGE, PF_3P, "tu"},
     /* work */
     {"work|works|working|employed|contracting|consulting|interning at|for|by",
-     "employer", VT_ORG, PF_3P | PF_ROLEAT, "ceiw"},
-    {"worked at|for", "employer", VT_ORG, PF_3P | PF_ROLEAT | PF_PAST, "w"},
-    {"work|works|working|am in|on|with the", "team", VT_TEAM, PF_3P | PF_ROLEAT, "aw"},
+     "employer", VT_ORG, PF_3P | PF_ROLEAT, "coeminwo"},
+    {"worked at|for", "employer", VT_ORG, PF_3P | PF_ROLEAT | PF_PAST, "wo"},
+    {"work|works|working|am in|on|with the", "team", VT_TEAM, PF_3P | PF_ROLEAT, "amwo"},
     {"work|works|working|worked|serve|serves|started|start|employed|hired|contracting as|as",
      "role", VT_ROLE,
-     PF_3P | PF_ROLEAT, "cehsw"},
+     PF_3P | PF_ROLEAT, "coemhisestwo"},
     {"got|landed|accepted|took|take|started|start|starting|found|have|got|received a|an|the ?new job|position|role|offer|gig|internship at|with|from",
-     "employer", VT_ORG, PF_ROLEAT, "afghlrst"},
-    {"started|start|starting|began at", "employer", VT_ORG, PF_ROLEAT, "bs"},
+     "employer", VT_ORG, PF_ROLEAT, "acfogohalaresttato"},
+    {"started|start|starting|began at", "employer", VT_ORG, PF_ROLEAT, "best"},
     {"got|landed|accepted|took|take|started|start|starting|found|have a|an|the ?new job|position|role|gig as",
-     "role", VT_ROLE, PF_ROLEAT, "afghlst"},
-    {"hired|employed at|by", "employer", VT_ORG, PF_ROLEAT, "eh"},
-    {"joined|joining|join", "*join", VT_JOIN, PF_3P, "j"},
-    {"left|quit|quitting|leaving|leave|resigned ?from", "*leave", VT_LEAVE, 0, "lqr"},
-    {"laid|let off|go", "employer", VT_NONE, PF_NEG, "l"},
-    {"fired|sacked", "employer", VT_NONE, PF_NEG, "fs"},
+     "role", VT_ROLE, PF_ROLEAT, "acfogohalasttato"},
+    {"hired|employed at|by", "employer", VT_ORG, PF_ROLEAT, "emhi"},
+    {"joined|joining|join", "*join", VT_JOIN, PF_3P, "jo"},
+    {"left|quit|quitting|leaving|leave|resigned ?from", "*leave", VT_LEAVE, 0, "lequre"},
+    {"laid|let off|go", "employer", VT_NONE, PF_NEG, "lale"},
+    {"fired|sacked", "employer", VT_NONE, PF_NEG, "fisa"},
     {"?a promoted|promotion to", "role", VT_ROLE, PF_3P | PF_ROLEAT, "*"},
-    {"became|become|becoming a|an", "role", VT_ROLE, PF_3P | PF_ROLEAT, "b"},
+    {"became|become|becoming a|an", "role", VT_ROLE, PF_3P | PF_ROLEAT, "be"},
     {"founded|co-founded|cofounded|started|run|own|runs|owns a? company|startup|business called|named",
-     "employer", VT_ORG, 0, "cfors"},
-    {"founded|co-founded|cofounded", "employer", VT_ORG, 0, "cf"},
-    {"teach|teaches|teaching at", "employer", VT_ORG, PF_3P, "t"},
+     "employer", VT_ORG, 0, "cofoowrust"},
+    {"founded|co-founded|cofounded", "employer", VT_ORG, 0, "cofo"},
+    {"teach|teaches|teaching at", "employer", VT_ORG, PF_3P, "te"},
     /* education */
-    {"graduated|graduate from", "education", VT_ORG, PF_3P, "g"},
-    {"studied|majored|major|majoring|graduated|graduating ?in", "education", VT_EDU, PF_3P, "gms"},
-    {"went to|attended college|university|school|uni|grad at", "education", VT_ORG, 0, "w"},
+    {"graduated|graduate from", "education", VT_ORG, PF_3P, "gr"},
+    {"studied|majored|major|majoring|graduated|graduating ?in", "education", VT_EDU, PF_3P, "grmast"},
+    {"went to|attended college|university|school|uni|grad at", "education", VT_ORG, 0, "we"},
     /* people and pets */
-    {"got|get|getting married|engaged|divorced|hitched", "events", VT_VERBAL, 0, "g"},
-    {"had|have a baby|son|daughter", "events", VT_VERBAL, 0, "h"},
-    {"have|has|got|own|owns|adopted|rescued|adopt|adopting", "*have", VT_HAVE, PF_3P, "aghor"},
+    {"got|get|getting married|engaged|divorced|hitched", "events", VT_VERBAL, 0, "gego"},
+    {"had|have a baby|son|daughter", "events", VT_VERBAL, 0, "ha"},
+    {"have|has|got|own|owns|adopted|rescued|adopt|adopting", "*have", VT_HAVE, PF_3P, "adgohaowre"},
     /* diet and health */
-    {"stopped|stop|quit|quitting|gave|give ?up eating|drinking", "diet", VT_DIETNEG, PF_NEG, "gqs"},
-    {"eat|eats|drink|drinks|eating", "diet", VT_DIETNEG, 0, "de"},
+    {"stopped|stop|quit|quitting|gave|give ?up eating|drinking", "diet", VT_DIETNEG, PF_NEG, "gagiqust"},
+    {"eat|eats|drink|drinks|eating", "diet", VT_DIETNEG, 0, "drea"},
     {"went|gone|going|turned|switched vegan|vegetarian|pescatarian|keto|plant-based|paleo",
-     "diet", VT_VERBAL, 0, "gstw"},
-    {"follow|follows|following|on a|an|the", "diet", VT_TEXT, 0, "fo"},
-    {"allergic to", "allergies", VT_LIST, PF_3P, "a"},
+     "diet", VT_VERBAL, 0, "goswtuwe"},
+    {"follow|follows|following|on a|an|the", "diet", VT_TEXT, 0, "foon"},
+    {"allergic to", "allergies", VT_LIST, PF_3P, "al"},
     /* languages */
-    {"speak|speaks|speaking|understand|read", "languages", VT_LANG, PF_3P, "rsu"},
-    {"fluent|bilingual|conversational|proficient in", "languages", VT_LANG, PF_3P, "bcfp"},
+    {"speak|speaks|speaking|understand|read", "languages", VT_LANG, PF_3P, "respun"},
+    {"fluent|bilingual|conversational|proficient in", "languages", VT_LANG, PF_3P, "bicoflpr"},
     /* knowledge */
     {"specialize|specialise|specializes|specialises|specializing|specialising|specialized in",
-     "expertise", VT_LIST, PF_3P, "s"},
+     "expertise", VT_LIST, PF_3P, "sp"},
     {"expert|experienced|skilled|proficient|good|great|excellent|strong|knowledgeable at|in|with|on",
-     "expertise", VT_LIST, PF_3P, "egkps"},
-    {"prefer|prefers|preferred", "preferences", VT_PREF, 0, "p"},
-    {"would rather|sooner", "preferences", VT_PREF, 0, "w"},
+     "expertise", VT_LIST, PF_3P, "exgogrknprskst"},
+    {"prefer|prefers|preferred", "preferences", VT_PREF, 0, "pr"},
+    {"would rather|sooner", "preferences", VT_PREF, 0, "wo"},
     {"stopped|stop|quit|quitting|gave|give ?up learning|studying|learn", "learning", VT_LIST,
-     PF_NEG, "gqs"},
-    {"stopped|stop|quit|quitting|gave|give|stopping using|use|up", "tools", VT_TECH, PF_NEG, "gqs"},
-    {"use|uses|using|rely|relying ?on|with", "tools", VT_TECH, 0, "ru"},
+     PF_NEG, "gagiqust"},
+    {"stopped|stop|quit|quitting|gave|give|stopping using|use|up", "tools", VT_TECH, PF_NEG, "gagiqust"},
+    {"use|uses|using|rely|relying ?on|with", "tools", VT_TECH, 0, "reus"},
     {"code|coding|program|programming|develop|developing|write|writes|writing|work|works|working in",
-     "programming_languages", VT_TECHSTRICT, 0, "cdpw"},
-    {"work|works|working with", "tools", VT_TECHSTRICT, 0, "w"},
-    {"write|writes|writing|know|knows|learned|learnt|mastered", "tools", VT_TECHSTRICT, 0, "klmw"},
+     "programming_languages", VT_TECHSTRICT, 0, "codeprwowr"},
+    {"work|works|working with", "tools", VT_TECHSTRICT, 0, "wo"},
+    {"write|writes|writing|know|knows|learned|learnt|mastered", "tools", VT_TECHSTRICT, 0, "knlemawr"},
     {"learning|learn|learns|learnt|studying|study|practicing|practising", "learning", VT_LIST,
-     0, "lps"},
-    {"taking|take|started|doing ?a|an|some ?online", "learning", VT_TEXT, 0, "dst"},
+     0, "leprst"},
+    {"taking|take|started|doing ?a|an|some ?online", "learning", VT_TEXT, 0, "dostta"},
     {"love|loves|like|likes|enjoy|enjoys|adore|adores|dig|fancy|into|obsessed|crazy|passionate|fond ?with|about|of",
-     "likes", VT_LIKE, PF_3P, "acdefilop"},
+     "likes", VT_LIKE, PF_3P, "adcrdienfafoinliloobpa"},
     {"?huge|big|massive|great|total|die-hard|diehard fan|fans of", "likes", VT_LIKE, PF_3P, "*"},
     {"hate|hates|dislike|dislikes|detest|despise|loathe|stand|abhor", "dislikes", VT_LIKE,
-     PF_3P, "adhls"},
+     PF_3P, "abdedihalost"},
     /* projects */
     {"shipped|launched|released|finished|completed|wrapped|delivered|submitted|published|closed|sunset ?up|off|out",
-     "projects", VT_PHRASE, PF_NEG, "cdflprsw"},
-    {"done|finished|through with", "projects", VT_PHRASE, PF_NEG | PF_BE, "dft"},
-    {"working|work|works on", "projects", VT_PHRASE, 0, "w"},
+     "projects", VT_PHRASE, PF_NEG, "clcodefilapureshsuwr"},
+    {"done|finished|through with", "projects", VT_PHRASE, PF_NEG | PF_BE, "dofith"},
+    {"working|work|works on", "projects", VT_PHRASE, 0, "wo"},
     {"building|developing|writing|designing|leading|running|creating|organizing|organising|launching|migrating|refactoring|rewriting|prototyping|researching|drafting|making|coding|hacking|setting|putting|spearheading|managing|renovating|training|redesigning|rebuilding|revamping|overhauling|implementing|restructuring|automating|producing|recording|editing|composing|painting|knitting|restoring|remodeling|remodelling|founding|starting|preparing|fixing|debugging|deploying|documenting|translating|illustrating|directing|filming|curating|coordinating|hosting|mentoring ?up|on|together|for",
-     "projects", VT_PHRASE, PF_BE, "abcdefhiklmoprstw"},
-    {"saving ?up for", "goals", VT_PHRASE, PF_BE, "s"},
+     "projects", VT_PHRASE, PF_BE, "aubucocrcudedidodredfifohahoilimknlalemamemiorovpaprpurerusespsttrwr"},
+    {"saving ?up for", "goals", VT_PHRASE, PF_BE, "sa"},
     {NULL, NULL, 0, 0, NULL}};
 
 /* Phrases that start at "my" / "our" at the head of a clause. */
@@ -1309,8 +1362,8 @@ static int be_complement(struct cl *c, int p)
     if ((tis(c, q, "a") || tis(c, q, "an")) && tis(c, q + 1, "native"))
         q++;
     if (tis(c, q, "native") && tin(c, q + 1, L_SPOKEN)) {
-        int ci = canon_index(c->t[q + 1].w);
-        out(c, EG_FACT_ASSERT, "languages", canon[ci][1], strlen(canon[ci][1]), NULL, 0, q + 2);
+        const char *ci = canon_of(c->t[q + 1].w);
+        out(c, EG_FACT_ASSERT, "languages", ci, strlen(ci), NULL, 0, q + 2);
         return q + 2 + tis(c, q + 2, "speaker");
     }
     q = p;
@@ -1337,11 +1390,11 @@ static int be_complement(struct cl *c, int p)
         (q + 1 >= c->e || tis(c, q + 1, "citizen") || tis(c, q + 1, "national") ||
          tis(c, q + 1, ",") || tis(c, q + 1, "and") || tis(c, q + 1, "but") ||
          tis(c, q + 1, "by") || tin(c, q + 1, L_STOP_ALL) || (c->t[q + 1].flags & TF_PUNCT))) {
-        int ci = canon_index(c->t[q].w);
+        const char *ci = canon_of(c->t[q].w);
         n = render(c, q, q + 1, VT_NAME, v, sizeof(v));
-        if (ci >= 0)
-            out(c, c->neg ? EG_FACT_NEGATE : EG_FACT_ASSERT, "nationality", canon[ci][1],
-                strlen(canon[ci][1]), NULL, 0, q + 1);
+        if (ci)
+            out(c, c->neg ? EG_FACT_NEGATE : EG_FACT_ASSERT, "nationality", ci,
+                strlen(ci), NULL, 0, q + 1);
         else if (n)
             out(c, c->neg ? EG_FACT_NEGATE : EG_FACT_ASSERT, "nationality", v, n, NULL, 0,
                 q + 1);
@@ -1401,7 +1454,7 @@ role:
     /* a name: "I'm Alice", "Hi, I'm Alice Chen, Head of Platform at Acme Corp" */
     q = p;
     if (q < c->e && (c->t[q].flags & TF_CAP) && !(c->t[q].flags & TF_SYN) &&
-        !tis(c, q, "i") && canon_index(c->t[q].w) < 0 && !tin(c, q, L_NATIONALITIES) &&
+        !tis(c, q, "i") && !canon_of(c->t[q].w) && !tin(c, q, L_NATIONALITIES) &&
         !tin(c, q, L_DIETS) && !tin(c, q, L_ROLE_HEADS) && !c->neg && c->subj == SJ_I) {
         e = cut(c, q, VT_NAME);
         if (e - q <= 3 && (e >= c->e || (c->t[e].flags & TF_PUNCT) || tis(c, e, "and") ||
@@ -1839,9 +1892,42 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
     }
 }
 
+static int lead_has(const char *lead, char c0, char c1)
+{
+    for (; lead[0] && lead[1]; lead += 2)
+        if (lead[0] == c0 && lead[1] == c1)
+            return 1;
+    return 0;
+}
+
 int eg_x_selftest(char *msg, size_t cap)
 {
     size_t i;
+    int id;
+
+    for (id = 0; id < L_COUNT; id++) {
+        size_t n;
+        const char *const *l = list_of(id, &n);
+        for (i = 0; l[i] && l[i + 1]; i++)
+            if (strcmp(l[i], l[i + 1]) >= 0) {
+                snprintf(msg, cap, "word list %d not sorted/unique at \"%s\"", id, l[i + 1]);
+                return 0;
+            }
+        if (l[n] != NULL || (n && !l[n - 1])) {
+            snprintf(msg, cap, "word list %d: length %zu is wrong", id, n);
+            return 0;
+        }
+    }
+#define CHECK_SORTED(tab)                                                                          \
+    for (i = 0; i + 1 < sizeof(tab) / sizeof(tab[0]); i++)                                         \
+        if (strcmp(tab[i][0], tab[i + 1][0]) >= 0) {                                               \
+            snprintf(msg, cap, #tab " not sorted/unique at \"%s\"", tab[i + 1][0]);                \
+            return 0;                                                                              \
+        }
+    CHECK_SORTED(prog_canon)
+    CHECK_SORTED(tech_canon)
+    CHECK_SORTED(word_canon)
+#undef CHECK_SORTED
 
     for (i = 0; after_subject[i].seq; i++) {
         const struct pat *pt = &after_subject[i];
@@ -1857,11 +1943,19 @@ int eg_x_selftest(char *msg, size_t cap)
             }
             continue;
         }
+        if (strlen(pt->lead) % 2) {
+            snprintf(msg, cap, "phrase %zu (%s): lead \"%s\" is not letter pairs", i, pt->seq,
+                     pt->lead);
+            return 0;
+        }
         for (; *q && *q != ' '; q++)
-            if ((q == pt->seq || q[-1] == '|') && !strchr(pt->lead, *q)) {
-                snprintf(msg, cap, "phrase %zu (%s): lead \"%s\" lacks '%c'", i, pt->seq,
-                         pt->lead, *q);
-                return 0;
+            if (q == pt->seq || q[-1] == '|') {
+                char c1 = (q[1] && q[1] != '|' && q[1] != ' ') ? q[1] : ' ';
+                if (!lead_has(pt->lead, q[0], c1)) {
+                    snprintf(msg, cap, "phrase %zu (%s): lead \"%s\" lacks \"%c%c\"", i,
+                             pt->seq, pt->lead, q[0], c1);
+                    return 0;
+                }
             }
     }
     return 1;
@@ -1871,12 +1965,12 @@ int eg_x_selftest(char *msg, size_t cap)
 static int try_table(struct cl *c, const struct pat *tab, int p, int last_be)
 {
     int i, end, before;
-    char c0 = c->t[p].w[0];
+    char c0 = c->t[p].w[0], c1 = c0 && c->t[p].w[1] ? c->t[p].w[1] : ' ';
 
     for (i = 0; tab[i].seq; i++) {
         const struct pat *pt = &tab[i];
         int r;
-        if (pt->lead && pt->lead[0] != '*' && (!c0 || !strchr(pt->lead, c0)))
+        if (pt->lead && pt->lead[0] != '*' && (!c0 || !lead_has(pt->lead, c0, c1)))
             continue;
         if (!match(c, p, pt->seq, &end))
             continue;
@@ -1896,29 +1990,26 @@ static int try_table(struct cl *c, const struct pat *tab, int p, int last_be)
 
 /* --- clauses ---------------------------------------------------------------------------- */
 
-static const char *const q_words[] = {"what", "where", "who", "whom", "why", "how", "which",
-                                      "whats", "whose", "is", "are", "do", "does", "did",
-                                      "can", "could", "would", "will", "should", "shall",
-                                      "am", "was", "were", "have", "has", "wanna", "may",
-                                      "isnt", "any", "anyone", "anybody", NULL};
+static const char *const q_words[] = {
+    "am", "any", "anybody", "anyone", "are", "can", "could", "did", "do", "does", "has", "have",
+    "how", "is", "isnt", "may", "shall", "should", "wanna", "was", "were", "what", "whats",
+    "where", "which", "who", "whom", "whose", "why", "will", "would", NULL};
 
 static const char *const request_verbs[] = {
-    "tell", "write", "draft", "compose", "translate", "rewrite", "help", "give", "show",
-    "make", "create", "generate", "summarize", "summarise", "explain", "list", "find",
-    "recommend", "suggest", "describe", "fix", "check", "review", "plan", "book",
-    "remind", "send", "search", "look", "compare", "calculate", "convert", "name",
-    "pretend", "imagine", "act", "roleplay", "say", "suppose", "let", "lets", "assume",
-    "correct", "proofread", "edit", "rephrase", "paraphrase", "debug", "refactor",
-    "teach", "walk", "guess", "come", "brainstorm", "outline", "design", "build",
-    "define", "analyze", "analyse", "pick", "choose", "try", "do", "go", NULL};
+    "act", "analyse", "analyze", "assume", "book", "brainstorm", "build", "calculate", "check",
+    "choose", "come", "compare", "compose", "convert", "correct", "create", "debug", "define",
+    "describe", "design", "do", "draft", "edit", "explain", "find", "fix", "generate", "give",
+    "go", "guess", "help", "imagine", "let", "lets", "list", "look", "make", "name", "outline",
+    "paraphrase", "pick", "plan", "pretend", "proofread", "recommend", "refactor", "remind",
+    "rephrase", "review", "rewrite", "roleplay", "say", "search", "send", "show", "suggest",
+    "summarise", "summarize", "suppose", "teach", "tell", "translate", "try", "walk", "write", NULL};
 
 static const char *const hypo_words[] = {
-    "if", "suppose", "supposing", "imagine", "pretend", "hypothetically", "wish",
-    "roleplay", "role-play", "story", "novel", "character", "fiction", "example", "e.g",
-    "translate", "translation", "translated", "says", "said", "saying", "quote",
-    "quoted", "told", "tells", "wrote", "lyrics", "poem", "script", "sentence",
-    "hypothetical", "dream", "dreamt", "dreamed", "fictional", "rpg", "protagonist",
-    "whether", "unless", "assuming", "sample", "template", "asked", NULL};
+    "asked", "assuming", "character", "dream", "dreamed", "dreamt", "e.g", "example", "fiction",
+    "fictional", "hypothetical", "hypothetically", "if", "imagine", "lyrics", "novel", "poem",
+    "pretend", "protagonist", "quote", "quoted", "role-play", "roleplay", "rpg", "said", "sample",
+    "saying", "says", "script", "sentence", "story", "suppose", "supposing", "tells", "template",
+    "told", "translate", "translated", "translation", "unless", "whether", "wish", "wrote", NULL};
 
 static int is_hedge_ctx(const struct cl *c, int k)
 {
@@ -2048,11 +2139,10 @@ static const struct kw instr_kw[] = {
 static const struct kw plain_lang = {"plain", "tone", "plain language"};
 
 static const char *const instr_verbs[] = {
-    "keep", "answer", "respond", "reply", "write", "use", "be", "give", "format", "talk",
-    "speak", "avoid", "stop", "make", "include", "limit", "skip", "stay", "always", "never",
-    "dont", "only", "cut", "drop", "explain", "communicate", "add", "put", "show", "send",
-    "structure", "prefer", "no", "less", "more", "switch", "mention", "discuss", "bring",
-    "leave", "respond", NULL};
+    "add", "always", "answer", "avoid", "be", "bring", "communicate", "cut", "discuss", "dont",
+    "drop", "explain", "format", "give", "include", "keep", "leave", "less", "limit", "make",
+    "mention", "more", "never", "no", "only", "prefer", "put", "reply", "respond", "send", "show",
+    "skip", "speak", "stay", "stop", "structure", "switch", "talk", "use", "write", NULL};
 
 /* Words that, after an avoid/don't-verb, introduce the topic to avoid. */
 static int find_topic_start(const struct cl *c, int p)
@@ -2154,14 +2244,14 @@ static int instruction(struct cl *c, int p, int imperative)
     /* code language / response language */
     if (lang_at >= 0) {
         const struct eg_tok *t = &c->t[lang_at];
-        int ci = canon_index(t->w);
-        if (is_prog(t->w) && code && ci >= 0) {
-            out(c, EG_FACT_ASSERT, "code_language", canon[ci][1], strlen(canon[ci][1]), NULL, 0,
+        const char *ci = canon_of(t->w);
+        if (is_prog(t->w) && code && ci) {
+            out(c, EG_FACT_ASSERT, "code_language", ci, strlen(ci), NULL, 0,
                 lang_at + 1);
             found = 1;
-        } else if (tin(c, lang_at, L_SPOKEN) && ci >= 0 && !is_prog(t->w)) {
+        } else if (tin(c, lang_at, L_SPOKEN) && ci && !is_prog(t->w)) {
             out(c, negated_near(c, lang_at, p) ? EG_FACT_NEGATE : EG_FACT_ASSERT,
-                "response_language", canon[ci][1], strlen(canon[ci][1]), NULL, 0, lang_at + 1);
+                "response_language", ci, strlen(ci), NULL, 0, lang_at + 1);
             found = 1;
         }
     }
@@ -2367,7 +2457,10 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
             break;
         }
         for (j = p; j < e; j++) {
-            int k = eg_x_date(x->t, j, e, x->turn_ms, past, &c.when);
+            int k;
+            if (!(c.t[j].w[0] >= '0' && c.t[j].w[0] <= '9') && !inl(&c.t[j], L_DATEWORDS))
+                continue;
+            k = eg_x_date(x->t, j, e, x->turn_ms, past, &c.when);
             if (k > 0) {
                 c.when_i = j;
                 c.when_n = k;
@@ -2586,10 +2679,10 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
                     if ((tis(&c, j, "in") || tis(&c, j, "using")) && is_prog(c.t[j + 1].w) &&
                         ((c.t[j + 1].flags & TF_CAP) || c.t[j + 1].len > 2) &&
                         !tis(&c, j + 1, "go")) {
-                        int ci = canon_index(c.t[j + 1].w);
-                        if (ci >= 0)
+                        const char *ci = canon_of(c.t[j + 1].w);
+                        if (ci)
                             out(&c, c.neg ? EG_FACT_NEGATE : EG_FACT_ASSERT,
-                                "programming_languages", canon[ci][1], strlen(canon[ci][1]),
+                                "programming_languages", ci, strlen(ci),
                                 NULL, 0, j + 2);
                         break;
                     }
@@ -2630,16 +2723,6 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
 
 static int clause_break(const struct eg_xs *x, int i)
 {
-    static const char *const starts[] = {
-        "i", "we", "my", "our", "you", "he", "she", "they", "it", "this", "that", "there",
-        "but", "and", "so", "because", "btw", "tbh", "also", "plus", "though", "which",
-        "who", "where", "when", "since", "as", "although", "while", "if", "or", "then",
-        "now", "anyway", "lol", "haha", "please", "currently", "just", "im", "whereas",
-        "except", "unless", "what", "how", "can", "could", "would", "will", "do", "does",
-        "is", "are", "not", "still", "recently", "keep", "use", "answer", "respond",
-        "reply", "don't", "never", "always", "avoid", "be", "finally", "oh", "ok",
-        "okay", "yeah", "hey", "hi", "hello", "thanks", "honestly", "speaking",
-        "which", "so", "otherwise", "anyways", "ps", "after", "before", NULL};
     const struct eg_tok *t = &x->t[i];
 
     if (i + 1 >= x->n)
@@ -2647,7 +2730,7 @@ static int clause_break(const struct eg_xs *x, int i)
     if (t->w[0] == '"' || t->w[0] == '(' || t->w[0] == ')' || t->w[0] == ':')
         return 1;
     if (t->w[0] == ',')
-        return eg_x_in(&x->t[i + 1], starts) || is_past_word(&x->t[i + 1]) ||
+        return inl(&x->t[i + 1], L_STARTS) || is_past_word(&x->t[i + 1]) ||
                (x->t[i + 1].len > 4 &&
                 strcmp(x->t[i + 1].w + x->t[i + 1].len - 3, "ing") == 0);
     if (eg_x_is(t, "when") && i > 0 && eg_x_is(&x->t[i - 1], "it"))
@@ -2793,60 +2876,92 @@ void eg_x_sentence(struct eg_xs *x)
         clause(x, s, n, s >= hedge_from);
 }
 
-static const char *const *list_of(int id)
+static const char *const *list_of(int id, size_t *out_n)
 {
     switch (id) {
     case L_FILLERS:
+        *out_n = sizeof(fillers) / sizeof(fillers[0]) - 1;
         return fillers;
     case L_VGROUP:
+        *out_n = sizeof(vgroup) / sizeof(vgroup[0]) - 1;
         return vgroup;
     case L_HEDGES:
+        *out_n = sizeof(hedges) / sizeof(hedges[0]) - 1;
         return hedges;
     case L_BE_FORMS:
+        *out_n = sizeof(be_forms) / sizeof(be_forms[0]) - 1;
         return be_forms;
     case L_STOP_ALL:
+        *out_n = sizeof(stop_all) / sizeof(stop_all[0]) - 1;
         return stop_all;
     case L_PREPS:
+        *out_n = sizeof(preps) / sizeof(preps[0]) - 1;
         return preps;
     case L_PRONOUNS:
+        *out_n = sizeof(pronouns) / sizeof(pronouns[0]) - 1;
         return pronouns;
     case L_RELATIONS:
+        *out_n = sizeof(relations) / sizeof(relations[0]) - 1;
         return relations;
     case L_OTHERS:
+        *out_n = sizeof(others) / sizeof(others[0]) - 1;
         return others;
     case L_PETS:
+        *out_n = sizeof(pets) / sizeof(pets[0]) - 1;
         return pets;
     case L_ROLE_HEADS:
+        *out_n = sizeof(role_heads) / sizeof(role_heads[0]) - 1;
         return role_heads;
     case L_DIETS:
+        *out_n = sizeof(diets) / sizeof(diets[0]) - 1;
         return diets;
     case L_NATIONALITIES:
+        *out_n = sizeof(nationalities) / sizeof(nationalities[0]) - 1;
         return nationalities;
     case L_SPOKEN:
+        *out_n = sizeof(spoken) / sizeof(spoken[0]) - 1;
         return spoken;
     case L_EVENT_NOUNS:
+        *out_n = sizeof(event_nouns) / sizeof(event_nouns[0]) - 1;
         return event_nouns;
     case L_TRIP_NOUNS:
+        *out_n = sizeof(trip_nouns) / sizeof(trip_nouns[0]) - 1;
         return trip_nouns;
     case L_DEGREE_WORDS:
+        *out_n = sizeof(degree_words) / sizeof(degree_words[0]) - 1;
         return degree_words;
     case L_BASE_VERBS:
+        *out_n = sizeof(base_verbs) / sizeof(base_verbs[0]) - 1;
         return base_verbs;
     case L_IRREGULAR_PAST:
+        *out_n = sizeof(irregular_past) / sizeof(irregular_past[0]) - 1;
         return irregular_past;
     case L_RESP_NOUNS:
+        *out_n = sizeof(resp_nouns) / sizeof(resp_nouns[0]) - 1;
         return resp_nouns;
     case L_Q_WORDS:
+        *out_n = sizeof(q_words) / sizeof(q_words[0]) - 1;
         return q_words;
     case L_REQUEST_VERBS:
+        *out_n = sizeof(request_verbs) / sizeof(request_verbs[0]) - 1;
         return request_verbs;
     case L_HYPO_WORDS:
+        *out_n = sizeof(hypo_words) / sizeof(hypo_words[0]) - 1;
         return hypo_words;
     case L_ADVERBS:
+        *out_n = sizeof(adverbs) / sizeof(adverbs[0]) - 1;
         return adverbs;
     case L_INSTR_VERBS:
+        *out_n = sizeof(instr_verbs) / sizeof(instr_verbs[0]) - 1;
         return instr_verbs;
+    case L_STARTS:
+        *out_n = sizeof(starts) / sizeof(starts[0]) - 1;
+        return starts;
+    case L_DATEWORDS:
+        *out_n = sizeof(datewords) / sizeof(datewords[0]) - 1;
+        return datewords;
     default:
-        return NULL;
+        *out_n = 0;
+        return fillers + (sizeof(fillers) / sizeof(fillers[0]) - 1); /* empty */
     }
 }

@@ -153,23 +153,19 @@ static void push(struct sent *st, uint32_t s, uint32_t e, const char *w, size_t 
 
 /* Casual spellings and apostrophe-less contractions, expanded to the words they stand for. */
 static const char *const casual[][2] = {
-    {"im", "i am"},          {"ive", "i have"},      {"id", NULL},
-    {"dont", "do not"},      {"doesnt", "does not"}, {"didnt", "did not"},
-    {"cant", "can not"},     {"cannot", "can not"},  {"wont", "will not"},
-    {"isnt", "is not"},      {"arent", "are not"},   {"wasnt", "was not"},
-    {"werent", "were not"},  {"havent", "have not"}, {"hasnt", "has not"},
-    {"hadnt", "had not"},    {"shouldnt", "should not"}, {"wouldnt", "would not"},
-    {"couldnt", "could not"}, {"youre", "you are"},  {"thats", "that is"},
-    {"whats", "what is"},    {"gonna", "going to"},  {"wanna", "want to"},
-    {"gotta", "got to"},     {"kinda", "kind of"},   {"sorta", "sort of"},
-    {"lemme", "let me"},     {"imma", "i am going to"}, {"ima", "i am going to"},
-    {"idk", "i do not know"}, {"u", "you"},          {"ur", "your"},
-    {"pls", "please"},       {"plz", "please"},      {"bc", "because"},
-    {"cuz", "because"},      {"coz", "because"},     {"rn", "right now"},
-    {"tho", "though"},       {"thru", "through"},    {"w/", "with"},
-    {"favourite", "favorite"}, {"fave", "favorite"}, {"fav", "favorite"},
-    {"ya", "you"},           {"ain't", "am not"},    {"y'all", "you"},
-    {NULL, NULL}};
+    {"ain't", "am not"}, {"arent", "are not"}, {"bc", "because"}, {"cannot", "can not"},
+    {"cant", "can not"}, {"couldnt", "could not"}, {"coz", "because"}, {"cuz", "because"},
+    {"didnt", "did not"}, {"doesnt", "does not"}, {"dont", "do not"}, {"fav", "favorite"},
+    {"fave", "favorite"}, {"favourite", "favorite"}, {"gonna", "going to"}, {"gotta", "got to"},
+    {"hadnt", "had not"}, {"hasnt", "has not"}, {"havent", "have not"}, {"id", NULL},
+    {"idk", "i do not know"}, {"im", "i am"}, {"ima", "i am going to"}, {"imma", "i am going to"},
+    {"isnt", "is not"}, {"ive", "i have"}, {"kinda", "kind of"}, {"lemme", "let me"},
+    {"pls", "please"}, {"plz", "please"}, {"rn", "right now"}, {"shouldnt", "should not"},
+    {"sorta", "sort of"}, {"thats", "that is"}, {"tho", "though"}, {"thru", "through"},
+    {"u", "you"}, {"ur", "your"}, {"w/", "with"}, {"wanna", "want to"}, {"wasnt", "was not"},
+    {"werent", "were not"}, {"whats", "what is"}, {"wont", "will not"}, {"wouldnt", "would not"},
+    {"y'all", "you"}, {"ya", "you"}, {"youre", "you are"},
+};
 
 /* Words after which "'s" means "is", not a possessive. */
 static const char *const s_is[] = {"it", "that", "he", "she", "what", "there", "who", "where",
@@ -259,14 +255,24 @@ static void push_word(struct sent *st, const char *txt, uint32_t s, uint32_t e)
             return;
         }
     }
-    for (k = 0; wl <= 10 && casual[k][0]; k++)
-        if (w[0] == casual[k][0][0] && strcmp(w, casual[k][0]) == 0) {
-            if (casual[k][1])
-                push_words(st, s, e, casual[k][1], f);
+    if (wl <= 10) { /* binary search: casual[] is sorted bytewise */
+        size_t lo = 0, hi = sizeof(casual) / sizeof(casual[0]);
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            int d = strcmp(casual[mid][0], w);
+            if (d == 0) {
+                if (casual[mid][1])
+                    push_words(st, s, e, casual[mid][1], f);
+                else
+                    push(st, s, e, w, wl, f);
+                return;
+            }
+            if (d < 0)
+                lo = mid + 1;
             else
-                push(st, s, e, w, wl, f);
-            return;
+                hi = mid;
         }
+    }
     /* "i" written as "I" is not a proper noun. */
     push(st, s, e, w, wl, f);
 }
