@@ -34,6 +34,7 @@ static const struct {
     {"import", cmd_import, "import --context C FILE.jsonl   (- reads stdin)"},
     {"erase", cmd_erase, "erase --context C --scope PATH"},
     {"jobs", cmd_jobs, "jobs run [--max N]   (drain turns queued with --async)"},
+    {"eval", cmd_eval, "eval locomo FILE [--max-tokens 1000] [--limit-conversations N]"},
     {"serve", cmd_serve, "serve [--listen ADDR:PORT] [--max-body BYTES] [--threads N]"},
     {"keys", cmd_keys,
      "keys create --context C [--scope-floor PATH] [--grant read,write,forget,erase]\n"

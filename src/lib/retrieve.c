@@ -74,11 +74,11 @@
 #define EMB_HI    0.75
 #define NEAR_DUP  0.80 /* word-set Jaccard above which a turn repeats one already chosen */
 
-/* Framing the estimate adds per item: "- [2024-01-05] speaker: " is about 8 tokens, and a
- * fact's "- " about 2; the headers of formatted are reserved once. */
-#define TURN_FRAMING   8
-#define ATTR_FRAMING   2
-#define HEADER_RESERVE 16
+/* Framing, by the same estimate: a fact's "- ", a turn's "- speaker: " (counted per turn),
+ * one "[2024-01-05]" line per distinct date (9), and the two section headers (reserved). */
+#define ATTR_FRAMING   1
+#define DATE_HEADER    9
+#define HEADER_RESERVE 12
 
 /* ---- query terms ------------------------------------------------------------------------- */
 
@@ -333,12 +333,46 @@ static struct cand *push(struct cands *c, int kind, const char *id)
     return x;
 }
 
-/* A conservative token estimate: English averages about 4 bytes a token in GPT-style
- * tokenizers; we count 3, so a budget is never overrun by a tokenizer that splits more
- * finely than average (digits, names, non-English text). */
+/*
+ * A conservative token estimate, stated so callers can trust the budget: GPT-style BPE
+ * tokenizers spend one token on a common English word with its leading space, one on each
+ * punctuation mark, more on long or rare words and on digits. We count one token per run of
+ * up to 7 letters (plus one per further 7), one per 3 digits, one per punctuation mark or
+ * symbol, one per 2 bytes of non-ASCII text, and add 10%. On English chat this is above the
+ * real count (cl100k gives ~0.8x of it); it is never the 4-bytes-a-token guess that
+ * overruns on names, numbers and non-English text.
+ */
+int eg_retr_estimate_tokens(const char *text)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    int n = 0;
+
+    while (*p) {
+        size_t k = 0;
+        if ((*p | 32) >= 'a' && (*p | 32) <= 'z') {
+            while ((p[k] | 32) >= 'a' && (p[k] | 32) <= 'z')
+                k++;
+            n += 1 + (int)((k - 1) / 7);
+        } else if (*p >= '0' && *p <= '9') {
+            while (p[k] >= '0' && p[k] <= '9')
+                k++;
+            n += (int)((k + 2) / 3);
+        } else if (*p >= 0x80) {
+            while (p[k] >= 0x80)
+                k++;
+            n += (int)((k + 1) / 2);
+        } else {
+            k = 1;
+            n += !(*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r');
+        }
+        p += k;
+    }
+    return n + (n + 9) / 10;
+}
+
 static int estimate_tokens(const char *text)
 {
-    return (int)(strlen(text) / 3) + 1;
+    return eg_retr_estimate_tokens(text);
 }
 
 static double recency(int64_t now, int64_t at)
@@ -420,6 +454,19 @@ static int turn_add(struct cands *c, const struct eg_turn *t, struct cand **out)
     x->recency = recency(c->now, t->created_at);
     x->importance = strcmp(t->role, "user") == 0 ? 0.5 : 0.3;
     meta = t->metadata && *t->metadata ? json_loads(t->metadata, 0, NULL) : NULL;
+    {
+        /* A multi-party transcript names its speakers in metadata: "what did Caroline say
+         * about X" should count "Caroline" as matched by her own turns. */
+        const char *who = json_string_value(json_object_get(meta, "speaker"));
+        struct eg_buf m = {0};
+        if (who && *who) {
+            if (eg_buf_printf(&m, "%s: %s", who, t->content) != ENGRAM_OK) {
+                json_decref(meta);
+                return ENGRAM_NOMEM;
+            }
+            x->match = eg_buf_detach(&m);
+        }
+    }
     x->item = json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o}", "kind", "turn", "id", t->id,
                         "text", t->content, "session_id",
                         t->session_id[0] ? json_string(t->session_id) : json_null(), "role",
@@ -675,18 +722,31 @@ static const char *speaker(json_t *it)
     return s && *s ? s : json_string_value(json_object_get(it, "role"));
 }
 
-/* "Known facts" first, then dated excerpts with their speaker. */
+static int by_created(const void *a, const void *b)
+{
+    const char *x = json_string_value(json_object_get(*(json_t *const *)a, "created_at"));
+    const char *y = json_string_value(json_object_get(*(json_t *const *)b, "created_at"));
+    return strcmp(x ? x : "", y ? y : "");
+}
+
+/* "Known facts" first, then the excerpts in time order under one line per date, each with
+ * its speaker: read like a conversation, and a date costs its tokens once. */
 static int format(json_t *items, char **out)
 {
     struct eg_buf b = {0};
-    size_t i;
-    json_t *it;
-    int rc = ENGRAM_OK, facts = 0, turns = 0;
+    json_t *it, **turns;
+    char date[16] = "";
+    size_t i, nturns = 0;
+    int rc = ENGRAM_OK, facts = 0;
 
+    if (!(turns = malloc(sizeof(*turns) * (json_array_size(items) + 1))))
+        return ENGRAM_NOMEM;
     json_array_foreach(items, i, it)
     {
-        if (strcmp(json_string_value(json_object_get(it, "kind")), "attribute"))
+        if (strcmp(json_string_value(json_object_get(it, "kind")), "attribute")) {
+            turns[nturns++] = it;
             continue;
+        }
         if (!facts++)
             rc = eg_buf_puts(&b, "Known facts about the user:\n");
         if (rc == ENGRAM_OK)
@@ -694,18 +754,21 @@ static int format(json_t *items, char **out)
         if (rc != ENGRAM_OK)
             break;
     }
-    json_array_foreach(items, i, it)
-    {
-        const char *at = json_string_value(json_object_get(it, "created_at"));
-        if (rc != ENGRAM_OK || !strcmp(json_string_value(json_object_get(it, "kind")), "attribute"))
-            continue;
-        if (!turns++)
+    qsort(turns, nturns, sizeof(*turns), by_created);
+    for (i = 0; i < nturns && rc == ENGRAM_OK; i++) {
+        const char *at = json_string_value(json_object_get(turns[i], "created_at"));
+        if (i == 0)
             rc = eg_buf_puts(&b, facts ? "\nFrom past conversations:\n"
                                        : "From past conversations:\n");
+        if (rc == ENGRAM_OK && at && strncmp(date, at, 10) != 0) {
+            snprintf(date, sizeof(date), "%.10s", at);
+            rc = eg_buf_printf(&b, "[%s]\n", date);
+        }
         if (rc == ENGRAM_OK)
-            rc = eg_buf_printf(&b, "- [%.10s] %s: %s\n", at ? at : "", speaker(it),
-                               json_string_value(json_object_get(it, "text")));
+            rc = eg_buf_printf(&b, "- %s: %s\n", speaker(turns[i]),
+                               json_string_value(json_object_get(turns[i], "text")));
     }
+    free(turns);
     if (rc != ENGRAM_OK) {
         eg_buf_reset(&b);
         return rc;
@@ -804,7 +867,9 @@ static void final_scores(struct cands *c)
         x->score = x->relevant ? W_REL * x->relevance + W_REC * x->recency +
                                      W_IMP * x->importance + W_SES * x->session * x->relevance
                                : 0;
-        x->tokens = estimate_tokens(x->text) + (x->kind == K_TURN ? TURN_FRAMING : ATTR_FRAMING);
+        x->tokens = estimate_tokens(x->text) + ATTR_FRAMING;
+        if (x->kind == K_TURN)
+            x->tokens += 1 + estimate_tokens(speaker(x->item)); /* "- " counted above, ": " */
     }
 }
 
@@ -853,7 +918,8 @@ int engram_context_query(engram *db, const engram_call *call, const char *contex
     char *scope = NULL, *formatted = NULL;
     const char *query;
     int64_t top_k, max_tokens;
-    size_t nsig = 0;
+    size_t nsig = 0, ndates = 0;
+    char(*dates)[16] = NULL;
     int rc, used = HEADER_RESERVE;
 
     if (!out_json)
@@ -919,7 +985,7 @@ int engram_context_query(engram *db, const engram_call *call, const char *contex
             struct cand *x = &c.v[i];
             if (x->kind == K_TURN && x->lexical == 0 && x->synonym == 0 && !x->has_vec &&
                 x->session > 0) {
-                x->words = overlap(q, x->text, &x->lexical, &x->synonym);
+                x->words = overlap(q, x->match ? x->match : x->text, &x->lexical, &x->synonym);
                 if (qq.qv && db->retr->vec) {
                     float tmp[EG_EMBED_MAX_DIM / 4];
                     if (qq.dim <= (int)(sizeof(tmp) / sizeof(tmp[0])) &&
@@ -947,7 +1013,8 @@ int engram_context_query(engram *db, const engram_call *call, const char *contex
     }
     final_scores(&c);
     qsort(c.v, c.n, sizeof(c.v[0]), by_score); /* the id index is stale from here on */
-    if (!(sigs = calloc((size_t)top_k, sizeof(*sigs)))) {
+    if (!(sigs = calloc((size_t)top_k, sizeof(*sigs))) ||
+        !(dates = calloc((size_t)top_k, sizeof(*dates)))) {
         rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
         goto cleanup;
     }
@@ -958,9 +1025,19 @@ int engram_context_query(engram *db, const engram_call *call, const char *contex
         struct sig *s = &sigs[nsig];
         int dup = 0;
 
+        const char *at = json_string_value(json_object_get(x->item, "created_at"));
+        int extra = 0;
+
         if (x->score <= 0)
             break;
-        if (used + x->tokens > max_tokens)
+        /* A turn on a date not yet shown also pays for that date's line. */
+        if (x->kind == K_TURN && at) {
+            extra = DATE_HEADER;
+            for (size_t k = 0; k < ndates && extra; k++)
+                if (!strncmp(dates[k], at, 10))
+                    extra = 0;
+        }
+        if (used + x->tokens + extra > max_tokens)
             continue;
         s->n = 0;
         eg_stem_tokens(q->st, x->text, strlen(x->text), sig_word, s);
@@ -969,7 +1046,9 @@ int engram_context_query(engram *db, const engram_call *call, const char *contex
         if (dup)
             continue;
         nsig++;
-        used += x->tokens;
+        used += x->tokens + extra;
+        if (extra)
+            snprintf(dates[ndates++], sizeof(dates[0]), "%.10s", at);
         json_object_set_new(x->item, "score", json_real(x->score));
         json_object_set_new(x->item, "tokens", json_integer(x->tokens));
         json_object_set_new(x->item, "scores",
@@ -998,6 +1077,7 @@ cleanup:
     free(c.v);
     free(c.slot);
     free(sigs);
+    free(dates);
     free(formatted);
     free(qq.qv);
     free(qq.qe);
