@@ -13,13 +13,17 @@
  * MHD's completion callback then records metrics, writes the access-log line and
  * releases the in-flight slot, whether the answer was sent or the client went away.
  *
- * Threading mode (see srv_config.threads and DESIGN.md section 7). Every engram_* call
- * blocks its thread on SQLite, so in MHD's epoll thread-pool mode one slow call (a large
- * export, a checkpoint) stalls every other connection multiplexed on that worker, while
- * thread-per-connection only stalls its own client. We measured both with bench/load.c
- * at 64 keep-alive connections on the 2-core bench machine (bench/RESULTS.md, "HTTP
- * server"); the default (threads = 0, thread per connection) is the winner recorded
- * there, and --threads N switches to a pool of N epoll workers for comparison.
+ * Threading mode, chosen by measurement (bench/load.c, 64 keep-alive connections, the
+ * 1,000,000-turn store, 2 shared cores; bench/RESULTS.md "HTTP server" has the runs):
+ *   - a bare MHD handler is ~30-40k req/s either way: MHD is not what limits us;
+ *   - reads (profile) are CPU-bound in the library: per-connection 2,400-2,600/s, p99
+ *     80-98 ms; an epoll pool of 4 (2x cores) 2,000-3,200/s, p99 60-150 ms: a wash;
+ *   - durable ingest waits on fsync: per-connection 470-570 turns/s, pool of 4 250-320,
+ *     with p99 0.3 s vs 0.5-0.9 s, because a pool worker blocked in a commit also stalls
+ *     every other connection it multiplexes (and a 100+ ms context query does the same).
+ * So the default is thread per connection (threads = 0): blocking library calls only ever
+ * stall their own client, and MHD_OPTION_CONNECTION_LIMIT bounds the thread count.
+ * --threads N switches to MHD_USE_EPOLL_INTERNAL_THREAD with a pool of N workers.
  */
 #include "server/server.h"
 
