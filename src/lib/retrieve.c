@@ -754,7 +754,8 @@ static int format(json_t *items, char **out)
         if (rc != ENGRAM_OK)
             break;
     }
-    qsort(turns, nturns, sizeof(*turns), by_created);
+    if (nturns) /* qsort's base must not be NULL, even for zero items */
+        qsort(turns, nturns, sizeof(*turns), by_created);
     for (i = 0; i < nturns && rc == ENGRAM_OK; i++) {
         const char *at = json_string_value(json_object_get(turns[i], "created_at"));
         if (i == 0)
@@ -887,7 +888,8 @@ static int neighbours(engram *db, struct query *qq, struct cands *c)
     for (size_t i = 0; i < c->n; i++)
         if (c->v[i].kind == K_TURN && c->v[i].relevant && c->v[i].session_id[0])
             all[nall++] = &c->v[i];
-    qsort(all, nall, sizeof(*all), by_relevance);
+    if (nall) /* qsort's base must not be NULL, even for zero items */
+        qsort(all, nall, sizeof(*all), by_relevance);
     /* Copy the seeds' ids first: adding neighbours may move the candidate array. */
     struct {
         char id[EG_ID_MAX], session[EG_ID_MAX];
@@ -1012,7 +1014,8 @@ int engram_context_query(engram *db, const engram_call *call, const char *contex
         goto cleanup;
     }
     final_scores(&c);
-    qsort(c.v, c.n, sizeof(c.v[0]), by_score); /* the id index is stale from here on */
+    if (c.n) /* qsort's base must not be NULL, even for zero items */
+        qsort(c.v, c.n, sizeof(c.v[0]), by_score); /* the id index is stale from here on */
     if (!(sigs = calloc((size_t)top_k, sizeof(*sigs))) ||
         !(dates = calloc((size_t)top_k, sizeof(*dates)))) {
         rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
