@@ -243,6 +243,17 @@ def phase_routes(tmp):
               "GET /sessions/{id} with turn_count 2", r)
         r = s.request("GET", API + "/sessions/no-such-session")
         check(is_error(r, 404), "GET unknown session is 404", r)
+        r = s.request("GET", "/api/v1/elsewhere/sessions/" + sid)
+        check(is_error(r, 404), "a session is not found under another context", r)
+        t1 = s.request("POST", API + "/sessions/%s/turns" % sid,
+                       {"role": "user", "content": "I have a dog named Rex."},
+                       headers={"Idempotency-Key": "sess-k-1"})
+        t2 = s.request("POST", API + "/sessions/%s/turns" % sid,
+                       {"role": "user", "content": "I have a dog named Rex."},
+                       headers={"Idempotency-Key": "sess-k-1"})
+        check(t1.status == 200 and t2.status == 200
+              and (t1.json() or {}).get("turn") == (t2.json() or {}).get("turn"),
+              "Idempotency-Key on a session turn returns the first turn", (t1, t2))
         r = s.request("POST", API + "/sessions/no-such-session/turns",
                       {"role": "user", "content": "hello"})
         check(is_error(r, 404), "turn on unknown session is 404", r)
