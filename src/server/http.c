@@ -773,11 +773,17 @@ int srv_run(engram *db, engram *const *readers, unsigned nreaders, const struct 
     fd = MHD_quiesce_daemon(srv->daemon);
     if (fd >= 0)
         close(fd);
+    /* Wait for in-flight requests, up to --drain-timeout; a second signal (the operator
+     * pressing Ctrl-C again) stops waiting at once. */
     while (atomic_load(&srv->inflight) > 0 && waited_ms < cfg->drain_s * 1000u) {
-        nanosleep(&tick, NULL);
+        if (sigtimedwait(&sigs, NULL, &tick) >= 0) {
+            srv_log_event("warn", "second signal; not waiting for in-flight requests", NULL,
+                          NULL);
+            break;
+        }
         waited_ms += 10;
     }
-    if (atomic_load(&srv->inflight) > 0)
+    if (atomic_load(&srv->inflight) > 0 && waited_ms >= cfg->drain_s * 1000u)
         srv_log_event("warn", "drain timed out; closing open requests", NULL, NULL);
     MHD_stop_daemon(srv->daemon);
     srv_log_event("info", "stopped", NULL, NULL);
