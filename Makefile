@@ -7,7 +7,7 @@ CMAKE_ARGS ?=
 
 .PHONY: all build run test deps deps-test valgrind clean bench fuzz check-src data sdk examples
 
-all: build
+all: build sdk
 
 deps:
 	@./scripts/deps.sh build
@@ -39,6 +39,19 @@ valgrind: deps-test build
 # converted into data/vectors.bin). Safe to re-run; skips what is there.
 data:
 	@if [ -x scripts/data.sh ]; then ./scripts/data.sh; fi
+
+# Build the TypeScript SDK (sdk/ts/dist) when npm is present; the Python SDK needs no build.
+sdk:
+	@if command -v npm >/dev/null 2>&1; then \
+		[ -x sdk/ts/node_modules/.bin/tsc ] || npm ci --prefix sdk/ts --no-audit --no-fund --ignore-scripts; \
+		npm run --prefix sdk/ts --silent build; \
+	else \
+		echo "sdk: npm not found, skipping sdk/ts (sdk/python needs no build)"; \
+	fi
+
+# Run every example (Python and TypeScript) against a fresh server and check the output.
+examples: build sdk
+	ENGRAM_BIN=$(BUILD)/engram ./examples/run.sh
 
 bench: build
 	@echo "see bench/README.md"
