@@ -208,6 +208,14 @@ int eg_x_date(const struct eg_tok *t, int i, int n, int64_t turn_ms, int past,
         if (i + 1 >= n)
             return 0;
         r = eg_x_date(t, i + 1, n, turn_ms, past, w);
+        if (r == 0 && (strcmp(t[i + 1].w, "march") == 0 || strcmp(t[i + 1].w, "may") == 0)) {
+            /* after "by"/"until"/"since", "march" and "may" can only be months */
+            int mon = t[i + 1].w[0] == 'm' && t[i + 1].w[1] == 'a' && t[i + 1].w[2] == 'r' ? 3
+                                                                                          : 5;
+            int sincep = a[0] == 's';
+            set_month(w, (sincep || past) ? y - (mon > m) : y + (mon < m), mon);
+            r = 1;
+        }
         if (r == 0)
             return 0;
         w->kind = a[0] == 's' ? 1 : (a[0] == 'u' || a[0] == 't') ? 2 : 3;
@@ -309,8 +317,10 @@ int eg_x_date(const struct eg_tok *t, int i, int n, int64_t turn_ms, int past,
                 return 2;
             }
             if ((k = list_index(&t[i + 1], weekdays)) >= 0) {
+                /* "next saturday" is the one in next week (Monday-based), even when this
+                 * week's is still ahead: on a Friday it is eight days away, not tomorrow. */
                 if (dir > 0)
-                    base = today + ((k - cur + 7) % 7 ? (k - cur + 7) % 7 : 7);
+                    base = today - cur + 7 + k;
                 else if (dir < 0)
                     base = today - ((cur - k + 7) % 7 ? (cur - k + 7) % 7 : 7);
                 else

@@ -380,6 +380,7 @@ struct cl {
     struct eg_when when;
     int when_i, when_n; /* first date expression in the clause; when_n == 0 if none */
     int pat_s;          /* where the matched phrase began (for plan values) */
+    int greeting;       /* "hey im jess": a lower-case word after a greeting is a name */
     int emitted;        /* facts offered to eg_x_emit: a phrase that yields none did not match */
 };
 
@@ -576,7 +577,8 @@ static size_t render(const struct cl *c, int a, int b, int vt, char *v, size_t c
         return 0;
     if (b - a == 1 && inl(&c->t[a], L_PRONOUNS))
         return 0;
-    if (inl(&c->t[a], L_PRONOUNS) && !eg_x_is(&c->t[a], "one"))
+    if (inl(&c->t[a], L_PRONOUNS) && !eg_x_is(&c->t[a], "one") &&
+        !(eg_x_is(&c->t[a], "how") && a + 1 < b && eg_x_is(&c->t[a + 1], "to")))
         return 0;
     title = named && lower_all(c->x->text + c->t[a].s, c->t[b - 1].e - c->t[a].s);
     for (i = a; i < b; i++) {
@@ -805,6 +807,20 @@ static int list(struct cl *c, int op, const char *key, int p, int vt)
         end = e;
         items++;
     next:
+        /* "Obsidian for notes and Todoist for tasks": skip the short purpose phrase */
+        if (vt == VT_TECH && e < c->e && (tis(c, e, "for") || tis(c, e, "at") ||
+                                           tis(c, e, "on") || tis(c, e, "in"))) {
+            int j;
+            for (j = e + 1; j + 1 < c->e && j < e + 5; j++)
+                if ((tis(c, j, "and") || tis(c, j, ",")) &&
+                    ((c->t[j + 1].flags & TF_CAP) || is_known_tech(c->t[j + 1].w)) &&
+                    !tis(c, j + 1, "i"))
+                    break;
+            if (j + 1 < c->e && j < e + 5 && (tis(c, j, "and") || tis(c, j, ","))) {
+                p = j + 1;
+                continue;
+            }
+        }
         /* Another item follows only after a list mark that is not a new clause. */
         if (e < c->e && (tis(c, e, ",") || tis(c, e, "and") || tis(c, e, "or") ||
                          tis(c, e, "&"))) {
@@ -970,7 +986,7 @@ static const struct pat after_my[] = {
     {"my job|role|title|position|occupation|profession|day is|job", "role", VT_ROLE, PF_ROLEAT, NULL},
     {"my job title is", "role", VT_ROLE, PF_ROLEAT, NULL},
     {"my employer|company|workplace is", "employer", VT_ORG, 0, NULL},
-    {"my team is", "team", VT_TEAM, 0, NULL},
+    {"my team is ?called|named", "team", VT_ORG, 0, NULL},
     {"my hometown|birthplace is", "hometown", VT_PLACE, 0, NULL},
     {"my home is in", "location", VT_PLACE, 0, NULL},
     {"my native|first|mother|main language|tongue is|are", "languages", VT_LANG, 0, NULL},
@@ -1078,7 +1094,16 @@ static int role_tail(struct cl *c, int p, int is_student)
 {
     if (c->when_n && p == c->when_i)
         p += c->when_n; /* "I joined Stripe in March as a PM" */
-    if ((tis(c, p, "at") || tis(c, p, "for") || tis(c, p, "with")) && p + 1 < c->e) {
+    if (tis(c, p, "with")) {
+        /* "a designer with 8 years of experience in UX" */
+        int j;
+        for (j = p + 1; j < c->e && j < p + 7; j++)
+            if ((tis(c, j, "experience") || tis(c, j, "background")) &&
+                (tis(c, j + 1, "in") || tis(c, j + 1, "with")))
+                return list(c, EG_FACT_ASSERT, "expertise", j + 2, VT_LIST);
+        return p;
+    }
+    if ((tis(c, p, "at") || tis(c, p, "for")) && p + 1 < c->e) {
         int q = p + 1;
         if (tis(c, q, "a") || tis(c, q, "an"))
             return value(c, EG_FACT_ASSERT, is_student ? "education" : "employer", q, VT_PHRASE);
@@ -1275,8 +1300,9 @@ static int have(struct cl *c, int p)
             a++;
         e = head + 1;
         while (e < c->e && e < head + 4 && !(c->t[e].flags & TF_PUNCT) &&
-               !(c->when_n && e == c->when_i) && !tin(c, e, L_STOP_ALL) && tin(c, e, L_PREPS) &&
-               !tis(c, e, "is"))
+               !(c->when_n && e == c->when_i) && !tin(c, e, L_STOP_ALL) &&
+               (tis(c, e, "with") || tis(c, e, "at") || tis(c, e, "for") || tis(c, e, "in") ||
+                tis(c, e, "about") || tis(c, e, "on")))
             e = cut(c, e + 1, VT_PHRASE);
         n = render(c, a, e, VT_PHRASE, v, sizeof(v));
         if (n && (c->when_n || c->t[head].w[0] == 'd')) /* dated, or a deadline */
@@ -1389,7 +1415,9 @@ static int be_complement(struct cl *c, int p)
         !tin(c, q + 1, L_SPOKEN) &&
         (q + 1 >= c->e || tis(c, q + 1, "citizen") || tis(c, q + 1, "national") ||
          tis(c, q + 1, ",") || tis(c, q + 1, "and") || tis(c, q + 1, "but") ||
-         tis(c, q + 1, "by") || tin(c, q + 1, L_STOP_ALL) || (c->t[q + 1].flags & TF_PUNCT))) {
+         tis(c, q + 1, "by") || tis(c, q + 1, "living") || tis(c, q + 1, "based") ||
+         tis(c, q + 1, "working") || tis(c, q + 1, "from") || tis(c, q + 1, "who") ||
+         tin(c, q + 1, L_STOP_ALL) || (c->t[q + 1].flags & TF_PUNCT))) {
         const char *ci = canon_of(c->t[q].w);
         n = render(c, q, q + 1, VT_NAME, v, sizeof(v));
         if (ci)
@@ -1453,7 +1481,8 @@ role:
     }
     /* a name: "I'm Alice", "Hi, I'm Alice Chen, Head of Platform at Acme Corp" */
     q = p;
-    if (q < c->e && (c->t[q].flags & TF_CAP) && !(c->t[q].flags & TF_SYN) &&
+    if (q < c->e && ((c->t[q].flags & TF_CAP) || c->greeting) && !(c->t[q].flags & TF_SYN) &&
+        !(c->t[q].flags & TF_NUM) &&
         !tis(c, q, "i") && !canon_of(c->t[q].w) && !tin(c, q, L_NATIONALITIES) &&
         !tin(c, q, L_DIETS) && !tin(c, q, L_ROLE_HEADS) && !c->neg && c->subj == SJ_I) {
         e = cut(c, q, VT_NAME);
@@ -1463,11 +1492,12 @@ role:
             n = render(c, q, e, VT_NAME, v, sizeof(v));
             if (n)
                 out(c, EG_FACT_ASSERT, "name", v, n, NULL, 0, e);
+            c->greeting = 0; /* one introduction per clause */
             if (tis(c, e, ",") && e + 1 < c->e) {
                 int r = e + 1;
                 if (tis(c, r, "a") || tis(c, r, "an") || tis(c, r, "the"))
                     r++;
-                for (j = r; j < c->e && j < r + 5; j++)
+                for (j = r; j < c->e && j < r + 5 && !(c->t[j].flags & TF_PUNCT); j++)
                     if (tin(c, j, L_ROLE_HEADS))
                         return role_value(c, r, PF_ROLEAT);
             }
@@ -1557,6 +1587,11 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
             return p;
         if (pt->vt == VT_PLACE && tis(c, p - 1, "with"))
             p--;
+        if (pt->vt == VT_PLACE && tis(c, p, "the") && c->subj != SJ_OTHER) {
+            int r = team_value(c, p, op); /* "I moved to the security team" */
+            if (r > 0)
+                return r;
+        }
         if (pt->vt == VT_PLACE && tis(c, p, "with")) {
             /* "I live with my girlfriend in Hackney" */
             if (tis(c, p + 1, "my") && tin(c, p + 2, L_RELATIONS) && c->subj != SJ_OTHER &&
@@ -2158,6 +2193,10 @@ static int find_topic_start(const struct cl *c, int p)
                 k++;
             if (tis(c, k, "up"))
                 k++;
+            /* "avoid talking about my weight" */
+            if (tis(c, j, "avoid") && (tis(c, k, "talking") || tis(c, k, "discussing") ||
+                                        tis(c, k, "mentioning") || tis(c, k, "bringing")))
+                continue;
             if (tis(c, k, "anything") && tis(c, k + 1, "about"))
                 k += 2;
             if (tis(c, k, "topics") && tis(c, k + 1, "like"))
@@ -2440,6 +2479,13 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
     p = skip_fillers(&c, s);
     if (p >= e)
         return;
+    /* "hey im jess, 28": only right after a greeting is "I'm <word>" an introduction */
+    if (s == 0 && p > s && (tis(&c, s, "hi") || tis(&c, s, "hey") || tis(&c, s, "hello") ||
+                            tis(&c, s, "yo") || tis(&c, s, "hiya")) &&
+        tis(&c, p, "i") && tis(&c, p + 1, "am") && p + 2 < e &&
+        (p + 3 >= e || (c.t[p + 3].flags & TF_PUNCT) || tis(&c, p + 3, "and") ||
+         tis(&c, p + 3, "here")))
+        c.greeting = 1;
     /* the first date expression, for valid_from and dated values */
     {
         int j, past = 0;
@@ -2662,6 +2708,9 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
         }
         if (r < 0 || r <= p) {
             /* a dated past event: "I ran a marathon last week", "just adopted a puppy" */
+            if (r < 0 && p > start && p < e && is_past_word(&c.t[p - 1]) &&
+                !is_past_word(&c.t[p]))
+                p--; /* "I got my license yesterday": "got" was taken for an auxiliary */
             if (r < 0 && p < e && c.subj == SJ_I && !c.neg && !c.hedge &&
                 is_past_word(&c.t[p]) && !tis(&c, p, "used") &&
                 (c.when_n && c.when.ms <= x->turn_ms)) {

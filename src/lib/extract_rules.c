@@ -342,8 +342,9 @@ static void scan(struct eg_xs *x, const char *txt, size_t len, struct sent *st)
             i++;
             continue;
         }
-        if (is_alnum(c) || c == '_' || c == '@' || c == '\'') {
-            size_t j = i;
+        if (is_alnum(c) || c == '_' || c == '@' || c == '\'' ||
+            (c == '$' && i + 1 < len && txt[i + 1] >= '0' && txt[i + 1] <= '9')) {
+            size_t j = i + (c == '$'); /* "$10k": the sign is part of the word */
             if (c == '\'') { /* a leading apostrophe is a quote mark */
                 i++;
                 continue;
