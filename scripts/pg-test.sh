@@ -9,7 +9,8 @@
 #   scripts/pg-test.sh up DIR       start it again on the same port
 #
 # As root the server runs as the `postgres` user (initdb refuses root); otherwise as the
-# current user. fsync is off: the data is thrown away, and tests should not wait on disks.
+# current user. fsync is off: the data is thrown away, and tests should not wait on disks
+# (PG_TEST_DURABLE=1 keeps PostgreSQL's durable defaults; PG_TEST_OPTS adds -c options).
 # The cluster listens on 127.0.0.1 only, with trust authentication, and keeps its unix
 # socket inside DIR so it never touches /var/run/postgresql or a system cluster.
 set -euo pipefail
@@ -60,7 +61,7 @@ free_port() {
 # parents (a build tree under a 0700 home) may be closed to it.
 start() {
   ensure_pg
-  local bin port i pgdir
+  local bin port i pgdir durability
   bin=$(pgbin)
   mkdir -p "$dir"
   if [ -f "$dir/uri" ] && [ -f "$dir/pgdir" ] &&
@@ -75,12 +76,17 @@ start() {
   echo "$pgdir" >"$dir/pgdir"
   as_owner "$bin/initdb" -D "$pgdir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
     >"$pgdir/initdb.log" 2>&1 || { cat "$pgdir/initdb.log" >&2; return 1; }
+  # Tests throw the data away: no fsync. PG_TEST_DURABLE=1 (benchmarks) keeps the
+  # defaults, so a commit is on disk when acknowledged, as with SQLite's synchronous=FULL.
+  durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${PG_TEST_DURABLE:-0}" = 1 ] && durability=""
   # A free port can be taken between the probe and the bind: try a few.
   for i in 1 2 3 4 5; do
     port=$(free_port)
-    echo "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$pgdir
-      -c fsync=off -c synchronous_commit=off -c full_page_writes=off
-      -c max_connections=200 -c shared_buffers=128MB" >"$pgdir/opts"
+    # One line: pg_ctl hands -o to a shell, where a newline would end the command.
+    echo "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$pgdir" \
+      "-c max_connections=200 -c shared_buffers=128MB $durability ${PG_TEST_OPTS:-}" \
+      >"$pgdir/opts"
     if as_owner "$bin/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w -t 60 \
          -o "$(cat "$pgdir/opts")" start >/dev/null 2>&1; then
       break
