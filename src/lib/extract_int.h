@@ -55,6 +55,7 @@ struct eg_xs {
     const struct eg_tok *t; /* the current sentence */
     int n;
     int question; /* the sentence ends in '?' */
+    int caps;     /* the sentence capitalises some word other than "I" and its first */
 };
 
 /* extract_rules.c */

@@ -505,7 +505,7 @@ static int cut(const struct cl *c, int p, int vt)
             if (eg_x_is(t, "of") && (vt == VT_ROLE || (i + 1 < c->e &&
                                                        (c->t[i + 1].flags & TF_CAP))))
                 continue;
-            if (eg_x_is(t, "and") && vt == VT_ORG && i + 1 < c->e &&
+            if ((eg_x_is(t, "and") || eg_x_is(t, "&")) && vt == VT_ORG && i + 1 < c->e &&
                 (c->t[i + 1].flags & TF_CAP) && (c->t[i - 1].flags & TF_CAP))
                 continue;
             break;
@@ -589,8 +589,24 @@ static size_t render(const struct cl *c, int a, int b, int vt, char *v, size_t c
 
         if (i > a && t->s == c->t[i - 1].s)
             continue; /* second half of a contraction: same source bytes */
-        if (n && n + 1 < cap)
+        if (n && i > a) {
+            /* Keep "Dr. Smith" and "St. Mary's" as written: copy a short gap of spaces and
+             * periods from the source; anything else becomes one space. */
+            const char *g = c->x->text + c->t[i - 1].e;
+            size_t gl = t->s - c->t[i - 1].e, k;
+            int plain = gl >= 1 && gl <= 3;
+            for (k = 0; plain && k < gl; k++)
+                if (g[k] != ' ' && g[k] != '.')
+                    plain = 0;
+            if (plain && n + gl < cap) {
+                memcpy(v + n, g, gl);
+                n += gl;
+            } else if (n + 1 < cap) {
+                v[n++] = ' ';
+            }
+        } else if (n && n + 1 < cap) {
             v[n++] = ' ';
+        }
         ci = (t->flags & TF_LONG) ? NULL : canon_of(t->w);
         /* Only rewrite the spelling of a word written all in lower case. */
         if (ci && lower_all(src, len) && (named || vt == VT_LIST || vt == VT_PREF ||
@@ -1133,7 +1149,10 @@ static int role_value(struct cl *c, int p, int fl)
         return p;
     for (j = p; j < e; j++) {
         if (eg_x_is(&c->t[j], "student") || eg_x_is(&c->t[j], "undergrad") ||
-            eg_x_is(&c->t[j], "postdoc") || eg_x_is(&c->t[j], "phd"))
+            eg_x_is(&c->t[j], "postdoc") || eg_x_is(&c->t[j], "phd") ||
+            (j == e - 1 && (eg_x_is(&c->t[j], "sophomore") || eg_x_is(&c->t[j], "freshman") ||
+                            eg_x_is(&c->t[j], "junior") || eg_x_is(&c->t[j], "senior") ||
+                            eg_x_is(&c->t[j], "grad") || eg_x_is(&c->t[j], "fresher"))))
             student = 1;
         if (is_prog(c->t[j].w) && e - p > 1 && c->t[j].len > 1) {
             char pv[VBUF];
@@ -1482,6 +1501,7 @@ role:
     /* a name: "I'm Alice", "Hi, I'm Alice Chen, Head of Platform at Acme Corp" */
     q = p;
     if (q < c->e && ((c->t[q].flags & TF_CAP) || c->greeting) && !(c->t[q].flags & TF_SYN) &&
+        !tis(c, q - 1, "a") && !tis(c, q - 1, "an") && !tis(c, q - 1, "the") &&
         !(c->t[q].flags & TF_NUM) &&
         !tis(c, q, "i") && !canon_of(c->t[q].w) && !tin(c, q, L_NATIONALITIES) &&
         !tin(c, q, L_DIETS) && !tin(c, q, L_ROLE_HEADS) && !c->neg && c->subj == SJ_I) {
@@ -1501,7 +1521,7 @@ role:
                     if (tin(c, j, L_ROLE_HEADS))
                         return role_value(c, r, PF_ROLEAT);
             }
-            if (tis(c, e, "from"))
+            if (tis(c, e, "from") && e + 1 < c->e && (c->t[e + 1].flags & TF_CAP))
                 return value(c, EG_FACT_ASSERT, "hometown", e + 1, VT_PLACE);
             return e;
         }
@@ -1592,6 +1612,10 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
             if (r > 0)
                 return r;
         }
+        /* "in the suburbs", "to the city": a common noun is not a place we can name */
+        if (pt->vt == VT_PLACE && tis(c, p, "the") && !(c->t[p].flags & TF_CAP) &&
+            p + 1 < c->e && !(c->t[p + 1].flags & TF_CAP) && !canon_of(c->t[p + 1].w))
+            return p;
         if (pt->vt == VT_PLACE && tis(c, p, "with")) {
             /* "I live with my girlfriend in Hackney" */
             if (tis(c, p + 1, "my") && tin(c, p + 2, L_RELATIONS) && c->subj != SJ_OTHER &&
@@ -1630,6 +1654,12 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
                 out(c, op, pt->key, v, n, NULL, 0, e);
         } else {
             e = cut(c, p, pt->vt);
+            /* A writer who capitalises names wrote this one in lower case: not a name
+             * ("I'm Sarah from marketing"). All-lower-case chat is still read. */
+            if ((pt->vt == VT_PLACE || pt->vt == VT_NAME) && c->x->caps && e > p &&
+                lower_all(c->x->text + c->t[p].s, c->t[e - 1].e - c->t[p].s) &&
+                !canon_of(c->t[p].w))
+                return p;
             n = render(c, p, e, pt->vt, v, sizeof(v));
             if (!n)
                 return p;
@@ -2568,6 +2598,18 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
     if (tis(&c, p, "call") || tis(&c, p, "remind")) {
         if (instruction(&c, p, 1))
             return;
+    }
+    /* "As a nurse, I work long shifts" */
+    if (tis(&c, p, "as") && (tis(&c, p + 1, "a") || tis(&c, p + 1, "an")) && !x->question) {
+        int j, end = cut(&c, p + 2, VT_ROLE);
+        for (j = p + 2; j < end; j++)
+            if (tin(&c, j, L_ROLE_HEADS)) {
+                c.subj = SJ_I;
+                c.casual = 1;
+                role_value(&c, p + 2, 0);
+                break;
+            }
+        return;
     }
     if (tis(&c, p, "you") && tis(&c, p + 1, "can") && tis(&c, p + 2, "call") &&
         tis(&c, p + 3, "me")) {

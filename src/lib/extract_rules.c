@@ -277,12 +277,27 @@ static void push_word(struct sent *st, const char *txt, uint32_t s, uint32_t e)
     push(st, s, e, w, wl, f);
 }
 
+/* Titles and abbreviations whose period does not end a sentence. */
+static int is_abbrev(const struct eg_tok *t)
+{
+    static const char *const ab[] = {"dr", "mr", "mrs", "ms", "st", "prof", "jr", "sr",
+                                     "mt", "vs", "inc", "ltd", "co", "corp", "dept", "univ",
+                                     "ave", "rd", "approx", "no", NULL};
+    return t->len <= 6 && eg_x_in(t, ab);
+}
+
 static void flush(struct eg_xs *x, struct sent *st, int question)
 {
     if (st->n > 0 && x->rc == ENGRAM_OK && x->out->n < EG_MAX_FACTS) {
+        int i;
         x->t = st->t;
         x->n = st->n;
         x->question = question;
+        x->caps = 0;
+        for (i = 1; i < st->n; i++)
+            if ((st->t[i].flags & TF_CAP) && !(st->t[i].len == 1 && st->t[i].w[0] == 'i') &&
+                !(st->t[i - 1].flags & TF_PUNCT))
+                x->caps = 1;
         eg_x_sentence(x);
     }
     st->n = 0;
@@ -320,6 +335,11 @@ static void scan(struct eg_xs *x, const char *txt, size_t len, struct sent *st)
         }
         if (skip_line || in_code) {
             i++;
+            continue;
+        }
+        if (c == '.' && st->n > 0 && !(st->t[st->n - 1].flags & TF_PUNCT) &&
+            st->t[st->n - 1].e == i && is_abbrev(&st->t[st->n - 1])) {
+            i++; /* "Dr. Smith", "St. Mary's": not the end of a sentence */
             continue;
         }
         if (c == '.' || c == '!' || c == '?' || c == ';') {
@@ -367,6 +387,11 @@ static void scan(struct eg_xs *x, const char *txt, size_t len, struct sent *st)
                 push_word(st, txt, (uint32_t)i, (uint32_t)j);
             }
             i = j;
+            continue;
+        }
+        if (c == '&' && !in_quote) {
+            push(st, (uint32_t)i, (uint32_t)i + 1, "&", 1, 0); /* "McKinsey & Company" */
+            i++;
             continue;
         }
         if (c == ',' || c == ':' || c == '(' || c == ')' || c == '-' || c == '[' ||
