@@ -208,6 +208,10 @@ int eg_x_date(const struct eg_tok *t, int i, int n, int64_t turn_ms, int past,
         if (i + 1 >= n)
             return 0;
         r = eg_x_date(t, i + 1, n, turn_ms, past, w);
+        if (r == 0 && year_of(&t[i + 1]) > 0) { /* "since 2015", "by 2030" */
+            set_year(w, year_of(&t[i + 1]));
+            r = 1;
+        }
         if (r == 0 && (strcmp(t[i + 1].w, "march") == 0 || strcmp(t[i + 1].w, "may") == 0)) {
             /* after "by"/"until"/"since", "march" and "may" can only be months */
             int mon = t[i + 1].w[0] == 'm' && t[i + 1].w[1] == 'a' && t[i + 1].w[2] == 'r' ? 3

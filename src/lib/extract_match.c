@@ -516,6 +516,9 @@ static int cut(const struct cl *c, int p, int vt)
             break; /* "London rocks": a capitalised name ends at a lower-case word */
         if (i > p && (vt == VT_PLACE || vt == VT_NAME) && (t->flags & TF_SYN))
             break;
+        if (i > p && vt == VT_ROLE && t->len > 4 && strcmp(t->w + t->len - 3, "ing") == 0 &&
+            inl(&c->t[i - 1], L_ROLE_HEADS))
+            break; /* "a grad student studying neuroscience" */
         if (i > p && vt == VT_NAME && !(t->flags & TF_CAP) && (c->t[p].flags & TF_CAP))
             break;
         if ((t->flags & TF_POSS) && named) {
@@ -896,6 +899,7 @@ static const struct pat after_subject[] = {
     {"need|needs|have|has|got|must|should|gotta to", "tasks", VT_PHRASE, 0, "gohamunesh"},
     {"going|gonna|headed|heading|off|flying|travelling|traveling|driving|jetting to|for",
      "*going", VT_GOING, 0, "drflgohejeoftr"},
+    {"back|returned|home from", "trips", VT_TRIP, 0, "bahore"},
     {"will|shall be in|at|visiting", "trips", VT_TRIP, 0, "shwi"},
     {"visiting|visit|touring|exploring|backpacking|backpack|tour", "*going", VT_GOING, 0, "baextovi"},
     {"planning|plan|booked|booking|taking|take|going|go|have|got ?on ?a|an ?big|little|short|long|quick|road|family|business|work|weekend|ski trip|vacation|holiday|getaway|trips to|in",
@@ -1121,6 +1125,10 @@ static int role_tail(struct cl *c, int p, int is_student)
     }
     if ((tis(c, p, "at") || tis(c, p, "for")) && p + 1 < c->e) {
         int q = p + 1;
+        if (tis(c, q, "my") || tis(c, q, "our") || tis(c, q, "home") ||
+            (tis(c, q, "the") && !(q + 1 < c->e && (c->t[q + 1].flags & TF_CAP))) ||
+            tis(c, q, "work") || (c->when_n && q == c->when_i))
+            return p; /* "the only developer at my company" names no company */
         if (tis(c, q, "a") || tis(c, q, "an"))
             return value(c, EG_FACT_ASSERT, is_student ? "education" : "employer", q, VT_PHRASE);
         return value(c, EG_FACT_ASSERT, is_student ? "education" : "employer", q, VT_ORG);
@@ -1413,6 +1421,7 @@ static int be_complement(struct cl *c, int p)
     }
     q = p;
     if (tis(c, q, "in") && q + 1 < c->e && (c->t[q + 1].flags & TF_CAP) &&
+        !(c->when_n && c->when_i == q) &&
         !tis(c, q + 1, "i") && !c->neg) {
         if (c->when_n) {
             e = cut(c, q + 1, VT_PLACE);
@@ -1426,6 +1435,10 @@ static int be_complement(struct cl *c, int p)
         c->casual = 1;
         return value(c, EG_FACT_ASSERT, "location", q + 1, VT_PLACE);
     }
+    /* "I've been at Amazon for six years": with "have been", "at" names the employer */
+    if (tis(c, q, "at") && c->perfect && q + 1 < c->e && (c->t[q + 1].flags & TF_CAP) &&
+        !(c->when_n && c->when_i == q + 1) && !tis(c, q + 1, "i"))
+        return value(c, c->neg ? EG_FACT_NEGATE : EG_FACT_ASSERT, "employer", q + 1, VT_ORG);
     /* nationality: "I'm German", "I'm a British citizen" */
     q = p;
     if (tis(c, q, "a") || tis(c, q, "an"))
@@ -1546,10 +1559,22 @@ static int going(struct cl *c, int p, int pat_s)
     int e;
     size_t n;
 
-    if (p >= c->e)
+    if (p >= c->e || (c->when_n && p == c->when_i))
         return p;
     if (tin(c, p, L_BASE_VERBS) && !(c->t[p].flags & TF_CAP))
         return value(c, EG_FACT_ASSERT, "plans", p, VT_PHRASE);
+    /* "back from a week in Mexico City" */
+    if ((tis(c, p, "a") || tis(c, p, "an")) &&
+        (tis(c, p + 1, "week") || tis(c, p + 1, "weekend") || tis(c, p + 1, "month") ||
+         tis(c, p + 1, "trip") || tis(c, p + 1, "holiday") || tis(c, p + 1, "vacation") ||
+         tis(c, p + 1, "few")) ) {
+        int j;
+        for (j = p + 2; j < c->e && j < p + 5; j++)
+            if (tis(c, j, "in") || tis(c, j, "to"))
+                break;
+        if (j < c->e && j < p + 5)
+            p = j + 1;
+    }
     if (tis(c, p, "be") && tis(c, p + 1, "in"))
         p += 2;
     if (tis(c, p, "the") && !(c->t[p].flags & TF_CAP))
@@ -2568,6 +2593,18 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
                 c.ended = 1;
         }
     }
+    /* "Remember that I prefer metric units", "note that I'm left-handed": the rest is a
+     * statement the user wants kept. */
+    if ((tis(&c, p, "remember") || tis(&c, p, "note") || (tis(&c, p, "keep") &&
+                                                         tis(&c, p + 1, "in") &&
+                                                         tis(&c, p + 2, "mind"))) &&
+        !x->question) {
+        int q = p + (tis(&c, p, "keep") ? 3 : 1);
+        if (tis(&c, q, "that"))
+            q++;
+        if (tis(&c, q, "i") || tis(&c, q, "my") || tis(&c, q, "we"))
+            p = q;
+    }
     if (tis(&c, p, "please") || tis(&c, p, "pls"))
         p++, imperative = 1;
     if ((tis(&c, p, "from") && tis(&c, p + 1, "now") && tis(&c, p + 2, "on")) ||
@@ -2763,6 +2800,20 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
                     out(&c, EG_FACT_ASSERT, "events", v, n, NULL, 0, end);
             }
             (void)after_past;
+            /* "I work in a hospital as a radiologist" */
+            if (r < 0 && c.subj == SJ_I) {
+                int j, k;
+                for (j = p; j + 2 < e; j++)
+                    if (tis(&c, j, "as") && (tis(&c, j + 1, "a") || tis(&c, j + 1, "an"))) {
+                        int end = cut(&c, j + 2, VT_ROLE);
+                        for (k = j + 2; k < end; k++)
+                            if (tin(&c, k, L_ROLE_HEADS))
+                                break;
+                        if (k < end)
+                            role_value(&c, j + 2, 0);
+                        break;
+                    }
+            }
             /* "I develop iOS apps in Swift" */
             if (r < 0 && c.subj == SJ_I && !c.hedge) {
                 int j;
