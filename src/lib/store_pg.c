@@ -194,8 +194,7 @@ static void where(struct eg_store *s, char *out, size_t n)
     const char *h = s->conn ? PQhost(s->conn) : NULL, *p = s->conn ? PQport(s->conn) : NULL;
     const char *d = s->conn ? PQdb(s->conn) : NULL;
 
-    snprintf(out, n, "%s:%s/%s", h && *h ? h : "localhost", p && *p ? p : "5432",
-             d ? d : "");
+    snprintf(out, n, "%s:%s/%s", h && *h ? h : "localhost", p && *p ? p : "5432", d ? d : "");
 }
 
 /* One line of libpq's (possibly multi-line) message. */
@@ -216,9 +215,8 @@ static int unavailable(struct eg_store *s, const char *msg)
     s->broken = 1;
     where(s, at, sizeof(at));
     first_line(msg, line, sizeof(line));
-    snprintf(s->err, sizeof(s->err),
-             "PostgreSQL at %s is unavailable (%s); retry when it is back", at,
-             *line ? line : "connection lost");
+    snprintf(s->err, sizeof(s->err), "PostgreSQL at %s is unavailable (%s); retry when it is back",
+             at, *line ? line : "connection lost");
     return ENGRAM_UNAVAILABLE;
 }
 
@@ -346,8 +344,7 @@ static int run(struct eg_store *s, const char *sql, const struct params *p, PGre
                 memmove(&s->cache[0], &s->cache[1], sizeof(s->cache[0]) * (STMT_CACHE - 1));
                 s->ncache--;
             }
-            snprintf(s->cache[s->ncache].name, sizeof(s->cache[0].name), "eg%u",
-                     s->next_stmt++);
+            snprintf(s->cache[s->ncache].name, sizeof(s->cache[0].name), "eg%u", s->next_stmt++);
             res = PQprepare(s->conn, s->cache[s->ncache].name, sql, 0, NULL);
             if (PQresultStatus(res) != PGRES_COMMAND_OK) {
                 free(copy);
@@ -515,8 +512,8 @@ static int migrate(struct eg_store *s)
         if ((rc = exec_simple(s, migrations[version])) != ENGRAM_OK) {
             char keep[sizeof(s->err)];
             memcpy(keep, s->err, sizeof(keep));
-            snprintf(s->err, sizeof(s->err), "migration to schema %d failed: %.400s",
-                     version + 1, keep);
+            snprintf(s->err, sizeof(s->err), "migration to schema %d failed: %.400s", version + 1,
+                     keep);
             goto rollback;
         }
         {
@@ -555,7 +552,6 @@ static void pg_close(struct eg_store *s)
     free(s->vec);
     free(s);
 }
-
 
 static int pg_open(const char *uri, int busy_ms, struct eg_store **out, char *err, size_t errlen)
 {
@@ -663,8 +659,10 @@ static int pg_session_put(struct eg_store *s, const struct eg_session *in)
     p_text(&p, in->scope);
     p_int(&p, in->created_at);
     p_text(&p, in->metadata ? in->metadata : "{}");
-    return run_done(s, "INSERT INTO sessions(id, context, scope, created_at, metadata)"
-                       " VALUES ($1,$2,$3,$4,$5)", &p, NULL);
+    return run_done(s,
+                    "INSERT INTO sessions(id, context, scope, created_at, metadata)"
+                    " VALUES ($1,$2,$3,$4,$5)",
+                    &p, NULL);
 }
 
 static void read_session(const PGresult *r, int row, struct eg_session *out, int view)
@@ -686,10 +684,12 @@ static int pg_session_get(struct eg_store *s, const char *context, const char *i
     memset(out, 0, sizeof(*out));
     p_text(&p, context);
     p_text(&p, id);
-    rc = run(s, "SELECT id, context, scope, created_at, metadata,"
-                " (SELECT count(*) FROM turns t WHERE t.context = sessions.context"
-                "  AND t.session_id = sessions.id)"
-                " FROM sessions WHERE context = $1 AND id = $2", &p, &res);
+    rc = run(s,
+             "SELECT id, context, scope, created_at, metadata,"
+             " (SELECT count(*) FROM turns t WHERE t.context = sessions.context"
+             "  AND t.session_id = sessions.id)"
+             " FROM sessions WHERE context = $1 AND id = $2",
+             &p, &res);
     if (rc != ENGRAM_OK)
         return rc;
     if (PQntuples(res) == 0) {
@@ -717,8 +717,10 @@ static int pg_sessions_in_scope(struct eg_store *s, const char *context, const c
 
     p_text(&p, context);
     p_text(&p, scope);
-    rc = run(s, "SELECT id, context, scope, created_at, metadata FROM sessions"
-                " WHERE context = $1 AND scope = $2 ORDER BY created_at, id", &p, &res);
+    rc = run(s,
+             "SELECT id, context, scope, created_at, metadata FROM sessions"
+             " WHERE context = $1 AND scope = $2 ORDER BY created_at, id",
+             &p, &res);
     if (rc != ENGRAM_OK)
         return rc;
     for (int i = 0; i < PQntuples(res) && cbrc == ENGRAM_OK; i++) {
@@ -732,8 +734,8 @@ static int pg_sessions_in_scope(struct eg_store *s, const char *context, const c
 
 /* ---- turns --------------------------------------------------------------------------- */
 
-#define TURN_COLS                                                                          \
-    "t.id, t.session_id, t.context, t.scope, t.role, t.content, t.created_at, t.recorded_at," \
+#define TURN_COLS                                                                                  \
+    "t.id, t.session_id, t.context, t.scope, t.role, t.content, t.created_at, t.recorded_at,"      \
     " t.metadata"
 
 static void read_turn(const PGresult *r, int row, struct eg_turn *out, int view)
@@ -767,13 +769,13 @@ static int pg_turn_put(struct eg_store *s, const struct eg_turn *in)
     p_int(&p, in->created_at);
     p_int(&p, in->recorded_at);
     p_text(&p, in->metadata ? in->metadata : "{}");
-    return run_done(s, "INSERT INTO turns(id, session_id, context, scope, role, content,"
-                       " created_at, recorded_at, metadata) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+    return run_done(s,
+                    "INSERT INTO turns(id, session_id, context, scope, role, content,"
+                    " created_at, recorded_at, metadata) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
                     &p, NULL);
 }
 
-static int pg_turn_get(struct eg_store *s, const char *context, const char *id,
-                       struct eg_turn *out)
+static int pg_turn_get(struct eg_store *s, const char *context, const char *id, struct eg_turn *out)
 {
     struct params p = {0};
     PGresult *res;
@@ -782,8 +784,7 @@ static int pg_turn_get(struct eg_store *s, const char *context, const char *id,
     memset(out, 0, sizeof(*out));
     p_text(&p, context);
     p_text(&p, id);
-    rc = run(s, "SELECT " TURN_COLS " FROM turns t WHERE t.context = $1 AND t.id = $2", &p,
-             &res);
+    rc = run(s, "SELECT " TURN_COLS " FROM turns t WHERE t.context = $1 AND t.id = $2", &p, &res);
     if (rc != ENGRAM_OK)
         return rc;
     if (PQntuples(res) == 0) {
@@ -806,13 +807,13 @@ static int pg_turn_get(struct eg_store *s, const char *context, const char *id,
  * from the normalised lexemes and cast back (::tsquery, no second normalisation), so the
  * whole query is one prepared statement taking the words as an array.
  */
-#define TS_QUERY                                                                           \
-    "WITH q AS (SELECT string_agg('(' || x::text || ')', ' | ')::tsquery AS q"              \
+#define TS_QUERY                                                                                   \
+    "WITH q AS (SELECT string_agg('(' || x::text || ')', ' | ')::tsquery AS q"                     \
     " FROM unnest($3::text[]) AS w, plainto_tsquery('english', w) AS x WHERE numnode(x) > 0)"
 
 static int pg_turns_search(struct eg_store *s, const char *context, const char *const *scopes,
-                           size_t nscopes, const char *const *terms, size_t nterms,
-                           int64_t as_of, int limit, eg_turn_cb cb, void *arg)
+                           size_t nscopes, const char *const *terms, size_t nterms, int64_t as_of,
+                           int limit, eg_turn_cb cb, void *arg)
 {
     struct eg_buf sc = {0}, tm = {0};
     struct params p = {0};
@@ -835,15 +836,18 @@ static int pg_turns_search(struct eg_store *s, const char *context, const char *
      * stop words alone would tie where bm25, counting every token, ranks the shorter one
      * first; the length in characters stands in for that token count. retrieve.c rescales
      * scores against the best turn, so only the order matters. */
-    rc = run(s,
-             as_of ? TS_QUERY " SELECT " TURN_COLS ", ts_rank(t.tsv, q.q) / (1 + ln(1 + char_length(t.content))) AS score"
-                     " FROM turns t, q WHERE t.tsv @@ q.q AND t.context = $1"
-                     " AND t.scope = ANY($2::text[]) AND t.created_at <= $5"
-                     " ORDER BY score DESC, t.rid LIMIT $4"
-                   : TS_QUERY " SELECT " TURN_COLS ", ts_rank(t.tsv, q.q) / (1 + ln(1 + char_length(t.content))) AS score"
-                     " FROM turns t, q WHERE t.tsv @@ q.q AND t.context = $1"
-                     " AND t.scope = ANY($2::text[]) ORDER BY score DESC, t.rid LIMIT $4",
-             &p, &res);
+    rc =
+        run(s,
+            as_of ? TS_QUERY " SELECT " TURN_COLS
+                             ", ts_rank(t.tsv, q.q) / (1 + ln(1 + char_length(t.content))) AS score"
+                             " FROM turns t, q WHERE t.tsv @@ q.q AND t.context = $1"
+                             " AND t.scope = ANY($2::text[]) AND t.created_at <= $5"
+                             " ORDER BY score DESC, t.rid LIMIT $4"
+                  : TS_QUERY " SELECT " TURN_COLS
+                             ", ts_rank(t.tsv, q.q) / (1 + ln(1 + char_length(t.content))) AS score"
+                             " FROM turns t, q WHERE t.tsv @@ q.q AND t.context = $1"
+                             " AND t.scope = ANY($2::text[]) ORDER BY score DESC, t.rid LIMIT $4",
+            &p, &res);
     if (rc != ENGRAM_OK)
         goto cleanup;
     for (int i = 0; i < PQntuples(res) && cbrc == ENGRAM_OK; i++) {
@@ -916,8 +920,9 @@ static int pg_turns_near(struct eg_store *s, const char *context, const char *se
     p_text(&p, session_id);
     if (!turn_id) {
         p_int(&p, before);
-        rc = run(s, "SELECT " TURN_COLS " FROM turns t WHERE t.context = $1 AND"
-                    " t.session_id = $2 ORDER BY t.created_at DESC, t.rid DESC LIMIT $3",
+        rc = run(s,
+                 "SELECT " TURN_COLS " FROM turns t WHERE t.context = $1 AND"
+                 " t.session_id = $2 ORDER BY t.created_at DESC, t.rid DESC LIMIT $3",
                  &p, &res);
         return rc == ENGRAM_OK ? near_rows(res, -1, cb, arg) : rc;
     }
@@ -926,20 +931,24 @@ static int pg_turns_near(struct eg_store *s, const char *context, const char *se
     p_text(&p, turn_id);
     if (before > 0) {
         p_int(&p, before);
-        rc = run(s, "SELECT " TURN_COLS " FROM turns t, turns h WHERE h.context = $1 AND"
-                    " h.id = $3 AND t.context = $1 AND t.session_id = $2 AND"
-                    " (t.created_at, t.rid) < (h.created_at, h.rid)"
-                    " ORDER BY t.created_at DESC, t.rid DESC LIMIT $4", &p, &res);
+        rc = run(s,
+                 "SELECT " TURN_COLS " FROM turns t, turns h WHERE h.context = $1 AND"
+                 " h.id = $3 AND t.context = $1 AND t.session_id = $2 AND"
+                 " (t.created_at, t.rid) < (h.created_at, h.rid)"
+                 " ORDER BY t.created_at DESC, t.rid DESC LIMIT $4",
+                 &p, &res);
         if (rc == ENGRAM_OK)
             rc = near_rows(res, -1, cb, arg);
         p.n--;
     }
     if (rc == ENGRAM_OK && after > 0) {
         p_int(&p, after);
-        rc = run(s, "SELECT " TURN_COLS " FROM turns t, turns h WHERE h.context = $1 AND"
-                    " h.id = $3 AND t.context = $1 AND t.session_id = $2 AND"
-                    " (t.created_at, t.rid) > (h.created_at, h.rid)"
-                    " ORDER BY t.created_at, t.rid LIMIT $4", &p, &res);
+        rc = run(s,
+                 "SELECT " TURN_COLS " FROM turns t, turns h WHERE h.context = $1 AND"
+                 " h.id = $3 AND t.context = $1 AND t.session_id = $2 AND"
+                 " (t.created_at, t.rid) > (h.created_at, h.rid)"
+                 " ORDER BY t.created_at, t.rid LIMIT $4",
+                 &p, &res);
         if (rc == ENGRAM_OK)
             rc = near_rows(res, 1, cb, arg);
     }
@@ -982,8 +991,8 @@ static int bytea_unhex(const char *h, unsigned char *out, size_t n)
 }
 
 static int pg_vec_put(struct eg_store *s, const char *context, const char *scope,
-                      const char *item_id, const char *kind, int64_t at, const int8_t *v,
-                      int dim, float scale)
+                      const char *item_id, const char *kind, int64_t at, const int8_t *v, int dim,
+                      float scale)
 {
     struct eg_buf hex = {0};
     struct params p = {0};
@@ -1001,11 +1010,13 @@ static int pg_vec_put(struct eg_store *s, const char *context, const char *scope
     p_int(&p, dim);
     p_double(&p, scale);
     p_text(&p, hex.p);
-    rc = run_done(s, "INSERT INTO item_vectors(context, scope, kind, item_id, at, dim, scale,"
-                     " vec) VALUES ($1,$2,$3,$4,$5,$6,$7,$8::bytea)"
-                     " ON CONFLICT (context, scope, kind, item_id) DO UPDATE SET"
-                     " at = excluded.at, dim = excluded.dim, scale = excluded.scale,"
-                     " vec = excluded.vec", &p, NULL);
+    rc = run_done(s,
+                  "INSERT INTO item_vectors(context, scope, kind, item_id, at, dim, scale,"
+                  " vec) VALUES ($1,$2,$3,$4,$5,$6,$7,$8::bytea)"
+                  " ON CONFLICT (context, scope, kind, item_id) DO UPDATE SET"
+                  " at = excluded.at, dim = excluded.dim, scale = excluded.scale,"
+                  " vec = excluded.vec",
+                  &p, NULL);
     eg_buf_reset(&hex);
     return rc;
 }
@@ -1027,10 +1038,12 @@ static int pg_vec_scan(struct eg_store *s, const char *context, const char *cons
     p_text(&p, kind);
     p_int(&p, as_of ? as_of : INT64_MAX);
     /* Rows in the order of the scopes given, as store_sqlite's one-query-per-scope. */
-    rc = run(s, "SELECT v.item_id, v.dim, v.scale, v.vec FROM item_vectors v,"
-                " unnest($2::text[]) WITH ORDINALITY AS f(scope, n)"
-                " WHERE v.context = $1 AND v.scope = f.scope AND v.kind = $3 AND v.at <= $4"
-                " ORDER BY f.n, v.item_id", &p, &res);
+    rc = run(s,
+             "SELECT v.item_id, v.dim, v.scale, v.vec FROM item_vectors v,"
+             " unnest($2::text[]) WITH ORDINALITY AS f(scope, n)"
+             " WHERE v.context = $1 AND v.scope = f.scope AND v.kind = $3 AND v.at <= $4"
+             " ORDER BY f.n, v.item_id",
+             &p, &res);
     eg_buf_reset(&sc);
     if (rc != ENGRAM_OK)
         return rc;
@@ -1057,8 +1070,8 @@ static int pg_vec_scan(struct eg_store *s, const char *context, const char *cons
 
 /* ---- idempotency --------------------------------------------------------------------- */
 
-static int pg_idem_get(struct eg_store *s, const char *context, const char *key,
-                       char **out_hash, char **out_response)
+static int pg_idem_get(struct eg_store *s, const char *context, const char *key, char **out_hash,
+                       char **out_response)
 {
     struct params p = {0};
     PGresult *res;
@@ -1070,8 +1083,8 @@ static int pg_idem_get(struct eg_store *s, const char *context, const char *key,
     /* Lock the key first: a racing retry on another node waits for the first attempt's
      * commit and then replays its answer, as SQLite's single writer makes it do. */
     if (s->in_tx &&
-        (rc = run_done(s, "SELECT pg_advisory_xact_lock(hashtext($1), hashtext('idem:' || $2))",
-                       &p, NULL)) != ENGRAM_OK)
+        (rc = run_done(s, "SELECT pg_advisory_xact_lock(hashtext($1), hashtext('idem:' || $2))", &p,
+                       NULL)) != ENGRAM_OK)
         return rc;
     rc = run(s, "SELECT request_hash, response FROM idempotency WHERE context = $1 AND key = $2",
              &p, &res);
@@ -1093,8 +1106,8 @@ static int pg_idem_get(struct eg_store *s, const char *context, const char *key,
     return ENGRAM_OK;
 }
 
-static int pg_idem_put(struct eg_store *s, const char *context, const char *scope,
-                       const char *key, const char *hash, const char *response, int64_t at)
+static int pg_idem_put(struct eg_store *s, const char *context, const char *scope, const char *key,
+                       const char *hash, const char *response, int64_t at)
 {
     struct params p = {0};
 
@@ -1104,8 +1117,10 @@ static int pg_idem_put(struct eg_store *s, const char *context, const char *scop
     p_text(&p, hash);
     p_text(&p, response);
     p_int(&p, at);
-    return run_done(s, "INSERT INTO idempotency(context, key, scope, request_hash, response,"
-                       " created_at) VALUES ($1,$2,$3,$4,$5,$6)", &p, NULL);
+    return run_done(s,
+                    "INSERT INTO idempotency(context, key, scope, request_hash, response,"
+                    " created_at) VALUES ($1,$2,$3,$4,$5,$6)",
+                    &p, NULL);
 }
 
 /* ---- entities ------------------------------------------------------------------------ */
@@ -1122,8 +1137,10 @@ static int pg_entity_ensure(struct eg_store *s, const struct eg_entity *in, char
     p_text(&p, in->scope);
     p_text(&p, in->type);
     p_text(&p, in->name);
-    rc = run(s, "SELECT id FROM entities WHERE context = $1 AND scope = $2 AND type = $3"
-                " AND name = $4", &p, &res);
+    rc = run(s,
+             "SELECT id FROM entities WHERE context = $1 AND scope = $2 AND type = $3"
+             " AND name = $4",
+             &p, &res);
     if (rc != ENGRAM_OK)
         return rc;
     if (PQntuples(res) > 0) {
@@ -1134,8 +1151,10 @@ static int pg_entity_ensure(struct eg_store *s, const struct eg_entity *in, char
     PQclear(res);
     p_text(&p, in->id);
     p_int(&p, in->created_at);
-    rc = run_done(s, "INSERT INTO entities(context, scope, type, name, id, created_at)"
-                     " VALUES ($1,$2,$3,$4,$5,$6)", &p, NULL);
+    rc = run_done(s,
+                  "INSERT INTO entities(context, scope, type, name, id, created_at)"
+                  " VALUES ($1,$2,$3,$4,$5,$6)",
+                  &p, NULL);
     if (rc == ENGRAM_OK)
         snprintf(out_id, EG_ID_MAX, "%s", in->id);
     return rc;
@@ -1150,8 +1169,10 @@ static int pg_entities_in_scope(struct eg_store *s, const char *context, const c
 
     p_text(&p, context);
     p_text(&p, scope);
-    rc = run(s, "SELECT id, context, scope, type, name, created_at FROM entities"
-                " WHERE context = $1 AND scope = $2 ORDER BY created_at, id", &p, &res);
+    rc = run(s,
+             "SELECT id, context, scope, type, name, created_at FROM entities"
+             " WHERE context = $1 AND scope = $2 ORDER BY created_at, id",
+             &p, &res);
     if (rc != ENGRAM_OK)
         return rc;
     for (int i = 0; i < PQntuples(res) && cbrc == ENGRAM_OK; i++) {
@@ -1191,10 +1212,12 @@ static int pg_attr_put(struct eg_store *s, const struct eg_attr *in)
     p_time(&p, in->valid_until);
     p_int(&p, in->recorded_at);
     p_id(&p, in->supersedes);
-    return run_done(s, "INSERT INTO attributes(id, context, scope, entity_id, category, key,"
-                       " value, confidence, importance, source_turn, valid_from, valid_until,"
-                       " recorded_at, supersedes)"
-                       " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)", &p, NULL);
+    return run_done(s,
+                    "INSERT INTO attributes(id, context, scope, entity_id, category, key,"
+                    " value, confidence, importance, source_turn, valid_from, valid_until,"
+                    " recorded_at, supersedes)"
+                    " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)",
+                    &p, NULL);
 }
 
 static int pg_attr_close(struct eg_store *s, const char *id, int64_t valid_until)
@@ -1206,8 +1229,8 @@ static int pg_attr_close(struct eg_store *s, const char *id, int64_t valid_until
     /* The interface names the attribute by id alone: find its tenant to take the scope
      * lock (a forget racing an ingest on another node then cannot interleave). */
     p_text(&p, id);
-    rc = run(s, "SELECT context, scope FROM attributes WHERE id = $1 AND valid_until IS NULL",
-             &p, &res);
+    rc = run(s, "SELECT context, scope FROM attributes WHERE id = $1 AND valid_until IS NULL", &p,
+             &res);
     if (rc != ENGRAM_OK)
         return rc;
     for (int i = 0; i < PQntuples(res) && rc == ENGRAM_OK; i++)
@@ -1218,8 +1241,10 @@ static int pg_attr_close(struct eg_store *s, const char *id, int64_t valid_until
     p.n = 0;
     p_int(&p, valid_until);
     p_text(&p, id);
-    return run_done(s, "UPDATE attributes SET valid_until = $1 WHERE id = $2"
-                       " AND valid_until IS NULL", &p, NULL);
+    return run_done(s,
+                    "UPDATE attributes SET valid_until = $1 WHERE id = $2"
+                    " AND valid_until IS NULL",
+                    &p, NULL);
 }
 
 static int pg_attr_set_confidence(struct eg_store *s, const char *id, double confidence)
@@ -1277,8 +1302,10 @@ static int pg_attrs_query(struct eg_store *s, const struct eg_attr_filter *f, eg
         rc = cond(&sql, &p, " AND lower(a.value) = lower(", f->value, "::text COLLATE \"C\")");
     if (rc == ENGRAM_OK && f->as_of) {
         p_int(&p, f->as_of);
-        rc = eg_buf_printf(&sql, " AND a.valid_from <= $%d AND (a.valid_until IS NULL OR"
-                                 " a.valid_until > $%d)", p.n, p.n);
+        rc = eg_buf_printf(&sql,
+                           " AND a.valid_from <= $%d AND (a.valid_until IS NULL OR"
+                           " a.valid_until > $%d)",
+                           p.n, p.n);
     } else if (rc == ENGRAM_OK && !f->include_expired)
         rc = eg_buf_puts(&sql, " AND a.valid_until IS NULL");
     if (rc == ENGRAM_OK)
@@ -1337,8 +1364,10 @@ static int pg_audit_put(struct eg_store *s, const struct eg_audit *in)
     p_text(&p, in->target ? in->target : "");
     p_text(&p, in->detail ? in->detail : "{}");
     p_text(&p, in->request_id);
-    return run_done(s, "INSERT INTO audit(id, context, scope, at, actor, action, target, detail,"
-                       " request_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)", &p, NULL);
+    return run_done(s,
+                    "INSERT INTO audit(id, context, scope, at, actor, action, target, detail,"
+                    " request_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+                    &p, NULL);
 }
 
 static int audit_rows(PGresult *res, eg_audit_cb cb, void *arg)
@@ -1377,9 +1406,11 @@ static int pg_audit_list(struct eg_store *s, const char *context, const char *co
     p_text(&p, context);
     p_text(&p, sc.p);
     p_int(&p, limit > 0 ? limit : 100);
-    rc = run(s, "SELECT id, context, scope, at, actor, action, target, detail, request_id"
-                " FROM audit WHERE context = $1 AND scope = ANY($2::text[])"
-                " ORDER BY at DESC, rid DESC LIMIT $3", &p, &res);
+    rc = run(s,
+             "SELECT id, context, scope, at, actor, action, target, detail, request_id"
+             " FROM audit WHERE context = $1 AND scope = ANY($2::text[])"
+             " ORDER BY at DESC, rid DESC LIMIT $3",
+             &p, &res);
     if (rc == ENGRAM_OK)
         rc = audit_rows(res, cb, arg);
     eg_buf_reset(&sc);
@@ -1395,8 +1426,10 @@ static int pg_audit_in_scope(struct eg_store *s, const char *context, const char
 
     p_text(&p, context);
     p_text(&p, scope);
-    rc = run(s, "SELECT id, context, scope, at, actor, action, target, detail, request_id"
-                " FROM audit WHERE context = $1 AND scope = $2 ORDER BY at, rid", &p, &res);
+    rc = run(s,
+             "SELECT id, context, scope, at, actor, action, target, detail, request_id"
+             " FROM audit WHERE context = $1 AND scope = $2 ORDER BY at, rid",
+             &p, &res);
     return rc == ENGRAM_OK ? audit_rows(res, cb, arg) : rc;
 }
 
@@ -1409,8 +1442,10 @@ static int pg_job_put(struct eg_store *s, const char *context, const char *turn_
     p_text(&p, context);
     p_text(&p, turn_id);
     p_int(&p, at);
-    return run_done(s, "INSERT INTO jobs(context, turn_id, created_at, updated_at)"
-                       " VALUES ($1,$2,$3,$3)", &p, NULL);
+    return run_done(s,
+                    "INSERT INTO jobs(context, turn_id, created_at, updated_at)"
+                    " VALUES ($1,$2,$3,$3)",
+                    &p, NULL);
 }
 
 static int pg_job_claim(struct eg_store *s, int64_t now, struct eg_job *out)
@@ -1424,11 +1459,13 @@ static int pg_job_claim(struct eg_store *s, int64_t now, struct eg_job *out)
     p_int(&p, now - JOB_LEASE_MS);
     /* SKIP LOCKED: each node takes a different job instead of queueing on the same row.
      * A 'running' job whose lease ran out belongs to a node that died mid-job. */
-    rc = run(s, "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = $1"
-                " WHERE rid = (SELECT rid FROM jobs WHERE state = 'pending'"
-                "  OR (state = 'running' AND updated_at < $2)"
-                "  ORDER BY rid LIMIT 1 FOR UPDATE SKIP LOCKED)"
-                " RETURNING rid, context, turn_id, attempts - 1", &p, &res);
+    rc = run(s,
+             "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = $1"
+             " WHERE rid = (SELECT rid FROM jobs WHERE state = 'pending'"
+             "  OR (state = 'running' AND updated_at < $2)"
+             "  ORDER BY rid LIMIT 1 FOR UPDATE SKIP LOCKED)"
+             " RETURNING rid, context, turn_id, attempts - 1",
+             &p, &res);
     if (rc != ENGRAM_OK)
         return rc;
     if (PQntuples(res) == 0) {
@@ -1474,8 +1511,9 @@ static int pg_job_fail(struct eg_store *s, int64_t rid, const char *err, int64_t
     p_text(&p, err);
     p_int(&p, now);
     p_int(&p, rid);
-    return run_done(s, "UPDATE jobs SET state = CASE WHEN attempts >= 5 THEN 'failed'"
-                       " ELSE 'pending' END, last_error = $1, updated_at = $2 WHERE rid = $3",
+    return run_done(s,
+                    "UPDATE jobs SET state = CASE WHEN attempts >= 5 THEN 'failed'"
+                    " ELSE 'pending' END, last_error = $1, updated_at = $2 WHERE rid = $3",
                     &p, NULL);
 }
 
@@ -1495,8 +1533,7 @@ static int count_query(struct eg_store *s, const char *sql, int64_t *out)
 
 static int pg_jobs_pending(struct eg_store *s, int64_t *out_n)
 {
-    return count_query(s, "SELECT count(*) FROM jobs WHERE state IN ('pending','running')",
-                       out_n);
+    return count_query(s, "SELECT count(*) FROM jobs WHERE state IN ('pending','running')", out_n);
 }
 
 /* ---- keys ---------------------------------------------------------------------------- */
@@ -1515,8 +1552,10 @@ static int pg_key_put(struct eg_store *s, const struct eg_key *in)
     p_text(&p, in->grants);
     p_text(&p, hex.p);
     p_int(&p, in->created_at);
-    rc = run_done(s, "INSERT INTO api_keys(id, context, scope_floor, grants, hash, created_at)"
-                     " VALUES ($1,$2,$3,$4,$5::bytea,$6)", &p, NULL);
+    rc = run_done(s,
+                  "INSERT INTO api_keys(id, context, scope_floor, grants, hash, created_at)"
+                  " VALUES ($1,$2,$3,$4,$5::bytea,$6)",
+                  &p, NULL);
     eg_buf_reset(&hex);
     return rc;
 }
@@ -1542,8 +1581,10 @@ static int pg_key_get(struct eg_store *s, const char *id, struct eg_key *out)
 
     memset(out, 0, sizeof(*out));
     p_text(&p, id);
-    rc = run(s, "SELECT id, context, scope_floor, grants, hash, created_at, revoked_at"
-                " FROM api_keys WHERE id = $1", &p, &res);
+    rc = run(s,
+             "SELECT id, context, scope_floor, grants, hash, created_at, revoked_at"
+             " FROM api_keys WHERE id = $1",
+             &p, &res);
     if (rc != ENGRAM_OK)
         return rc;
     if (PQntuples(res) == 0) {
@@ -1564,8 +1605,10 @@ static int pg_keys_list(struct eg_store *s, eg_key_cb cb, void *arg)
     PGresult *res;
     int rc, cbrc = ENGRAM_OK;
 
-    rc = run(s, "SELECT id, context, scope_floor, grants, hash, created_at, revoked_at"
-                " FROM api_keys ORDER BY created_at, id", NULL, &res);
+    rc = run(s,
+             "SELECT id, context, scope_floor, grants, hash, created_at, revoked_at"
+             " FROM api_keys ORDER BY created_at, id",
+             NULL, &res);
     if (rc != ENGRAM_OK)
         return rc;
     for (int i = 0; i < PQntuples(res) && cbrc == ENGRAM_OK; i++) {
@@ -1585,8 +1628,8 @@ static int pg_key_revoke(struct eg_store *s, const char *id, int64_t at)
 
     p_int(&p, at);
     p_text(&p, id);
-    rc = run_done(s, "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-                  &p, &n);
+    rc = run_done(s, "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL", &p,
+                  &n);
     if (rc == ENGRAM_OK && n == 0) {
         snprintf(s->err, sizeof(s->err), "no active key '%.60s'", id);
         return ENGRAM_NOTFOUND;
@@ -1603,11 +1646,13 @@ static int pg_scopes_list(struct eg_store *s, const char *context, eg_scope_cb c
     int rc, cbrc = ENGRAM_OK;
 
     p_text(&p, context);
-    rc = run(s, "SELECT scope FROM sessions WHERE context = $1"
-                " UNION SELECT scope FROM turns WHERE context = $1"
-                " UNION SELECT scope FROM entities WHERE context = $1"
-                " UNION SELECT scope FROM audit WHERE context = $1"
-                " UNION SELECT scope FROM idempotency WHERE context = $1 ORDER BY 1", &p, &res);
+    rc = run(s,
+             "SELECT scope FROM sessions WHERE context = $1"
+             " UNION SELECT scope FROM turns WHERE context = $1"
+             " UNION SELECT scope FROM entities WHERE context = $1"
+             " UNION SELECT scope FROM audit WHERE context = $1"
+             " UNION SELECT scope FROM idempotency WHERE context = $1 ORDER BY 1",
+             &p, &res);
     if (rc != ENGRAM_OK)
         return rc;
     for (int i = 0; i < PQntuples(res) && cbrc == ENGRAM_OK; i++)
@@ -1616,8 +1661,8 @@ static int pg_scopes_list(struct eg_store *s, const char *context, eg_scope_cb c
     return cbrc;
 }
 
-static int erase_one(struct eg_store *s, const char *sql, const char *context,
-                     const char *scope, int64_t *count)
+static int erase_one(struct eg_store *s, const char *sql, const char *context, const char *scope,
+                     int64_t *count)
 {
     struct params p = {0};
     int64_t n = 0;
@@ -1639,37 +1684,40 @@ static int pg_erase_scope(struct eg_store *s, const char *context, const char *s
     /* Under the scope's writer lock, so an ingest on another node cannot add a turn to
      * the scope between our deletes. Children before parents, so foreign keys hold. */
     if ((rc = lock_scope(s, context, scope)) ||
-        (rc = erase_one(s, "DELETE FROM jobs WHERE context = $1 AND turn_id IN (SELECT id FROM"
-                           " turns WHERE context = $1 AND scope = $2)",
+        (rc = erase_one(s,
+                        "DELETE FROM jobs WHERE context = $1 AND turn_id IN (SELECT id FROM"
+                        " turns WHERE context = $1 AND scope = $2)",
                         context, scope, &c->jobs)) ||
-        (rc = erase_one(s, "DELETE FROM item_vectors WHERE context = $1 AND scope = $2",
-                        context, scope, NULL)) ||
+        (rc = erase_one(s, "DELETE FROM item_vectors WHERE context = $1 AND scope = $2", context,
+                        scope, NULL)) ||
         (rc = erase_one(s, "DELETE FROM attributes WHERE context = $1 AND scope = $2", context,
                         scope, &c->attributes)) ||
-        (rc = erase_one(s, "DELETE FROM entities WHERE context = $1 AND scope = $2", context,
-                        scope, &c->entities)) ||
-        (rc = erase_one(s, "DELETE FROM turns WHERE context = $1 AND scope = $2", context,
-                        scope, &c->turns)) ||
-        (rc = erase_one(s, "DELETE FROM sessions WHERE context = $1 AND scope = $2", context,
-                        scope, &c->sessions)) ||
+        (rc = erase_one(s, "DELETE FROM entities WHERE context = $1 AND scope = $2", context, scope,
+                        &c->entities)) ||
+        (rc = erase_one(s, "DELETE FROM turns WHERE context = $1 AND scope = $2", context, scope,
+                        &c->turns)) ||
+        (rc = erase_one(s, "DELETE FROM sessions WHERE context = $1 AND scope = $2", context, scope,
+                        &c->sessions)) ||
         (rc = erase_one(s, "DELETE FROM idempotency WHERE context = $1 AND scope = $2", context,
                         scope, NULL)) ||
-        (rc = erase_one(s, "DELETE FROM audit WHERE context = $1 AND scope = $2", context,
-                        scope, &c->audit)))
+        (rc = erase_one(s, "DELETE FROM audit WHERE context = $1 AND scope = $2", context, scope,
+                        &c->audit)))
         return rc;
     return ENGRAM_OK;
 }
 
 static int pg_stats(struct eg_store *s, char **out_json)
 {
-    static const char *const names[] = {"sessions", "turns", "entities", "attributes",
-                                        "attributes_active", "audit", "jobs_pending",
-                                        "jobs_failed"};
+    static const char *const names[] = {
+        "sessions",          "turns", "entities",     "attributes",
+        "attributes_active", "audit", "jobs_pending", "jobs_failed"};
     /* As in store_sqlite: max(rid) is an index lookup where count(*) scans millions of
      * rows; an upper bound is good enough for a gauge. */
     static const char *const sqls[] = {
-        "SELECT count(*) FROM sessions", "SELECT max(rid) FROM turns",
-        "SELECT count(*) FROM entities", "SELECT max(rid) FROM attributes",
+        "SELECT count(*) FROM sessions",
+        "SELECT max(rid) FROM turns",
+        "SELECT count(*) FROM entities",
+        "SELECT max(rid) FROM attributes",
         "SELECT count(*) FROM attributes WHERE valid_until IS NULL",
         "SELECT max(rid) FROM audit",
         "SELECT count(*) FROM jobs WHERE state IN ('pending','running')",
