@@ -906,6 +906,8 @@ static const struct pat after_subject[] = {
      "trips", VT_TRIP, 0, "bogohaplta"},
     {"moved|relocated|switched|migrated|changed|transferred|went from", "*fromto", VT_FROMTO,
      PF_3P, "chmimoreswtrwe"},
+    {"switch|switching|switched|migrate|migrating|migrated ?over|back to", "tools",
+     VT_TECHSTRICT, 0, "misw"},
     {"move|moving|relocate|relocating|moved|relocated|moves|transferred|transferring ?back to",
      "location", VT_PLACE, PF_3P, "moretr"},
     {"live|lives|living|reside|resides|residing|stay|staying|settled|based|located in|at|near|outside|out",
@@ -955,7 +957,7 @@ static const struct pat after_subject[] = {
     /* diet and health */
     {"stopped|stop|quit|quitting|gave|give ?up eating|drinking", "diet", VT_DIETNEG, PF_NEG, "gagiqust"},
     {"eat|eats|drink|drinks|eating", "diet", VT_DIETNEG, 0, "drea"},
-    {"went|gone|going|turned|switched vegan|vegetarian|pescatarian|keto|plant-based|paleo",
+    {"went|gone|going|turned|switched|go vegan|vegetarian|pescatarian|keto|plant-based|paleo",
      "diet", VT_VERBAL, 0, "goswtuwe"},
     {"follow|follows|following|on a|an|the", "diet", VT_TEXT, 0, "foon"},
     {"allergic to", "allergies", VT_LIST, PF_3P, "al"},
@@ -2143,6 +2145,9 @@ static int skip_fillers(const struct cl *c, int p)
             p += 2;
         else if (tis(c, p, "on") && tis(c, p + 1, "weekends"))
             p += 2;
+        else if (tis(c, p, "maybe") || tis(c, p, "perhaps") || tis(c, p, "probably") ||
+                 tis(c, p, "possibly") || tis(c, p, "hopefully"))
+            p++; /* the clause is still marked hedged by its words */
         else if (tis(c, p, "nowadays") || tis(c, p, "lately") || tis(c, p, "personally") ||
                  tis(c, p, "generally") || tis(c, p, "usually") || tis(c, p, "normally"))
             p++;
@@ -2577,7 +2582,7 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
     }
     {
         int j;
-        for (j = p; j < e; j++) {
+        for (j = s; j < e; j++) { /* from s: "maybe", "perhaps" were skipped as fillers */
             if (tin(&c, j, L_HEDGES) || ((tis(&c, j, "not") || tis(&c, j, "no")) &&
                                        (tis(&c, j + 1, "sure") || tis(&c, j + 1, "decided") ||
                                         tis(&c, j + 1, "certain") || tis(&c, j + 1, "idea"))))
@@ -2591,6 +2596,18 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
             if (tis(&c, j, "anymore") || (tis(&c, j, "any") && tis(&c, j + 1, "more")) ||
                 (tis(&c, j, "no") && tis(&c, j + 1, "longer")))
                 c.ended = 1;
+        }
+    }
+    /* "Not sure if I'll stay in London": what follows "if" is the hedged statement */
+    if (((tis(&c, p, "not") || tis(&c, p, "no")) && tis(&c, p + 1, "sure")) ||
+        tis(&c, p, "unsure") || tis(&c, p, "undecided")) {
+        int j;
+        for (j = p + 1; j < e && j < p + 5; j++)
+            if (tis(&c, j, "if") || tis(&c, j, "whether"))
+                break;
+        if (j < e && j < p + 5) {
+            c.hedge = 1;
+            p = j + 1;
         }
     }
     /* "Remember that I prefer metric units", "note that I'm left-handed": the rest is a
@@ -2749,6 +2766,13 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
                         break;
                     r = -1;
                 }
+            }
+            if (tis(&c, p, "used") && tis(&c, p + 1, "to")) {
+                /* "I used to live in Rome": it held, and no longer does */
+                c.neg = 1;
+                c.ended = 1;
+                p += 2;
+                continue;
             }
             if (tis(&c, p, "not") || tis(&c, p, "never") ||
                 (tis(&c, p, "no") && tis(&c, p + 1, "longer"))) {
@@ -3010,12 +3034,12 @@ void eg_x_sentence(struct eg_xs *x)
         if (i == s && i > 0)
             continue;
         if (clause_break(x, i) && i > s) {
-            clause(x, s, i, i >= hedge_from || s >= hedge_from);
+            clause(x, s, i, hedge_from < i);
             s = (x->t[i].flags & TF_PUNCT) ? i + 1 : i;
         }
     }
     if (s < n)
-        clause(x, s, n, s >= hedge_from);
+        clause(x, s, n, hedge_from < n);
 }
 
 static const char *const *list_of(int id, size_t *out_n)
