@@ -207,7 +207,8 @@ int eg_x_date(const struct eg_tok *t, int i, int n, int64_t turn_ms, int past,
         int r;
         if (i + 1 >= n)
             return 0;
-        r = eg_x_date(t, i + 1, n, turn_ms, past, w);
+        /* a deadline or an end looks forward whatever the tense; "since" looks back */
+        r = eg_x_date(t, i + 1, n, turn_ms, a[0] == 's', w);
         if (r == 0 && year_of(&t[i + 1]) > 0) { /* "since 2015", "by 2030" */
             set_year(w, year_of(&t[i + 1]));
             r = 1;

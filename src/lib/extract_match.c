@@ -47,23 +47,23 @@ static const char *const adverbs[] = {
     "permanently", "pretty", "primarily", "really", "remotely", "still", "temporarily", NULL};
 
 static const char *const hedges[] = {
-    "considering", "could", "eventually", "guess", "hopefully", "may", "maybe", "might",
-    "perhaps", "possibly", "potentially", "probably", "someday", "thinking", "undecided",
+    "considering", "could", "guess", "hopefully", "may", "maybe", "might",
+    "perhaps", "possibly", "potentially", "probably", "thinking", "undecided",
     "unsure", "wondering", NULL};
 
 static const char *const be_forms[] = {
     "am", "are", "be", "been", "is", "was", "were", NULL};
 
 static const char *const stop_all[] = {
-    "actually", "again", "ago", "already", "also", "although", "and", "anymore", "anyway", "atm",
-    "because", "btw", "but", "cause", "currently", "daily", "each", "either", "ever", "every",
-    "everyday", "fairly", "full-time", "fyi", "haha", "he", "hehe", "honestly", "hopefully", "i",
-    "if", "imo", "lately", "lmao", "lmk", "lol", "maybe", "ngl", "now", "nowadays", "or",
-    "part-time", "please", "pretty", "probably", "quite", "really", "recently", "remotely",
-    "right", "rn", "she", "since", "so", "tbh", "than", "thank", "thanks", "that's", "then",
-    "these", "they", "tho", "though", "till", "today", "tomorrow", "tonight", "too", "unless",
-    "until", "we", "weekly", "well", "when", "where", "which", "while", "whilst", "who", "whom",
-    "whose", "xd", "yesterday", "yet", "you", NULL};
+    "actually", "again", "ago", "already", "also", "although", "and", "anymore", "anyway", "asap",
+    "atm", "because", "btw", "but", "cause", "currently", "daily", "each", "either", "eventually",
+    "ever", "every", "everyday", "fairly", "full-time", "fyi", "haha", "he", "hehe", "honestly",
+    "hopefully", "i", "if", "imo", "lately", "later", "lmao", "lmk", "lol", "maybe", "ngl", "now",
+    "nowadays", "or", "part-time", "please", "pretty", "probably", "quite", "really", "recently",
+    "remotely", "right", "rn", "she", "since", "so", "someday", "soon", "tbh", "than", "thank",
+    "thanks", "that's", "then", "these", "they", "tho", "though", "till", "today", "tomorrow",
+    "tonight", "too", "unless", "until", "we", "weekly", "well", "when", "where", "which",
+    "while", "whilst", "who", "whom", "whose", "xd", "yesterday", "yet", "you", NULL};
 
 static const char *const preps[] = {
     "about", "after", "are", "around", "as", "at", "based", "before", "but", "by", "called",
@@ -1895,7 +1895,8 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
         return p;
     }
     case VT_LEAVE:
-        if (tis(c, p, "my") && (tis(c, p + 1, "job") || tis(c, p + 1, "company") ||
+        if ((tis(c, p, "my") || tis(c, p, "that") || tis(c, p, "the") || tis(c, p, "this")) &&
+            (tis(c, p + 1, "job") || tis(c, p + 1, "company") ||
                                 tis(c, p + 1, "position") || tis(c, p + 1, "role"))) {
             if (tis(c, p + 1, "role") || tis(c, p + 1, "position")) {
                 out(c, EG_FACT_NEGATE, "role", NULL, 0, NULL, 0, p + 2);
@@ -2145,6 +2146,11 @@ static int skip_fillers(const struct cl *c, int p)
             p += 2;
         else if (tis(c, p, "on") && tis(c, p + 1, "weekends"))
             p += 2;
+        else if ((tis(c, p, "no") || tis(c, p, "nah") || tis(c, p, "nope") ||
+                  tis(c, p, "yes") || tis(c, p, "yeah") || tis(c, p, "yep")) &&
+                 (tis(c, p + 1, "i") || tis(c, p + 1, ",") || tis(c, p + 1, "we") ||
+                  tis(c, p + 1, "my")))
+            p++;
         else if (tis(c, p, "maybe") || tis(c, p, "perhaps") || tis(c, p, "probably") ||
                  tis(c, p, "possibly") || tis(c, p, "hopefully"))
             p++; /* the clause is still marked hedged by its words */
@@ -2198,6 +2204,7 @@ static const struct kw instr_kw[] = {
     {"long", "response_length", "long"},
     {"longer", "response_length", "long"},
     {"detailed", "response_length", "detailed"},
+    {"detail", "response_length", "detailed"},
     {"in-depth", "response_length", "detailed"},
     {"thorough", "response_length", "detailed"},
     {"comprehensive", "response_length", "detailed"},
@@ -2273,7 +2280,7 @@ static int find_topic_start(const struct cl *c, int p)
 static int negated_near(const struct cl *c, int j, int from)
 {
     int k;
-    for (k = j - 1; k >= from && k >= j - 3; k--)
+    for (k = j - 1; k >= from && k >= j - 4; k--)
         if (tis(c, k, "not") || tis(c, k, "never") || tis(c, k, "no") || tis(c, k, "avoid") ||
             tis(c, k, "stop") || tis(c, k, "without") || tis(c, k, "less") ||
             tis(c, k, "skip") || tis(c, k, "drop") || tis(c, k, "fewer"))
@@ -2321,13 +2328,17 @@ static int instruction(struct cl *c, int p, int imperative)
     for (j = p; j < c->e; j++) {
         if (tin(c, j, L_RESP_NOUNS))
             resp = 1;
-        if (tis(c, j, "code") || tis(c, j, "examples") || tis(c, j, "snippets") ||
-            tis(c, j, "scripts"))
-            code = 1;
+        (void)0;
         if ((tis(c, j, "in") || tis(c, j, "use") || tis(c, j, "using")) && j + 1 < c->e &&
             (tin(c, j + 1, L_SPOKEN) || is_prog(c->t[j + 1].w)) && lang_at < 0)
             lang_at = j + 1;
     }
+    /* "When writing code, use TypeScript": the code may be named in another clause */
+    for (j = 0; j < c->x->n; j++)
+        if (eg_x_is(&c->x->t[j], "code") || eg_x_is(&c->x->t[j], "examples") ||
+            eg_x_is(&c->x->t[j], "snippets") || eg_x_is(&c->x->t[j], "scripts") ||
+            eg_x_is(&c->x->t[j], "coding") || eg_x_is(&c->x->t[j], "programming"))
+            code = 1;
     if (from_user && !resp) {
         /* Without a word about answers, "I like tables" is only an instruction when the
          * thing liked is a format word. */
@@ -2583,6 +2594,8 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
     {
         int j;
         for (j = s; j < e; j++) { /* from s: "maybe", "perhaps" were skipped as fillers */
+            if (c.when_n && j >= c.when_i && j < c.when_i + c.when_n)
+                continue; /* "in May" is a month, not a hedge */
             if (tin(&c, j, L_HEDGES) || ((tis(&c, j, "not") || tis(&c, j, "no")) &&
                                        (tis(&c, j + 1, "sure") || tis(&c, j + 1, "decided") ||
                                         tis(&c, j + 1, "certain") || tis(&c, j + 1, "idea"))))
@@ -2640,6 +2653,8 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
         int q = p;
         if (tis(&c, q, "do") && tis(&c, q + 1, "not"))
             q += 2;
+        if (tis(&c, q, "ever"))
+            q++;
         if (tis(&c, q, "dont") || tis(&c, q, "never") || tis(&c, q, "always") ||
             tis(&c, q, "just") || tis(&c, q, "only") || tis(&c, q, "also"))
             q++;
@@ -2651,6 +2666,17 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
     }
     if (tis(&c, p, "call") || tis(&c, p, "remind")) {
         if (instruction(&c, p, 1))
+            return;
+    }
+    /* "Shorter answers please", "Answers in German please": no verb, still an instruction */
+    if (!x->question && !tis(&c, p, "i") && !tis(&c, p, "my") && !tis(&c, p, "we")) {
+        int j, resp = 0;
+        for (j = p; j < e && j < p + 4; j++)
+            if (tis(&c, j, "answers") || tis(&c, j, "responses") || tis(&c, j, "replies") ||
+                tis(&c, j, "answer") || tis(&c, j, "response") || tis(&c, j, "emojis") ||
+                tis(&c, j, "markdown") || tis(&c, j, "bullets"))
+                resp = 1;
+        if (resp && instruction(&c, p, 1))
             return;
     }
     /* "As a nurse, I work long shifts" */
@@ -2899,7 +2925,10 @@ static int clause_break(const struct eg_xs *x, int i)
         return inl(&x->t[i + 1], L_STARTS) || is_past_word(&x->t[i + 1]) ||
                (x->t[i + 1].len > 4 &&
                 strcmp(x->t[i + 1].w + x->t[i + 1].len - 3, "ing") == 0);
-    if (eg_x_is(t, "when") && i > 0 && eg_x_is(&x->t[i - 1], "it"))
+    if (eg_x_is(t, "when") && i > 0 &&
+        (eg_x_is(&x->t[i - 1], "it") || eg_x_is(&x->t[i - 1], "like") ||
+         eg_x_is(&x->t[i - 1], "love") || eg_x_is(&x->t[i - 1], "prefer") ||
+         eg_x_is(&x->t[i - 1], "hate") || eg_x_is(&x->t[i - 1], "appreciate")))
         return 0; /* "I like it when you use tables" is one thought */
     if (eg_x_is(t, "but") || eg_x_is(t, "because") || eg_x_is(t, "although") ||
         eg_x_is(t, "though") || eg_x_is(t, "whereas") || eg_x_is(t, "while") ||
