@@ -487,7 +487,10 @@ static int cut(const struct cl *c, int p, int vt)
         if (i > p && (eg_x_is(t, "at") || eg_x_is(t, "around") || eg_x_is(t, "by")) &&
             i + 1 < c->e && c->t[i + 1].w[0] >= '0' && c->t[i + 1].w[0] <= '9')
             break; /* "at 3pm" */
-        if (i > p && vt == VT_LIST && (eg_x_is(t, "at") || eg_x_is(t, "in")) && i + 1 < c->e &&
+        if (i > p && vt == VT_LIST &&
+            (eg_x_is(t, "at") || eg_x_is(t, "in") || eg_x_is(t, "on") || eg_x_is(t, "via") ||
+             eg_x_is(t, "using") || eg_x_is(t, "through") || eg_x_is(t, "from")) &&
+            i + 1 < c->e &&
             (c->t[i + 1].flags & TF_CAP) && !(c->t[i + 1].flags & TF_SYN))
             break; /* "studying law at King's College" */
         if (i > p && (eg_x_is(t, "at") || eg_x_is(t, "for") || eg_x_is(t, "after") ||
@@ -953,7 +956,12 @@ static const struct pat after_subject[] = {
     /* people and pets */
     {"got|get|getting married|engaged|divorced|hitched", "events", VT_VERBAL, 0, "gego"},
     {"had|have a baby|son|daughter", "events", VT_VERBAL, 0, "ha"},
-    {"have|has|got|own|owns|adopted|rescued|adopt|adopting", "*have", VT_HAVE, PF_3P, "adgohaowre"},
+    {"have|has|got|own|owns|adopted|rescued|adopt|adopting|doing|pursuing|completing", "*have",
+     VT_HAVE, PF_3P, "adcodogohaowpure"},
+    {"did|doing|do|completed|finished|got ?my|a|an|the undergrad|degree|masters|master's|bachelor's|phd|mba|ba|bsc|msc|ma|ms|bs|doctorate at|from",
+     "education", VT_ORG, PF_3P, "codidofigo"},
+    {"lead|leads|leading|manage|manages|managing|run|runs|running|head|heads|heading|direct|directs|oversee|oversees ?the",
+     "team", VT_TEAM, PF_3P | PF_ROLEAT, "dihelemaovru"},
     /* diet and health */
     {"stopped|stop|quit|quitting|gave|give ?up eating|drinking", "diet", VT_DIETNEG, PF_NEG, "gagiqust"},
     {"eat|eats|drink|drinks|eating", "diet", VT_DIETNEG, 0, "drea"},
@@ -981,7 +989,7 @@ static const struct pat after_subject[] = {
     {"write|writes|writing|know|knows|learned|learnt|mastered", "tools", VT_TECHSTRICT, 0, "knlemawr"},
     {"learning|learn|learns|learnt|studying|study|practicing|practising", "learning", VT_LIST,
      0, "leprst"},
-    {"taking|take|started|doing ?a|an|some ?online", "learning", VT_TEXT, 0, "dostta"},
+    {"taking|take|started|doing|began ?taking ?a|an|some ?online", "learning", VT_TEXT, 0, "bedostta"},
     {"love|loves|like|likes|enjoy|enjoys|adore|adores|dig|fancy|into|obsessed|crazy|passionate|fond ?with|about|of",
      "likes", VT_LIKE, PF_3P, "adcrdienfafoinliloobpa"},
     {"?huge|big|massive|great|total|die-hard|diehard fan|fans of", "likes", VT_LIKE, PF_3P, "*"},
@@ -1838,7 +1846,7 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
             return p;
         if (q > 0) {
             char w2[VBUF];
-            int e2 = cut(c, q, VT_LIST);
+            int e2 = cut(c, q, VT_TOPIC); /* "Python over R for data analysis" */
             size_t n2 = render(c, q, e2, VT_PREF, w2, sizeof(w2));
             if (n2 && n + n2 + 6 < sizeof(v)) {
                 memcpy(v + n, " over ", 6);
@@ -2370,6 +2378,9 @@ static int instruction(struct cl *c, int p, int imperative)
         int ts = find_topic_start(c, p);
         if (ts < 0 && tis(c, p, "avoid"))
             ts = p + 1;
+        while (ts > 0 && ts < c->e && (tis(c, ts, "using") || tis(c, ts, "use") ||
+                                       tis(c, ts, "any") || tis(c, ts, "too")))
+            ts++; /* "avoid using jargon" is about style, see the keywords below */
         if (ts > 0 && ts < c->e && (negated_near(c, ts, p) || tis(c, ts - 1, "avoid") ||
                                      negated_near(c, ts - 1, p) ||
                                      negated_near(c, ts - 2, p))) {
@@ -2508,6 +2519,28 @@ static int subject_my(struct cl *c, int p)
     return r;
 }
 
+/* "The quarterly report is due Friday", "my thesis is due in two weeks" -> an open task */
+static int due_clause(struct cl *c, int p)
+{
+    int j, a = p;
+    char v[VBUF];
+    size_t n;
+
+    for (j = p + 1; j + 1 < c->e && j < p + 8; j++)
+        if ((tis(c, j, "is") || tis(c, j, "are")) && tis(c, j + 1, "due"))
+            break;
+    if (j + 1 >= c->e || j >= p + 8 || !c->when_n)
+        return 0;
+    if (tis(c, a, "my") || tis(c, a, "our") || tis(c, a, "the"))
+        a++;
+    n = render(c, a, j, VT_PHRASE, v, sizeof(v));
+    if (n) {
+        c->subj = SJ_I;
+        out(c, EG_FACT_ASSERT, "tasks", v, n, NULL, 0, j + 2);
+    }
+    return 1;
+}
+
 /* "we shipped the migration, it's done" / "the migration is done" -> close the project */
 static int done_clause(struct cl *c, int p)
 {
@@ -2625,7 +2658,11 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
     }
     /* "Remember that I prefer metric units", "note that I'm left-handed": the rest is a
      * statement the user wants kept. */
-    if ((tis(&c, p, "remember") || tis(&c, p, "note") || (tis(&c, p, "keep") &&
+    if (tis(&c, p, "do") && tis(&c, p + 1, "not") && tis(&c, p + 2, "forget") &&
+        (tis(&c, p + 3, "i") || tis(&c, p + 3, "that") || tis(&c, p + 3, "my")))
+        p += 2; /* "don't forget I have ...": now reads like "forget ..." below */
+    if ((tis(&c, p, "remember") || tis(&c, p, "note") || tis(&c, p, "forget") ||
+         (tis(&c, p, "keep") &&
                                                          tis(&c, p + 1, "in") &&
                                                          tis(&c, p + 2, "mind"))) &&
         !x->question) {
@@ -2725,7 +2762,7 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
                     return;
             }
         }
-        if (done_clause(&c, p))
+        if (done_clause(&c, p) || due_clause(&c, p))
             return;
         r = subject_my(&c, p);
         if (r < 0)
@@ -2748,7 +2785,7 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
                     out(&c, EG_FACT_ASSERT, "likes", v, n, NULL, 0, j);
                 return;
             }
-        if (done_clause(&c, p))
+        if (done_clause(&c, p) || due_clause(&c, p))
             return;
         if (x->question)
             return;
@@ -2760,7 +2797,8 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
             tis(&c, p, "left") || tis(&c, p, "quit") || tis(&c, p, "went") ||
             tis(&c, p, "love") || tis(&c, p, "hate") || tis(&c, p, "live") ||
             tis(&c, p, "work") || tis(&c, p, "started") || tis(&c, p, "finally") ||
-            (tis(&c, p, "not") && c.ended) || (tis(&c, p, "no") && tis(&c, p + 1, "longer"))) {
+            (tis(&c, p, "not") && c.ended) || (tis(&c, p, "no") && tis(&c, p + 1, "longer")) ||
+            ((tis(&c, p, "big") || tis(&c, p, "huge")) && tis(&c, p + 1, "fan"))) {
             c.subj = SJ_I;
             c.casual = 1;
             carry_be = 1; /* "currently unemployed", "just a bit tired" */
