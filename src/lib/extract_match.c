@@ -1562,6 +1562,17 @@ static int favorite(struct cl *c, int p)
     return p;
 }
 
+/* Verbs of talking to the assistant: "I want to ask", "I'm going to say" are not plans. */
+static int speech_act(const struct cl *c, int p)
+{
+    return tis(c, p, "know") || tis(c, p, "ask") || tis(c, p, "say") || tis(c, p, "tell") ||
+           tis(c, p, "check") || tis(c, p, "understand") || tis(c, p, "talk") ||
+           tis(c, p, "hear") || tis(c, p, "share") || tis(c, p, "confirm") ||
+           tis(c, p, "mention") || tis(c, p, "thank") || tis(c, p, "clarify") ||
+           tis(c, p, "add") || tis(c, p, "point") || tis(c, p, "sleep") ||
+           tis(c, p, "explain") || tis(c, p, "give") || tis(c, p, "show");
+}
+
 /* "going to": a place is a trip, a verb is a plan. */
 static int going(struct cl *c, int p, int pat_s)
 {
@@ -1571,8 +1582,11 @@ static int going(struct cl *c, int p, int pat_s)
 
     if (p >= c->e || (c->when_n && p == c->when_i))
         return p;
-    if (tin(c, p, L_BASE_VERBS) && !(c->t[p].flags & TF_CAP))
+    if (tin(c, p, L_BASE_VERBS) && !(c->t[p].flags & TF_CAP)) {
+        if (speech_act(c, p))
+            return p;
         return value(c, EG_FACT_ASSERT, "plans", p, VT_PHRASE);
+    }
     /* "back from a week in Mexico City" */
     if ((tis(c, p, "a") || tis(c, p, "an")) &&
         (tis(c, p + 1, "week") || tis(c, p + 1, "weekend") || tis(c, p + 1, "month") ||
@@ -1689,6 +1703,15 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
                 out(c, op, pt->key, v, n, NULL, 0, e);
         } else {
             e = cut(c, p, pt->vt);
+            /* "I live in fear", "in denial": abstract nouns are not places */
+            if (pt->vt == VT_PLACE && e == p + 1 &&
+                (tis(c, p, "fear") || tis(c, p, "hope") || tis(c, p, "denial") ||
+                 tis(c, p, "peace") || tis(c, p, "poverty") || tis(c, p, "luxury") ||
+                 tis(c, p, "comfort") || tis(c, p, "misery") || tis(c, p, "limbo") ||
+                 tis(c, p, "sin") || tis(c, p, "style") || tis(c, p, "harmony") ||
+                 tis(c, p, "chaos") || tis(c, p, "shame") || tis(c, p, "dread") ||
+                 tis(c, p, "terror") || tis(c, p, "bed") || tis(c, p, "love")))
+                return p;
             /* A writer who capitalises names wrote this one in lower case: not a name
              * ("I'm Sarah from marketing"). All-lower-case chat is still read. */
             if ((pt->vt == VT_PLACE || pt->vt == VT_NAME) && c->x->caps && e > p &&
@@ -1746,6 +1769,9 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
     case VT_TEXT:
         if (tis(c, p, "you") || tis(c, p, "u"))
             return p; /* "I want you to ..." is a request, handled elsewhere */
+        if ((strcmp(pt->key, "goals") == 0 || strcmp(pt->key, "plans") == 0 ||
+             strcmp(pt->key, "tasks") == 0) && speech_act(c, p))
+            return p; /* "I want to know more about Rome" is a question in disguise */
         if (strcmp(pt->key, "projects") == 0) {
             int r = team_value(c, p, op);
             if (r > 0 && tis(c, p, "the") && tis(c, r - 1, "team"))
@@ -2099,11 +2125,12 @@ static const char *const q_words[] = {
 static const char *const request_verbs[] = {
     "act", "analyse", "analyze", "assume", "book", "brainstorm", "build", "calculate", "check",
     "choose", "come", "compare", "compose", "convert", "correct", "create", "debug", "define",
-    "describe", "design", "do", "draft", "edit", "explain", "find", "fix", "generate", "give",
-    "go", "guess", "help", "imagine", "let", "lets", "list", "look", "make", "name", "outline",
-    "paraphrase", "pick", "plan", "pretend", "proofread", "recommend", "refactor", "remind",
-    "rephrase", "review", "rewrite", "roleplay", "say", "search", "send", "show", "suggest",
-    "summarise", "summarize", "suppose", "teach", "tell", "translate", "try", "walk", "write", NULL};
+    "describe", "design", "do", "draft", "edit", "expand", "explain", "find", "fix", "generate",
+    "give", "go", "grammar", "guess", "help", "imagine", "let", "lets", "list", "look", "make",
+    "name", "outline", "paraphrase", "pick", "plan", "pretend", "proofread", "recommend",
+    "refactor", "remind", "rephrase", "review", "reword", "rewrite", "roleplay", "say", "search",
+    "send", "shorten", "show", "simplify", "spell", "suggest", "summarise", "summarize",
+    "suppose", "teach", "tell", "translate", "try", "walk", "write", NULL};
 
 static const char *const hypo_words[] = {
     "asked", "assuming", "character", "dream", "dreamed", "dreamt", "e.g", "example", "fiction",

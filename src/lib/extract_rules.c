@@ -303,6 +303,21 @@ static void flush(struct eg_xs *x, struct sent *st, int question)
     st->n = 0;
 }
 
+/*
+ * Is there a closing single quote (after a word, before a non-letter) on this line, within
+ * a short distance? Bounded, so scanning stays linear in the input.
+ */
+static int quote_closes(const char *txt, size_t i, size_t len)
+{
+    size_t k, end = i + 400 < len ? i + 400 : len;
+
+    for (k = i; k < end && txt[k] != '\n'; k++)
+        if (txt[k] == '\'' && k > i && is_alnum((unsigned char)txt[k - 1]) &&
+            (k + 1 >= len || !is_alnum((unsigned char)txt[k + 1])))
+            return 1;
+    return 0;
+}
+
 static void scan(struct eg_xs *x, const char *txt, size_t len, struct sent *st)
 {
     size_t i = 0;
@@ -358,7 +373,22 @@ static void scan(struct eg_xs *x, const char *txt, size_t len, struct sent *st)
             /* Quoted words are not the user's statements; leave a mark so the clause knows. */
             if (!in_quote)
                 push(st, (uint32_t)i, (uint32_t)i + 1, "\"", 1, TF_PUNCT);
-            in_quote = !in_quote;
+            if (in_quote != 2)
+                in_quote = !in_quote;
+            i++;
+            continue;
+        }
+        if (c == '\'') {
+            /* 'single quotes' around words quote them too; an apostrophe inside or at the
+             * end of a word ("don't", "James'") never gets here or has no opener. */
+            if (in_quote == 2) {
+                in_quote = 0;
+            } else if (!in_quote && (i == 0 || txt[i - 1] == ' ' || txt[i - 1] == '(' ||
+                                     txt[i - 1] == ':' || txt[i - 1] == '\n') &&
+                       quote_closes(txt, i + 1, len)) {
+                push(st, (uint32_t)i, (uint32_t)i + 1, "\"", 1, TF_PUNCT);
+                in_quote = 2;
+            }
             i++;
             continue;
         }
