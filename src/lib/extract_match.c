@@ -47,9 +47,9 @@ static const char *const adverbs[] = {
     "permanently", "pretty", "primarily", "really", "remotely", "still", "temporarily", NULL};
 
 static const char *const hedges[] = {
-    "considering", "could", "guess", "hopefully", "may", "maybe", "might",
-    "perhaps", "possibly", "potentially", "probably", "thinking", "undecided",
-    "unsure", "wondering", NULL};
+    "considering", "could", "debating", "fence", "guess", "hopefully", "may", "maybe", "might",
+    "perhaps", "possibly", "potentially", "probably", "thinking", "torn", "undecided", "unsure",
+    "weighing", "wondering", NULL};
 
 static const char *const be_forms[] = {
     "am", "are", "be", "been", "is", "was", "were", NULL};
@@ -485,14 +485,23 @@ static int cut(const struct cl *c, int p, int vt)
              tis(c, i + 1, "ages") || tis(c, i + 1, "a") || tis(c, i + 1, "most")))
             break;
         if (i > p && (eg_x_is(t, "at") || eg_x_is(t, "around") || eg_x_is(t, "by")) &&
-            i + 1 < c->e && c->t[i + 1].w[0] >= '0' && c->t[i + 1].w[0] <= '9')
-            break; /* "at 3pm" */
+            i + 1 < c->e && c->t[i + 1].w[0] >= '0' && c->t[i + 1].w[0] <= '9' &&
+            (!(c->t[i + 1].flags & TF_NUM) || tis(c, i + 2, "am") || tis(c, i + 2, "pm") ||
+             i + 2 >= c->e || (c->t[i + 2].flags & TF_PUNCT) || c->t[i + 1].len <= 1 ||
+             strchr(c->t[i + 1].w, ':')) && !(c->t[i + 1].len == 2 && tis(c, i - 1, "retire")))
+            break; /* "at 3pm", "at 9:30", but not "retire at 55" */
         if (i > p && vt == VT_LIST &&
             (eg_x_is(t, "at") || eg_x_is(t, "in") || eg_x_is(t, "on") || eg_x_is(t, "via") ||
              eg_x_is(t, "using") || eg_x_is(t, "through") || eg_x_is(t, "from")) &&
             i + 1 < c->e &&
             (c->t[i + 1].flags & TF_CAP) && !(c->t[i + 1].flags & TF_SYN))
             break; /* "studying law at King's College" */
+        if (i > p && eg_x_is(t, "on") && i + 1 < c->e &&
+            (tis(c, i + 1, "weekends") || tis(c, i + 1, "weekdays") ||
+             tis(c, i + 1, "sundays") || tis(c, i + 1, "saturdays") ||
+             (tis(c, i + 1, "the") && tis(c, i + 2, "weekend"))) &&
+            (vt == VT_LIST || vt == VT_PHRASE || vt == VT_LIKE))
+            break; /* "gardening on weekends" */
         if (i > p && (eg_x_is(t, "at") || eg_x_is(t, "for") || eg_x_is(t, "after") ||
                       eg_x_is(t, "before")) &&
             i + 1 < c->e &&
@@ -557,7 +566,7 @@ static size_t render(const struct cl *c, int a, int b, int vt, char *v, size_t c
                                        "lots", "lot", "many", "all", "more", "of",
                                        "really", "very", "fluent", "basic", "conversational",
                                        "native", "little", "bit", "its", "his", "her",
-                                       "their", "your", "to", NULL};
+                                       "their", "your", "to", "both", "either", NULL};
     static const char *const trail[] = {"the", "a", "an", "of", "to", "and", "in", "at",
                                         "with", "for", "my", "on", "from", "or", "is",
                                         "are", "was", "as", "by", "so", "just", "too",
@@ -759,6 +768,9 @@ static int list(struct cl *c, int op, const char *key, int p, int vt)
     int items = 0, end = p;
     char v[VBUF];
 
+    /* "fluent in three languages: English, Russian and Hebrew" */
+    if (vt == VT_LANG && p + 2 < c->e && tis(c, p + 1, "languages") && tis(c, p + 2, ":"))
+        p += 3;
     while (p < c->e && items < 8) {
         int e = cut(c, p, vt), q;
         size_t n;
@@ -774,6 +786,10 @@ static int list(struct cl *c, int op, const char *key, int p, int vt)
             goto next;
         }
         n = render(c, p, e, vt, v, sizeof(v));
+        if (n && (vt == VT_TECH || vt == VT_TECHSTRICT) &&
+            (tis(c, p, "on") || tis(c, p, "in") || tis(c, p, "at") || tis(c, p, "to") ||
+             tis(c, p, "for") || tis(c, p, "with")))
+            n = 0; /* "gave up on learning Japanese" is no tool */
         if (n && (vt == VT_LIKE) && (tis(c, p, "my") || tis(c, p, "our")))
             n = 0; /* "I love my job": about the job, not a taste we can name */
         if (n && (vt == VT_TECH || vt == VT_TECHSTRICT)) {
@@ -899,6 +915,7 @@ static const struct pat after_subject[] = {
     {"trying|try|tries|attempting|working|striving to", "goals", VT_PHRASE, 0, "atsttrwo"},
     {"plan|plans|planning|intend|intending|intends|about|aiming|scheduled|hoping to|on",
      "plans", VT_PHRASE, 0, "abaihoinplsc"},
+    {"must", "tasks", VT_PHRASE, 0, "mu"},
     {"need|needs|have|has|got|must|should|gotta to", "tasks", VT_PHRASE, 0, "gohamunesh"},
     {"going|gonna|headed|heading|off|flying|travelling|traveling|driving|jetting to|for",
      "*going", VT_GOING, 0, "drflgohejeoftr"},
@@ -979,7 +996,7 @@ static const struct pat after_subject[] = {
      "expertise", VT_LIST, PF_3P, "exgogrknprskst"},
     {"prefer|prefers|preferred", "preferences", VT_PREF, 0, "pr"},
     {"would rather|sooner", "preferences", VT_PREF, 0, "wo"},
-    {"stopped|stop|quit|quitting|gave|give ?up learning|studying|learn", "learning", VT_LIST,
+    {"stopped|stop|quit|quitting|gave|give ?up ?on learning|studying|learn", "learning", VT_LIST,
      PF_NEG, "gagiqust"},
     {"stopped|stop|quit|quitting|gave|give|stopping using|use|up", "tools", VT_TECH, PF_NEG, "gagiqust"},
     {"use|uses|using|rely|relying ?on|with", "tools", VT_TECH, 0, "reus"},
@@ -1772,6 +1789,10 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
         if ((strcmp(pt->key, "goals") == 0 || strcmp(pt->key, "plans") == 0 ||
              strcmp(pt->key, "tasks") == 0) && speech_act(c, p))
             return p; /* "I want to know more about Rome" is a question in disguise */
+        if (strcmp(pt->key, "tasks") == 0 && tis(c, pat_s, "must") &&
+            (tis(c, p, "be") || tis(c, p, "have") || tis(c, p, "admit") ||
+             tis(c, p, "confess") || tis(c, p, "not") || tis(c, p, "to")))
+            return p; /* "I must be crazy" */
         if (strcmp(pt->key, "projects") == 0) {
             int r = team_value(c, p, op);
             if (r > 0 && tis(c, p, "the") && tis(c, r - 1, "team"))
@@ -2569,19 +2590,29 @@ static int due_clause(struct cl *c, int p)
 }
 
 /* "we shipped the migration, it's done" / "the migration is done" -> close the project */
+static int done_word(const struct cl *c, int k)
+{
+    return tis(c, k, "done") || tis(c, k, "finished") || tis(c, k, "complete") ||
+           tis(c, k, "completed") || tis(c, k, "shipped") || tis(c, k, "over") ||
+           tis(c, k, "launched") || tis(c, k, "live") || tis(c, k, "cancelled") ||
+           tis(c, k, "canceled") || tis(c, k, "dead") || tis(c, k, "wrapped");
+}
+
 static int done_clause(struct cl *c, int p)
 {
-    int j;
+    int j, k = 0;
     char v[VBUF];
     size_t n;
 
-    for (j = p + 1; j < c->e && j < p + 8; j++)
-        if ((tis(c, j, "is") || tis(c, j, "are") || tis(c, j, "was")) &&
-            (tis(c, j + 1, "done") || tis(c, j + 1, "finished") || tis(c, j + 1, "complete") ||
-             tis(c, j + 1, "completed") || tis(c, j + 1, "shipped") || tis(c, j + 1, "over") ||
-             tis(c, j + 1, "launched") || tis(c, j + 1, "live") || tis(c, j + 1, "cancelled") ||
-             tis(c, j + 1, "canceled") || tis(c, j + 1, "dead") || tis(c, j + 1, "wrapped")))
+    for (j = p + 1; j < c->e && j < p + 8; j++) {
+        if (!(tis(c, j, "is") || tis(c, j, "are") || tis(c, j, "was")))
+            continue;
+        /* "the migration is (finally) done" */
+        for (k = j + 1; k < c->e && (tin(c, k, L_ADVERBS) || tis(c, k, "already")); k++)
+            ;
+        if (done_word(c, k))
             break;
+    }
     if (j >= c->e || j >= p + 8)
         return 0;
     if (!(tis(c, p, "my") || tis(c, p, "our") || tis(c, p, "the") || (c->t[p].flags & TF_CAP)))
@@ -2591,7 +2622,7 @@ static int done_clause(struct cl *c, int p)
     n = render(c, p, j, VT_PHRASE, v, sizeof(v));
     if (n) {
         c->subj = SJ_I;
-        out(c, EG_FACT_NEGATE, "projects", v, n, NULL, 0, j + 2);
+        out(c, EG_FACT_NEGATE, "projects", v, n, NULL, 0, k + 1);
     }
     return 1;
 }
@@ -2984,9 +3015,9 @@ static int clause_break(const struct eg_xs *x, int i)
 
     if (i + 1 >= x->n)
         return 0;
-    if (t->w[0] == '"' || t->w[0] == '(' || t->w[0] == ')' || t->w[0] == ':')
+    if (t->w[0] == '"' || t->w[0] == '(' || t->w[0] == ')')
         return 1;
-    if (t->w[0] == ',')
+    if (t->w[0] == ',' || t->w[0] == ':')
         return inl(&x->t[i + 1], L_STARTS) || is_past_word(&x->t[i + 1]) ||
                (x->t[i + 1].len > 4 &&
                 strcmp(x->t[i + 1].w + x->t[i + 1].len - 3, "ing") == 0);
