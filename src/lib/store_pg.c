@@ -28,8 +28,10 @@
  *     is claimable again once its lease (JOB_LEASE_MS since its last update) has run out;
  *     SQLite's "reset running jobs on open" would steal live jobs from other nodes.
  *
- * Tenancy (Citus). Every table but api_keys and jobs carries `context` in its primary key
- * and is distributed by it; foreign keys stay inside one context. See docs/SCALING.md.
+ * Tenancy (Citus). Every tenant table carries context and scope, with `context` first in
+ * its primary key, and is distributed by it; foreign keys stay inside one context. jobs
+ * (context, scope, a queue claimed across tenants) and api_keys (a reference table) are
+ * the exceptions. See docs/SCALING.md.
  */
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -178,6 +180,11 @@ static const char *const migrations[] = {
     "  kind text COLLATE \"C\" NOT NULL, item_id text COLLATE \"C\" NOT NULL,"
     "  at bigint NOT NULL, dim integer NOT NULL, scale double precision NOT NULL,"
     "  vec bytea NOT NULL, PRIMARY KEY (context, scope, kind, item_id));",
+    /* 3: jobs carry their turn's scope (the tenant key, and the scope lock a claim takes
+     * without a second query). */
+    "ALTER TABLE jobs ADD COLUMN scope text COLLATE \"C\";"
+    "UPDATE jobs j SET scope = t.scope FROM turns t WHERE t.context = j.context"
+    "  AND t.id = j.turn_id;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -1443,8 +1450,9 @@ static int pg_job_put(struct eg_store *s, const char *context, const char *turn_
     p_text(&p, turn_id);
     p_int(&p, at);
     return run_done(s,
-                    "INSERT INTO jobs(context, turn_id, created_at, updated_at)"
-                    " VALUES ($1,$2,$3,$3)",
+                    "INSERT INTO jobs(context, turn_id, scope, created_at, updated_at)"
+                    " VALUES ($1, $2, (SELECT scope FROM turns WHERE context = $1 AND id = $2),"
+                    " $3, $3)",
                     &p, NULL);
 }
 
@@ -1464,7 +1472,7 @@ static int pg_job_claim(struct eg_store *s, int64_t now, struct eg_job *out)
              " WHERE rid = (SELECT rid FROM jobs WHERE state = 'pending'"
              "  OR (state = 'running' AND updated_at < $2)"
              "  ORDER BY rid LIMIT 1 FOR UPDATE SKIP LOCKED)"
-             " RETURNING rid, context, turn_id, attempts - 1",
+             " RETURNING rid, context, turn_id, attempts - 1, scope",
              &p, &res);
     if (rc != ENGRAM_OK)
         return rc;
@@ -1476,20 +1484,14 @@ static int pg_job_claim(struct eg_store *s, int64_t now, struct eg_job *out)
     out->context = col_dup(res, 0, 1);
     col_id(res, 0, 2, out->turn_id);
     out->attempts = (int)col_int(res, 0, 3);
-    PQclear(res);
-    if (!out->context)
-        return ENGRAM_NOMEM;
     /* The job will resolve facts for its turn's scope: take that scope's writer lock now,
-     * before resolve reads the active attributes. */
-    p.n = 0;
-    p_text(&p, out->context);
-    p_text(&p, out->turn_id);
-    rc = run(s, "SELECT scope FROM turns WHERE context = $1 AND id = $2", &p, &res);
-    if (rc == ENGRAM_OK) {
-        if (PQntuples(res) > 0)
-            rc = lock_scope(s, out->context, PQgetvalue(res, 0, 0));
-        PQclear(res);
-    }
+     * before resolve reads the active attributes. No scope: the turn is gone (erased), and
+     * the job will find nothing to do. */
+    if (!out->context)
+        rc = ENGRAM_NOMEM;
+    else if (!PQgetisnull(res, 0, 4))
+        rc = lock_scope(s, out->context, PQgetvalue(res, 0, 4));
+    PQclear(res);
     if (rc != ENGRAM_OK)
         eg_job_clear(out);
     return rc;
