@@ -347,6 +347,33 @@ int eg_x_date(const struct eg_tok *t, int i, int n, int64_t turn_ms, int past,
             }
             return 0;
         }
+        if (strcmp(a, "in") == 0 && (strcmp(b, "the") == 0 || strcmp(b, "spring") == 0 ||
+                                     strcmp(b, "summer") == 0 || strcmp(b, "fall") == 0 ||
+                                     strcmp(b, "autumn") == 0 || strcmp(b, "winter") == 0)) {
+            /* "in the spring", "in summer": the coming one (or the last, looking back) */
+            int k0 = strcmp(b, "the") == 0 ? i + 2 : i + 1, sm;
+            const char *sw;
+            int64_t yy = y;
+            if (k0 >= n)
+                return 0;
+            sw = t[k0].w;
+            if (strcmp(sw, "spring") == 0)
+                sm = 3;
+            else if (strcmp(sw, "summer") == 0)
+                sm = 6;
+            else if (strcmp(sw, "fall") == 0 || strcmp(sw, "autumn") == 0)
+                sm = 9;
+            else if (strcmp(sw, "winter") == 0)
+                sm = 12;
+            else
+                return 0;
+            if (!past && sm + 2 < m)
+                yy++;
+            if (past && sm > m)
+                yy--;
+            set_month(w, yy, sm);
+            return k0 + 1 - i;
+        }
         if (strcmp(a, "in") == 0) {
             int yr;
             /* "in 2 weeks", "in three days", "in a month" */

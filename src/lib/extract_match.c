@@ -32,13 +32,14 @@ static const char *const fillers[] = {
 /* Auxiliaries and adverbs that may sit between the subject and the phrase. */
 static const char *const vgroup[] = {
     "absolutely", "actually", "again", "all", "already", "also", "always", "am", "are",
-    "basically", "be", "been", "being", "both", "can", "currently", "definitely", "did", "do",
-    "does", "even", "finally", "full-time", "generally", "genuinely", "get", "got", "gotten",
-    "had", "happily", "has", "have", "honestly", "is", "just", "kinda", "lately", "literally",
-    "mainly", "mostly", "newly", "now", "officially", "often", "only", "originally", "part-time",
-    "personally", "pretty", "primarily", "proudly", "really", "recently", "remotely", "seriously",
-    "since", "so", "sometimes", "still", "then", "too", "totally", "truly", "usually", "very",
-    "was", "were", NULL};
+    "basically", "be", "been", "being", "both", "can", "currently", "deathly", "definitely",
+    "did", "do", "does", "even", "extremely", "finally", "full-time", "generally", "genuinely",
+    "get", "got", "gotten", "had", "happily", "has", "have", "highly", "honestly", "is", "just",
+    "kinda", "lately", "literally", "mainly", "mildly", "mostly", "newly", "now", "officially",
+    "often", "only", "originally", "part-time", "personally", "pretty", "primarily", "proudly",
+    "really", "recently", "remotely", "seriously", "severely", "since", "slightly", "so",
+    "sometimes", "still", "super", "then", "too", "totally", "truly", "usually", "very", "was",
+    "were", NULL};
 
 /* Adverbs a phrase may carry in its middle ("I work remotely for ..."). */
 static const char *const adverbs[] = {
@@ -57,13 +58,14 @@ static const char *const be_forms[] = {
 static const char *const stop_all[] = {
     "actually", "again", "ago", "already", "also", "although", "and", "anymore", "anyway", "asap",
     "atm", "because", "btw", "but", "cause", "currently", "daily", "each", "either", "eventually",
-    "ever", "every", "everyday", "fairly", "full-time", "fyi", "haha", "he", "hehe", "honestly",
-    "hopefully", "i", "if", "imo", "lately", "later", "lmao", "lmk", "lol", "maybe", "ngl", "now",
-    "nowadays", "or", "part-time", "please", "pretty", "probably", "quite", "really", "recently",
-    "remotely", "right", "rn", "she", "since", "so", "someday", "soon", "tbh", "than", "thank",
-    "thanks", "that's", "then", "these", "they", "tho", "though", "till", "today", "tomorrow",
-    "tonight", "too", "unless", "until", "we", "weekly", "well", "when", "where", "which",
-    "while", "whilst", "who", "whom", "whose", "xd", "yesterday", "yet", "you", NULL};
+    "ever", "every", "everyday", "exclusively", "fairly", "full-time", "fyi", "haha", "he",
+    "hehe", "honestly", "hopefully", "i", "if", "imo", "lately", "later", "lmao", "lmk", "lol",
+    "mainly", "maybe", "mostly", "ngl", "now", "nowadays", "occasionally", "or", "part-time",
+    "please", "pretty", "primarily", "probably", "professionally", "quite", "really", "recently",
+    "regularly", "remotely", "right", "rn", "she", "since", "so", "someday", "sometimes", "soon",
+    "tbh", "than", "thank", "thanks", "that's", "then", "these", "they", "tho", "though", "till",
+    "today", "tomorrow", "tonight", "too", "unless", "until", "we", "weekly", "well", "when",
+    "where", "which", "while", "whilst", "who", "whom", "whose", "xd", "yesterday", "yet", "you", NULL};
 
 static const char *const preps[] = {
     "about", "after", "are", "around", "as", "at", "based", "before", "but", "by", "called",
@@ -103,29 +105,33 @@ static const char *const role_heads[] = {
     "accountant", "actor", "actress", "adjuster", "administrator", "advocate", "agent", "analyst",
     "anesthesiologist", "animator", "architect", "archivist", "artist", "assistant", "associate",
     "astronomer", "attorney", "auditor", "author", "baker", "banker", "barista", "bartender",
-    "biologist", "blogger", "broker", "buyer", "caregiver", "carpenter", "cashier", "ceo", "cfo",
-    "chair", "chairman", "chef", "chemist", "chief", "cio", "clerk", "co-founder", "coach",
-    "cofounder", "consultant", "contractor", "coo", "cook", "coordinator", "copywriter",
-    "counsellor", "counselor", "cto", "curator", "dancer", "dean", "dentist", "designer", "dev",
-    "developer", "devops", "dietitian", "director", "dispatcher", "doctor", "driver", "ecologist",
-    "economist", "editor", "electrician", "engineer", "entrepreneur", "epidemiologist",
-    "evangelist", "executive", "farmer", "firefighter", "foreman", "founder", "freelancer",
-    "freshman", "gardener", "geologist", "grad", "guard", "hairdresser", "head", "historian",
-    "housekeeper", "hygienist", "illustrator", "influencer", "instructor", "intern",
-    "interpreter", "investor", "janitor", "journalist", "junior", "lawyer", "lead", "lecturer",
-    "librarian", "machinist", "manager", "marketer", "mathematician", "mechanic", "merchandiser",
-    "midwife", "musician", "nanny", "nurse", "nutritionist", "officer", "operator", "optometrist",
-    "owner", "paralegal", "paramedic", "partner", "pediatrician", "pharmacist", "phd",
-    "photographer", "physician", "physicist", "physiotherapist", "pilot", "planner", "plumber",
-    "pm", "postdoc", "president", "principal", "producer", "professor", "programmer",
-    "psychiatrist", "psychologist", "qa", "radiologist", "realtor", "receptionist", "recruiter",
-    "rep", "representative", "researcher", "resident", "salesperson", "scientist", "scrum",
-    "secretary", "senior", "singer", "sociologist", "soldier", "sophomore", "specialist", "sre",
-    "statistician", "strategist", "streamer", "student", "stylist", "superintendent",
-    "supervisor", "surgeon", "surveyor", "sysadmin", "teacher", "technician", "technologist",
-    "tester", "therapist", "trader", "trainer", "translator", "tutor", "undergrad", "underwriter",
-    "vet", "veterinarian", "volunteer", "vp", "waiter", "waitress", "welder", "writer",
-    "youtuber", NULL};
+    "biologist", "blogger", "bookkeeper", "broker", "butcher", "buyer", "caregiver", "carpenter",
+    "cashier", "ceo", "cfo", "chair", "chairman", "chauffeur", "chef", "chemist", "chief", "cio",
+    "cleaner", "clerk", "cna", "co-founder", "coach", "cofounder", "comedian", "consultant",
+    "contractor", "coo", "cook", "coordinator", "cop", "copywriter", "counsellor", "counselor",
+    "courier", "cto", "curator", "dancer", "dean", "dentist", "designer", "dev", "developer",
+    "devops", "dietitian", "director", "dispatcher", "dj", "doctor", "driver", "ecologist",
+    "economist", "editor", "electrician", "emt", "engineer", "entrepreneur", "epidemiologist",
+    "evangelist", "executive", "farmer", "firefighter", "florist", "foreman", "founder",
+    "freelancer", "freshman", "gardener", "geologist", "grad", "groundskeeper", "guard",
+    "hairdresser", "head", "historian", "housekeeper", "hygienist", "illustrator", "imam",
+    "influencer", "instructor", "intern", "interpreter", "investor", "janitor", "jeweler",
+    "journalist", "junior", "landscaper", "lawyer", "lead", "lecturer", "librarian", "lpn",
+    "machinist", "manager", "marketer", "mason", "mathematician", "mechanic", "medic",
+    "merchandiser", "midwife", "miner", "monk", "musician", "nanny", "np", "nun", "nurse",
+    "nutritionist", "officer", "operator", "optometrist", "ot", "owner", "pa", "paralegal",
+    "paramedic", "partner", "pastor", "pediatrician", "pharmacist", "phd", "phlebotomist",
+    "photographer", "physician", "physicist", "physio", "physiotherapist", "pilot", "planner",
+    "plasterer", "plumber", "pm", "policeman", "policewoman", "postdoc", "potter", "president",
+    "priest", "principal", "producer", "professor", "programmer", "psychiatrist", "psychologist",
+    "qa", "rabbi", "radiologist", "realtor", "receptionist", "recruiter", "rep", "representative",
+    "researcher", "resident", "rn", "roofer", "sailor", "salesperson", "scientist", "scrum",
+    "sculptor", "secretary", "senior", "singer", "slp", "sociologist", "soldier", "sonographer",
+    "sophomore", "specialist", "sre", "statistician", "strategist", "streamer", "student",
+    "stylist", "superintendent", "supervisor", "surgeon", "surveyor", "sysadmin", "tailor",
+    "teacher", "technician", "technologist", "teller", "tester", "therapist", "trader", "trainer",
+    "translator", "trucker", "tutor", "undergrad", "underwriter", "vet", "veterinarian",
+    "volunteer", "vp", "waiter", "waitress", "welder", "writer", "youtuber", NULL};
 
 /* Words after "I'm a/an" that are not roles even before a role head ("a huge fan"). */
 static const char *const diets[] = {
@@ -233,22 +239,24 @@ static const char *const word_canon[][2] = {
     {"american", "American"}, {"april", "April"}, {"arabic", "Arabic"}, {"august", "August"},
     {"australian", "Australian"}, {"bengali", "Bengali"}, {"brazilian", "Brazilian"},
     {"british", "British"}, {"canadian", "Canadian"}, {"cantonese", "Cantonese"},
-    {"catalan", "Catalan"}, {"chinese", "Chinese"}, {"czech", "Czech"}, {"danish", "Danish"},
-    {"december", "December"}, {"dutch", "Dutch"}, {"english", "English"}, {"farsi", "Farsi"},
-    {"february", "February"}, {"finnish", "Finnish"}, {"french", "French"}, {"friday", "Friday"},
-    {"german", "German"}, {"greek", "Greek"}, {"hebrew", "Hebrew"}, {"hindi", "Hindi"},
-    {"hungarian", "Hungarian"}, {"indian", "Indian"}, {"indonesian", "Indonesian"},
-    {"irish", "Irish"}, {"italian", "Italian"}, {"january", "January"}, {"japanese", "Japanese"},
-    {"july", "July"}, {"june", "June"}, {"korean", "Korean"}, {"latin", "Latin"},
-    {"mandarin", "Mandarin"}, {"mexican", "Mexican"}, {"monday", "Monday"},
-    {"norwegian", "Norwegian"}, {"november", "November"}, {"october", "October"},
-    {"persian", "Persian"}, {"polish", "Polish"}, {"portuguese", "Portuguese"},
-    {"punjabi", "Punjabi"}, {"romanian", "Romanian"}, {"russian", "Russian"},
-    {"saturday", "Saturday"}, {"scottish", "Scottish"}, {"september", "September"},
-    {"spanish", "Spanish"}, {"sunday", "Sunday"}, {"swahili", "Swahili"}, {"swedish", "Swedish"},
-    {"tagalog", "Tagalog"}, {"tamil", "Tamil"}, {"thai", "Thai"}, {"thursday", "Thursday"},
-    {"tuesday", "Tuesday"}, {"turkish", "Turkish"}, {"ukrainian", "Ukrainian"}, {"urdu", "Urdu"},
-    {"vietnamese", "Vietnamese"}, {"wednesday", "Wednesday"}, {"welsh", "Welsh"},
+    {"catalan", "Catalan"}, {"chinese", "Chinese"}, {"cia", "CIA"}, {"czech", "Czech"},
+    {"danish", "Danish"}, {"december", "December"}, {"dutch", "Dutch"}, {"english", "English"},
+    {"eu", "EU"}, {"farsi", "Farsi"}, {"fbi", "FBI"}, {"february", "February"},
+    {"finnish", "Finnish"}, {"french", "French"}, {"friday", "Friday"}, {"german", "German"},
+    {"greek", "Greek"}, {"hebrew", "Hebrew"}, {"hindi", "Hindi"}, {"hungarian", "Hungarian"},
+    {"indian", "Indian"}, {"indonesian", "Indonesian"}, {"irish", "Irish"}, {"irs", "IRS"},
+    {"italian", "Italian"}, {"january", "January"}, {"japanese", "Japanese"}, {"july", "July"},
+    {"june", "June"}, {"korean", "Korean"}, {"latin", "Latin"}, {"mandarin", "Mandarin"},
+    {"mexican", "Mexican"}, {"monday", "Monday"}, {"nhs", "NHS"}, {"norwegian", "Norwegian"},
+    {"november", "November"}, {"nyc", "NYC"}, {"october", "October"}, {"persian", "Persian"},
+    {"polish", "Polish"}, {"portuguese", "Portuguese"}, {"punjabi", "Punjabi"},
+    {"romanian", "Romanian"}, {"russian", "Russian"}, {"saturday", "Saturday"},
+    {"scottish", "Scottish"}, {"september", "September"}, {"spanish", "Spanish"},
+    {"sunday", "Sunday"}, {"swahili", "Swahili"}, {"swedish", "Swedish"}, {"tagalog", "Tagalog"},
+    {"tamil", "Tamil"}, {"thai", "Thai"}, {"thursday", "Thursday"}, {"tuesday", "Tuesday"},
+    {"turkish", "Turkish"}, {"ukrainian", "Ukrainian"}, {"un", "UN"}, {"urdu", "Urdu"},
+    {"usps", "USPS"}, {"vietnamese", "Vietnamese"}, {"wednesday", "Wednesday"},
+    {"welsh", "Welsh"},
 };
 
 
@@ -805,6 +813,16 @@ static int list(struct cl *c, int op, const char *key, int p, int vt)
             }
             if (prog && e - p <= 2)
                 k = "programming_languages";
+            if (strcmp(k, "programming_languages") != 0 && n < EG_TOK_W) {
+                /* "a bit of Python": judge the value, not the words around it */
+                char low[EG_TOK_W];
+                size_t z;
+                for (z = 0; z < n; z++)
+                    low[z] = (char)(v[z] >= 'A' && v[z] <= 'Z' ? v[z] + 32 : v[z]);
+                low[n] = '\0';
+                if (is_prog(low))
+                    k = "programming_languages";
+            }
             if (vt == VT_TECHSTRICT && !known)
                 n = 0;
             if (strcmp(k, "pronouns") == 0) {
@@ -1666,8 +1684,10 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
             (tis(c, p, "home") || tis(c, p, "myself") || tis(c, p, "free") ||
              tis(c, p, "fun") || tis(c, p, "money") || tis(c, p, "it") || tis(c, p, "them") ||
              tis(c, p, "hours") || tis(c, p, "night") || tis(c, p, "weeks") ||
-             tis(c, p, "my") || (tis(c, p, "the") && !(c->t[p + 1 < c->e ? p + 1 : p].flags &
-                                                         TF_CAP)) || tis(c, p, "kids") ||
+             tis(c, p, "my") ||
+             (tis(c, p, "the") && !(c->t[p + 1 < c->e ? p + 1 : p].flags & TF_CAP) &&
+              !canon_of(c->t[p + 1 < c->e ? p + 1 : p].w)) ||
+             tis(c, p, "kids") ||
              tis(c, p, "people") || tis(c, p, "clients") || tis(c, p, "customers") ||
              tis(c, p, "data") || (c->t[p].flags & TF_NUM)))
             return p;
@@ -2001,6 +2021,8 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
         }
         return value(c, EG_FACT_ASSERT, "hometown", p, VT_PLACE);
     case VT_EDU:
+        if (tis(c, p, "at") || tis(c, p, "from")) /* "I studied at Oxford" */
+            return value(c, EG_FACT_ASSERT, "education", p + 1, VT_ORG);
         if (tis(c, p, "in"))
             p++;
         e = cut(c, p, VT_PHRASE);
