@@ -442,6 +442,37 @@ static const char *canon_of(const char *w)
     return r;
 }
 
+/*
+ * A noun that names a job: the list, or an occupational suffix ("cardiologist",
+ * "pediatrician", "photographer", "pianist"), minus "-ist" words that describe a person
+ * rather than a job ("perfectionist", "tourist").
+ */
+static int is_role_head(const struct cl *c, int i)
+{
+    static const char *const not_jobs[] = {
+        "activist", "atheist", "capitalist", "centrist", "communist", "cyclist", "egoist",
+        "elitist", "extremist", "feminist", "finalist", "hedonist", "humanist", "idealist",
+        "leftist", "list", "loyalist", "minimalist", "narcissist", "nationalist", "optimist",
+        "perfectionist", "pessimist", "purist", "racist", "realist", "separatist",
+        "socialist", "tourist", NULL};
+    const struct eg_tok *t;
+    size_t n;
+
+    if (i < c->s || i >= c->e)
+        return 0;
+    t = &c->t[i];
+    if (inl(t, L_ROLE_HEADS))
+        return 1;
+    n = t->len;
+#define ENDS(sfx) (n > sizeof(sfx) && memcmp(t->w + n - (sizeof(sfx) - 1), sfx, sizeof(sfx) - 1) == 0)
+    if (ENDS("ologist") || ENDS("iatrist") || ENDS("ician") || ENDS("ographer"))
+        return 1;
+    if (ENDS("ist") && n > 5 && !eg_x_in(t, not_jobs))
+        return 1;
+#undef ENDS
+    return 0;
+}
+
 static int is_past_word(const struct eg_tok *t)
 {
     if (inl(t, L_IRREGULAR_PAST))
@@ -504,6 +535,10 @@ static int cut(const struct cl *c, int p, int vt)
             i + 1 < c->e &&
             (c->t[i + 1].flags & TF_CAP) && !(c->t[i + 1].flags & TF_SYN))
             break; /* "studying law at King's College" */
+        if (i > p && (eg_x_is(t, "all") || eg_x_is(t, "every")) && i + 1 < c->e &&
+            (tis(c, i + 1, "day") || tis(c, i + 1, "week") || tis(c, i + 1, "night") ||
+             tis(c, i + 1, "the") || tis(c, i + 1, "year") || tis(c, i + 1, "morning")))
+            break; /* "Vim and tmux all day" */
         if (i > p && eg_x_is(t, "on") && i + 1 < c->e &&
             (tis(c, i + 1, "weekends") || tis(c, i + 1, "weekdays") ||
              tis(c, i + 1, "sundays") || tis(c, i + 1, "saturdays") ||
@@ -537,7 +572,7 @@ static int cut(const struct cl *c, int p, int vt)
         if (i > p && (vt == VT_PLACE || vt == VT_NAME) && (t->flags & TF_SYN))
             break;
         if (i > p && vt == VT_ROLE && t->len > 4 && strcmp(t->w + t->len - 3, "ing") == 0 &&
-            inl(&c->t[i - 1], L_ROLE_HEADS))
+            is_role_head(c, i - 1))
             break; /* "a grad student studying neuroscience" */
         if (i > p && vt == VT_NAME && !(t->flags & TF_CAP) && (c->t[p].flags & TF_CAP))
             break;
@@ -968,7 +1003,7 @@ static const struct pat after_subject[] = {
     {"work|works|working|worked|serve|serves|started|start|employed|hired|contracting as|as",
      "role", VT_ROLE,
      PF_3P | PF_ROLEAT, "coemhisestwo"},
-    {"got|landed|accepted|took|take|started|start|starting|found|have|got|received a|an|the ?new job|position|role|offer|gig|internship at|with|from",
+    {"got|landed|accepted|took|take|started|start|starting|found|have|got|received|for a|an|the ?new job|position|role|offer|gig|internship at|with|from",
      "employer", VT_ORG, PF_ROLEAT, "acfogohalaresttato"},
     {"started|start|starting|began at", "employer", VT_ORG, PF_ROLEAT, "best"},
     {"got|landed|accepted|took|take|started|start|starting|found|have a|an|the ?new job|position|role|gig as",
@@ -1430,7 +1465,7 @@ static int be_complement(struct cl *c, int p)
         if (tis(c, q, "plant"))
             out(c, c->neg ? EG_FACT_NEGATE : EG_FACT_ASSERT, "diet", "plant-based", 11, NULL, 0,
                 q + 2);
-        else if (!tin(c, q + 1, L_ROLE_HEADS))
+        else if (!is_role_head(c, q + 1))
             out(c, c->neg ? EG_FACT_NEGATE : EG_FACT_ASSERT, "diet", c->t[q].w,
                 c->t[q].len, NULL, 0, q + 1);
         else
@@ -1488,7 +1523,7 @@ static int be_complement(struct cl *c, int p)
     q = p;
     if (tis(c, q, "a") || tis(c, q, "an"))
         q++;
-    if (tin(c, q, L_NATIONALITIES) && !tin(c, q + 1, L_ROLE_HEADS) &&
+    if (tin(c, q, L_NATIONALITIES) && !is_role_head(c, q + 1) &&
         !tin(c, q + 1, L_SPOKEN) &&
         (q + 1 >= c->e || tis(c, q + 1, "citizen") || tis(c, q + 1, "national") ||
          tis(c, q + 1, ",") || tis(c, q + 1, "and") || tis(c, q + 1, "but") ||
@@ -1512,11 +1547,11 @@ role:
         q++;
     e = cut(c, q, VT_ROLE);
     for (j = q; j < e; j++) {
-        if (tin(c, j, L_ROLE_HEADS)) {
+        if (is_role_head(c, j)) {
             /* "a big fan", "the best": role heads only count as the noun of the phrase */
             if (tis(c, j, "senior") || tis(c, j, "junior") || tis(c, j, "lead") ||
                 tis(c, j, "head") || tis(c, j, "chief") || tis(c, j, "principal")) {
-                if (j + 1 < e && !tis(c, j + 1, "of") && !tin(c, j + 1, L_ROLE_HEADS) &&
+                if (j + 1 < e && !tis(c, j + 1, "of") && !is_role_head(c, j + 1) &&
                     j + 1 != e)
                     continue;
             }
@@ -1562,7 +1597,7 @@ role:
         !tis(c, q - 1, "a") && !tis(c, q - 1, "an") && !tis(c, q - 1, "the") &&
         !(c->t[q].flags & TF_NUM) &&
         !tis(c, q, "i") && !canon_of(c->t[q].w) && !tin(c, q, L_NATIONALITIES) &&
-        !tin(c, q, L_DIETS) && !tin(c, q, L_ROLE_HEADS) && !c->neg && c->subj == SJ_I) {
+        !tin(c, q, L_DIETS) && !is_role_head(c, q) && !c->neg && c->subj == SJ_I) {
         e = cut(c, q, VT_NAME);
         if (e - q <= 3 && (e >= c->e || (c->t[e].flags & TF_PUNCT) || tis(c, e, "and") ||
                            tis(c, e, "from") || tis(c, e, "by") || tin(c, e, L_STOP_ALL) ||
@@ -1576,7 +1611,7 @@ role:
                 if (tis(c, r, "a") || tis(c, r, "an") || tis(c, r, "the"))
                     r++;
                 for (j = r; j < c->e && j < r + 5 && !(c->t[j].flags & TF_PUNCT); j++)
-                    if (tin(c, j, L_ROLE_HEADS))
+                    if (is_role_head(c, j))
                         return role_value(c, r, PF_ROLEAT);
             }
             if (tis(c, e, "from") && e + 1 < c->e && (c->t[e + 1].flags & TF_CAP))
@@ -2800,12 +2835,18 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
     if (tis(&c, p, "as") && (tis(&c, p + 1, "a") || tis(&c, p + 1, "an")) && !x->question) {
         int j, end = cut(&c, p + 2, VT_ROLE);
         for (j = p + 2; j < end; j++)
-            if (tin(&c, j, L_ROLE_HEADS)) {
+            if (is_role_head(&c, j)) {
                 c.subj = SJ_I;
                 c.casual = 1;
                 role_value(&c, p + 2, 0);
                 break;
             }
+        return;
+    }
+    /* "About me: name's Ben" */
+    if (tis(&c, p, "name") && tis(&c, p + 1, "is") && p + 2 < e && !x->question) {
+        c.subj = SJ_I;
+        value(&c, EG_FACT_ASSERT, "name", p + 2, VT_NAME);
         return;
     }
     if (tis(&c, p, "you") && tis(&c, p + 1, "can") && tis(&c, p + 2, "call") &&
@@ -2975,7 +3016,7 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
                     if (tis(&c, j, "as") && (tis(&c, j + 1, "a") || tis(&c, j + 1, "an"))) {
                         int end = cut(&c, j + 2, VT_ROLE);
                         for (k = j + 2; k < end; k++)
-                            if (tin(&c, k, L_ROLE_HEADS))
+                            if (is_role_head(&c, k))
                                 break;
                         if (k < end)
                             role_value(&c, j + 2, 0);
@@ -3039,6 +3080,10 @@ static int clause_break(const struct eg_xs *x, int i)
         return 0;
     if (t->w[0] == '"' || t->w[0] == '(' || t->w[0] == ')')
         return 1;
+    if (t->w[0] == ':' && !(i > 0 && (eg_x_is(&x->t[i - 1], "languages") ||
+                                      eg_x_is(&x->t[i - 1], "include") ||
+                                      eg_x_is(&x->t[i - 1], "are"))))
+        return 1; /* "About me: name's Ben" */
     if (t->w[0] == ',' || t->w[0] == ':')
         return inl(&x->t[i + 1], L_STARTS) || is_past_word(&x->t[i + 1]) ||
                (x->t[i + 1].len > 4 &&
