@@ -1005,7 +1005,7 @@ static const struct pat after_subject[] = {
      PF_3P | PF_ROLEAT, "coemhisestwo"},
     {"got|landed|accepted|took|take|started|start|starting|found|have|got|received|for a|an|the ?new job|position|role|offer|gig|internship at|with|from",
      "employer", VT_ORG, PF_ROLEAT, "acfogohalaresttato"},
-    {"started|start|starting|began at", "employer", VT_ORG, PF_ROLEAT, "best"},
+    {"started|start|starting|began at", "employer", VT_ORG, PF_ROLEAT | PF_3P, "best"},
     {"got|landed|accepted|took|take|started|start|starting|found|have a|an|the ?new job|position|role|gig as",
      "role", VT_ROLE, PF_ROLEAT, "acfogohalasttato"},
     {"hired|employed at|by", "employer", VT_ORG, PF_ROLEAT, "emhi"},
@@ -1733,6 +1733,9 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
             if (r > 0)
                 return r;
         }
+        if (pt->vt == VT_PLACE && (tis(c, p, "a") || tis(c, p, "an")) &&
+            !(c->t[p].flags & TF_CAP))
+            return p; /* "moved to a bigger house" */
         /* "in the suburbs", "to the city": a common noun is not a place we can name */
         if (pt->vt == VT_PLACE && tis(c, p, "the") && !(c->t[p].flags & TF_CAP) &&
             p + 1 < c->e && !(c->t[p + 1].flags & TF_CAP) && !canon_of(c->t[p + 1].w))
