@@ -220,6 +220,22 @@ static int apply(struct ctx *c, const struct eg_fact *f, const char *user)
     rc = active(c, entity_id, f->key, category, NULL, &cur);
     if (rc != ENGRAM_OK)
         goto cleanup;
+    if (cur.n == 0 && f->previous_value && *f->previous_value &&
+        strcasecmp(f->previous_value, f->value) != 0) {
+        /* "I just moved from Berlin to London" about a user we knew nothing of: the text
+         * itself dates Berlin's end, so record it closed and chain London to it. Its start
+         * is unknown; the record spans no time, so as_of reads never claim it. */
+        char prev[EG_ID_MAX];
+        rc = put_attr(c, entity_id, f, category, f->previous_value, importance, from, from, NULL,
+                      prev);
+        if (rc == ENGRAM_OK)
+            rc = put_attr(c, entity_id, f, category, f->value, importance, from, f->valid_until,
+                          prev, id);
+        if (rc == ENGRAM_OK)
+            rc = note(c, "updated", etype, ename, category, f->key, f->value, f->previous_value,
+                      id);
+        goto cleanup;
+    }
     if (cur.n == 0) {
         rc = put_attr(c, entity_id, f, category, f->value, importance, from, f->valid_until,
                       NULL, id);

@@ -107,6 +107,25 @@ static void test_supersession_chain(void **state)
     json_decref(p);
 }
 
+/* The text alone dates the old value: a chain back to Berlin with nothing known before. */
+static void test_move_from_unknown_place(void **state)
+{
+    json_t *diff, *attrs, *a;
+
+    (void)state;
+    diff = say("I just moved from Berlin to London", "2024-11-15T10:25:00Z");
+    a = change(diff, "location");
+    assert_string_equal(jstr(a, "action"), "updated");
+    assert_string_equal(jstr(a, "value"), "London");
+    assert_string_equal(jstr(a, "previous_value"), "Berlin");
+    json_decref(diff);
+    attrs = call(engram_attributes_list, "{\"scope\":\"user/alice\",\"key\":\"location\"}");
+    assert_int_equal(json_array_size(json_object_get(attrs, "attributes")), 1);
+    a = json_array_get(json_object_get(attrs, "attributes"), 0);
+    assert_string_equal(jstr(json_array_get(json_object_get(a, "chain"), 0), "value"), "Berlin");
+    json_decref(attrs);
+}
+
 static void test_repeat_and_multi(void **state)
 {
     json_t *diff, *attrs;
@@ -295,6 +314,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_supersession_chain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_move_from_unknown_place, setup, teardown),
         cmocka_unit_test_setup_teardown(test_repeat_and_multi, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_the_users_facts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_negation_closes, setup, teardown),
