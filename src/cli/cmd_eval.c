@@ -391,7 +391,10 @@ static json_t *report(const struct tally *t, const char *name)
 
 int cmd_eval(struct cli *cli, int argc, char **argv)
 {
-    struct cli_opt o[] = {{"--max-tokens", 0, NULL}, {"--limit-conversations", 0, NULL}};
+    struct cli_opt o[] = {{"--max-tokens", 0, NULL},
+                          {"--limit-conversations", 0, NULL},
+                          {"--misses", 0, NULL}};
+    FILE *misses = NULL;
     const char *pos[2];
     char dir[] = "/tmp/engram-eval-XXXXXX", path[64], cmd[96];
     struct tally te = {0}, tb = {0};
@@ -406,13 +409,15 @@ int cmd_eval(struct cli *cli, int argc, char **argv)
     int rc = ENGRAM_OK, code = CLI_EXIT_FAILURE;
 
     (void)cli;
-    if (cli_args("eval", argc, argv, o, 2, pos, 2, &npos))
+    if (cli_args("eval", argc, argv, o, 3, pos, 2, &npos))
         return CLI_EXIT_INVALID;
     if (npos != 2 || strcmp(pos[0], "locomo") != 0)
         return cli_usage("eval: use 'eval locomo FILE [--max-tokens N] [--limit-conversations N]'");
     if ((o[0].value && cli_int("eval", "--max-tokens", o[0].value, 50, 100000, &max_tokens)) ||
         (o[1].value && cli_int("eval", "--limit-conversations", o[1].value, 1, 1000, &limit)))
         return CLI_EXIT_INVALID;
+    if (o[2].value && !(misses = fopen(o[2].value, "w")))
+        return cli_usage("eval: cannot write %s", o[2].value);
     if (!(data = json_load_file(pos[1], 0, &jerr)) || !json_is_array(data)) {
         json_decref(data);
         return cli_usage("eval: cannot read %s: %s", pos[1], jerr.text);
@@ -471,6 +476,12 @@ int cmd_eval(struct cli *cli, int argc, char **argv)
                 rc = bm25_ask(bm, (int)ci, question, (int)max_tokens, g2, &tb);
             if (rc == ENGRAM_OK) {
                 count(&te, cat, ids, n, g1);
+                for (size_t k = 0; misses && k < n; k++) {
+                    /* One line per evidence id engram missed, for error analysis. */
+                    if (!json_object_get(g1, ids[k]))
+                        fprintf(misses, "{\"conv\":%zu,\"q\":%d,\"cat\":%d,\"dia\":\"%s\",\"bm25\":%d}\n", ci,
+                                (int)i, cat, ids[k], json_object_get(g2, ids[k]) != NULL);
+                }
                 count(&tb, cat, ids, n, g2);
                 te.queries++;
                 tb.queries++;
@@ -500,6 +511,8 @@ cleanup:
     sqlite3_close(bm);
     engram_close(db);
     json_decref(data);
+    if (misses)
+        fclose(misses);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "engram: eval: could not remove %s\n", dir);

@@ -48,6 +48,10 @@
 #define NEIGHBOUR_SEEDS    6   /* strongest turns whose session neighbours are boosted */
 #define NEIGHBOUR_SPAN     1   /* turns either side of a seed */
 #define SESSION_RECENT     6   /* the calling session's last turns that get a boost */
+/* Share of a seed's relevance its session neighbours inherit: the turn after a hit is
+ * often the answer to it ("how long have you been married?" -> "5 years already!"). */
+#define NB_NEXT 0.5
+#define NB_PREV 0.5
 #define DEFAULT_TOP_K      10
 #define DEFAULT_MAX_TOKENS 1000
 #define HALF_LIFE_DAYS     30.0
@@ -55,7 +59,7 @@
 /* Floors: an item is relevant when one of its signals clears its floor. */
 #define LEX_FLOOR 0.15 /* share of query terms (after bm25 blending) */
 #define SYN_FLOOR 0.50 /* share of query terms matched through synonyms only */
-#define VEC_FLOOR 0.30 /* word-vector cosine: a clear match is ~0.4-0.5, unrelated < 0.15 */
+#define VEC_FLOOR 0.22 /* word-vector cosine: a clear match is ~0.25-0.5, unrelated < 0.15 */
 #define VEC_SHORT_FLOOR 0.55
 #define EMB_FLOOR 0.45 /* provider cosine; modern embedders put unrelated text near 0.1-0.3 */
 
@@ -616,13 +620,14 @@ static int near_cand(void *arg, const struct eg_turn *t, double offset)
     } else {
         /* A neighbour of a strong hit shares its topic (LoCoMo's answers often sit one
          * turn after the question that names the topic). */
+        double inherit = nb->seed_rel * (offset > 0 ? NB_NEXT : NB_PREV) / fabs(offset);
         boost = nb->seed_rel / fabs(offset);
-        if (boost > x->inherited)
-            x->inherited = boost;
+        if (inherit > x->inherited)
+            x->inherited = inherit;
         if (!x->relevant && x->words >= 3) {
             x->relevant = 1;
-            if (x->relevance < 0.5 * boost)
-                x->relevance = 0.5 * boost;
+            if (x->relevance < inherit)
+                x->relevance = inherit;
         }
     }
     if (boost > x->session)
@@ -894,8 +899,8 @@ static int neighbours(engram *db, struct query *qq, struct cands *c)
     struct {
         char id[EG_ID_MAX], session[EG_ID_MAX];
         double rel;
-    } s[NEIGHBOUR_SEEDS];
-    for (size_t i = 0; i < nall && nseed < NEIGHBOUR_SEEDS; i++) {
+    } s[32];
+    for (size_t i = 0; i < nall && nseed < NEIGHBOUR_SEEDS && nseed < 32; i++) {
         memcpy(s[nseed].id, all[i]->id, EG_ID_MAX);
         memcpy(s[nseed].session, all[i]->session_id, EG_ID_MAX);
         s[nseed++].rel = all[i]->relevance;
@@ -1002,8 +1007,8 @@ int engram_context_query(engram *db, const engram_call *call, const char *contex
                  * "ok!" or "hi" does not earn a place. */
                 if (x->words >= 3 && x->inherited > 0) {
                     x->relevant = 1;
-                    if (x->relevance < 0.5 * x->inherited)
-                        x->relevance = 0.5 * x->inherited;
+                    if (x->relevance < x->inherited)
+                        x->relevance = x->inherited;
                 }
             }
         }

@@ -114,10 +114,48 @@ struct eg_wordnet *eg_retr_wordnet(engram *db)
     return r->wn;
 }
 
+/*
+ * Topic words per vocabulary key: the situations in which a fact of that kind matters,
+ * so that "recommend a restaurant" reaches "allergies: shellfish" and "what's the weather
+ * like" reaches "location: Seattle" even when no word of the query is in the fact. They
+ * are matched lexically and embedded with the attribute. Keys not listed have none.
+ */
+static const struct {
+    const char *key, *topics;
+} key_topics[] = {
+    {"role", "job work career profession occupation colleagues"},
+    {"employer", "job work company office career colleagues"},
+    {"team", "work job colleagues"},
+    {"location", "home city area local nearby neighborhood weather climate"},
+    {"hometown", "grew up childhood origin"},
+    {"age", "old birthday"},
+    {"birthday", "celebrate party"},
+    {"education", "school university degree studies"},
+    {"family", "family relatives kids children spouse gift"},
+    {"pets", "pet animal vet"},
+    {"diet", "food eat meal cook recipe restaurant dinner lunch snack"},
+    {"allergies", "allergy food eat meal cook recipe restaurant dinner lunch snack health"},
+    {"languages", "language speak"},
+    {"expertise", "skills work"},
+    {"programming_languages", "code programming software"},
+    {"tools", "software app computer"},
+    {"learning", "study course lessons practice"},
+    {"projects", "work project"},
+    {"trips", "travel trip vacation holiday"},
+    {"tasks", "todo remind"},
+};
+
 int eg_retr_attr_match_text(const char *key, const char *value, struct eg_buf *b)
 {
     const struct eg_vocab_key *vk = eg_vocab_find(key);
     int rc = ENGRAM_OK;
+
+    for (size_t i = 0; i < sizeof(key_topics) / sizeof(key_topics[0]); i++) {
+        if (strcmp(key_topics[i].key, key) == 0) {
+            rc = eg_buf_printf(b, "%s ", key_topics[i].topics);
+            break;
+        }
+    }
 
     for (const char *p = key; *p && rc == ENGRAM_OK; p++)
         rc = eg_buf_append(b, *p == '_' ? " " : p, 1);

@@ -3,7 +3,8 @@
  *
  * Owns the schema (versioned by PRAGMA user_version, migrated forward in one transaction
  * per step), the prepared-statement cache, and the translation of store.h operations into
- * SQL. Turns are indexed by FTS5 as external content (turns_fts over turns.rid), kept in
+ * SQL. Turns are indexed by FTS5 (turns_fts2, contentless, over turns.rid, with each turn's
+ * scope as a token so searches stay inside the reader's floor), kept in
  * step by triggers so no code path can forget to index a turn.
  */
 #include <sqlite3.h>
@@ -91,6 +92,24 @@ static const char *const migrations[] = {
     "  context TEXT NOT NULL, scope TEXT NOT NULL, kind TEXT NOT NULL, item_id TEXT NOT NULL,"
     "  at INTEGER NOT NULL, dim INTEGER NOT NULL, scale REAL NOT NULL, vec BLOB NOT NULL,"
     "  PRIMARY KEY(context, scope, kind, item_id)) WITHOUT ROWID;",
+    /* 4: the full-text index also holds each turn's scope as one token (eg_scopetok()), so
+     * a search ANDs the query with the reader's floor inside FTS5 and touches only that
+     * floor's postings: a query costs the same on 10,000 turns as on 10,000,000, instead
+     * of ranking every matching turn of every user and filtering afterwards. Contentless:
+     * rows are joined back to turns by rowid. */
+    "CREATE VIRTUAL TABLE turns_fts2 USING fts5(content, scopetok, content='',"
+    "  tokenize='engram');"
+    "INSERT INTO turns_fts2(rowid, content, scopetok)"
+    "  SELECT rid, content, eg_scopetok(context, scope) FROM turns;"
+    "DROP TRIGGER turns_ai;"
+    "DROP TRIGGER turns_ad;"
+    "DROP TABLE turns_fts;"
+    "CREATE TRIGGER turns_ai2 AFTER INSERT ON turns BEGIN"
+    "  INSERT INTO turns_fts2(rowid, content, scopetok)"
+    "    VALUES (new.rid, new.content, eg_scopetok(new.context, new.scope)); END;"
+    "CREATE TRIGGER turns_ad2 AFTER DELETE ON turns BEGIN"
+    "  INSERT INTO turns_fts2(turns_fts2, rowid, content, scopetok)"
+    "    VALUES ('delete', old.rid, old.content, eg_scopetok(old.context, old.scope)); END;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -116,6 +135,30 @@ static int exec(struct eg_store *s, const char *sql)
 {
     int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
     return rc == SQLITE_OK ? ENGRAM_OK : fail(s, rc);
+}
+
+/* The FTS token of (context, scope): "zs" and 16 hex digits of FNV-1a 64. A collision only
+ * widens the candidate set; the SQL still filters on the exact scope. */
+static void scope_token(const char *context, const char *scope, char out[24])
+{
+    uint64_t h = 14695981039346656037ull;
+
+    for (const char *p = context; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    h = (h ^ 0x1f) * 1099511628211ull;
+    for (const char *p = scope; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    snprintf(out, 24, "zs%016llx", (unsigned long long)h);
+}
+
+static void sql_scopetok(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    const unsigned char *c = sqlite3_value_text(argv[0]), *s = sqlite3_value_text(argv[1]);
+    char tok[24];
+
+    (void)argc;
+    scope_token(c ? (const char *)c : "", s ? (const char *)s : "", tok);
+    sqlite3_result_text(cx, tok, -1, SQLITE_TRANSIENT);
 }
 
 static int migrate(struct eg_store *s)
@@ -303,7 +346,13 @@ static int sq_open(const char *uri, int busy_ms, struct eg_store **out, char *er
     if ((rc = exec(s, "PRAGMA journal_mode=WAL")) != ENGRAM_OK ||
         (rc = exec(s, "PRAGMA synchronous=FULL")) != ENGRAM_OK ||
         (rc = exec(s, "PRAGMA foreign_keys=ON")) != ENGRAM_OK ||
-        (rc = eg_stem_register_fts5(s->db)) != ENGRAM_OK || (rc = migrate(s)) != ENGRAM_OK) {
+        (rc = eg_stem_register_fts5(s->db)) != ENGRAM_OK ||
+        (rc = sqlite3_create_function(s->db, "eg_scopetok", 2,
+                                      SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                      NULL, sql_scopetok, NULL, NULL) == SQLITE_OK
+                  ? ENGRAM_OK
+                  : fail(s, SQLITE_ERROR)) != ENGRAM_OK ||
+        (rc = migrate(s)) != ENGRAM_OK) {
         snprintf(err, errlen, "cannot open SQLite store '%s': %s", uri,
                  s->err[0] ? s->err : "tokenizer registration failed");
         sq_close(s);
@@ -502,17 +551,30 @@ static int sq_turns_search(struct eg_store *s, const char *context, const char *
 
     if (nscopes == 0 || nterms == 0)
         return ENGRAM_OK;
+    /* (content : ("a" OR "b")) AND (scopetok : ("zs..." OR ...)): the floor is part of the
+     * full-text query, so FTS5 reads only the postings of the reader's scopes. */
+    rc = eg_buf_puts(&match, "(content : (");
     for (size_t i = 0; i < nterms && rc == ENGRAM_OK; i++) {
         if (i)
             rc = eg_buf_puts(&match, " OR ");
         if (rc == ENGRAM_OK)
             rc = fts_term(&match, terms[i]);
     }
-    /* bm25() is lower-is-better; negate so every store's score is higher-is-better. */
     if (rc == ENGRAM_OK)
-        rc = eg_buf_puts(&sql, "SELECT " TURN_COLS ", -bm25(turns_fts) AS score"
-                               " FROM turns_fts JOIN turns t ON t.rid = turns_fts.rowid"
-                               " WHERE turns_fts MATCH ? AND t.context = ? AND t.scope IN (");
+        rc = eg_buf_puts(&match, ")) AND (scopetok : (");
+    for (size_t i = 0; i < nscopes && rc == ENGRAM_OK; i++) {
+        char tok[24];
+        scope_token(context, scopes[i], tok);
+        rc = eg_buf_printf(&match, "%s\"%s\"", i ? " OR " : "", tok);
+    }
+    if (rc == ENGRAM_OK)
+        rc = eg_buf_puts(&match, "))");
+    /* bm25() is lower-is-better; negate so every store's score is higher-is-better. The
+     * scope column weighs 0: it is a filter, not evidence. */
+    if (rc == ENGRAM_OK)
+        rc = eg_buf_puts(&sql, "SELECT " TURN_COLS ", -bm25(turns_fts2, 1.0, 0.0) AS score"
+                               " FROM turns_fts2 JOIN turns t ON t.rid = turns_fts2.rowid"
+                               " WHERE turns_fts2 MATCH ? AND t.context = ? AND t.scope IN (");
     if (rc == ENGRAM_OK)
         rc = placeholders(&sql, nscopes);
     if (rc == ENGRAM_OK)
