@@ -318,6 +318,8 @@ int eg_x_date(const struct eg_tok *t, int i, int n, int64_t turn_ms, int past,
                     yy++;
                 if (dir < 0 && sm >= m)
                     yy--;
+                if (dir == 0 && !past && sm + 2 < m)
+                    yy++; /* "this summer", said in November about plans: the next one */
                 set_month(w, yy, sm);
                 return 2;
             }

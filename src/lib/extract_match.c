@@ -521,8 +521,12 @@ static int cut(const struct cl *c, int p, int vt)
              tis(c, i + 1, "two") || tis(c, i + 1, "three") || tis(c, i + 1, "several") ||
              tis(c, i + 1, "fun") || tis(c, i + 1, "work") || tis(c, i + 1, "everything") ||
              tis(c, i + 1, "like") || tis(c, i + 1, "almost") || tis(c, i + 1, "nearly") ||
-             tis(c, i + 1, "ages") || tis(c, i + 1, "a") || tis(c, i + 1, "most")))
-            break;
+             tis(c, i + 1, "ages") || tis(c, i + 1, "a") || tis(c, i + 1, "most") ||
+             (eg_x_is(t, "for") && (vt == VT_LIST || vt == VT_LIKE) &&
+              (tis(c, i + 1, "my") || tis(c, i + 1, "our") || tis(c, i + 1, "an") ||
+               tis(c, i + 1, "school") || tis(c, i + 1, "business") ||
+               tis(c, i + 1, "pleasure")))))
+            break; /* "learning Italian for my trip" */
         if (i > p && (eg_x_is(t, "at") || eg_x_is(t, "around") || eg_x_is(t, "by")) &&
             i + 1 < c->e && c->t[i + 1].w[0] >= '0' && c->t[i + 1].w[0] <= '9' &&
             (!(c->t[i + 1].flags & TF_NUM) || tis(c, i + 2, "am") || tis(c, i + 2, "pm") ||
@@ -633,9 +637,13 @@ static size_t render(const struct cl *c, int a, int b, int vt, char *v, size_t c
         b--;
     if (a >= b)
         return 0;
-    if (b - a == 1 && inl(&c->t[a], L_PRONOUNS))
-        return 0;
+    if (b - a == 1 && inl(&c->t[a], L_PRONOUNS) &&
+        !(c->t[a].e - c->t[a].s == 2 && c->x->text[c->t[a].s] == 'U' &&
+          c->x->text[c->t[a].s + 1] == 'S'))
+        return 0; /* a pronoun, but "the US" is a place */
     if (inl(&c->t[a], L_PRONOUNS) && !eg_x_is(&c->t[a], "one") &&
+        !(c->t[a].e - c->t[a].s == 2 && c->x->text[c->t[a].s] == 'U' &&
+          c->x->text[c->t[a].s + 1] == 'S') &&
         !(eg_x_is(&c->t[a], "how") && a + 1 < b && eg_x_is(&c->t[a + 1], "to")))
         return 0;
     title = named && lower_all(c->x->text + c->t[a].s, c->t[b - 1].e - c->t[a].s);
@@ -752,7 +760,7 @@ static void out(struct cl *c, int op, const char *key, const char *val, size_t v
         } else if (c->when.kind == 2) {
             vu = c->when.ms;
         } else if (future && op == EG_FACT_ASSERT && key_is(key, state_keys) &&
-                   c->subj != SJ_OTHER && vend > c->pat_s) {
+                   c->subj != SJ_OTHER && c->pat_s >= 0 && vend > c->pat_s) {
             /* "I'm moving to Berlin next month" is a plan, not where they live today. */
             size_t dl = (size_t)eg_x_date_fmt(&c->when, d, sizeof(d));
             const struct eg_tok *a = &c->t[c->pat_s], *z = &c->t[vend - 1];
@@ -1409,7 +1417,8 @@ static int have(struct cl *c, int p)
         while (e < c->e && e < head + 4 && !(c->t[e].flags & TF_PUNCT) &&
                !(c->when_n && e == c->when_i) && !tin(c, e, L_STOP_ALL) &&
                (tis(c, e, "with") || tis(c, e, "at") || tis(c, e, "for") || tis(c, e, "in") ||
-                tis(c, e, "about") || tis(c, e, "on")))
+                tis(c, e, "about") || tis(c, e, "on") ||
+                (tis(c, e, "to") && e + 1 < c->e && (c->t[e + 1].flags & TF_CAP))))
             e = cut(c, e + 1, VT_PHRASE);
         n = render(c, a, e, VT_PHRASE, v, sizeof(v));
         if (n && (c->when_n || c->t[head].w[0] == 'd')) /* dated, or a deadline */
@@ -1427,6 +1436,7 @@ static int be_complement(struct cl *c, int p)
     size_t n;
     const struct eg_tok *t;
 
+    c->pat_s = -1; /* "I'm an intern this summer" states a fact; it is no plan */
     while (q < c->e && tin(c, q, L_ADVERBS))
         q++;
     p = q;
@@ -2048,7 +2058,8 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
         out(c, EG_FACT_NEGATE, pt->key, NULL, 0, NULL, 0, p);
         return p;
     case VT_BORN:
-        if (p < c->e && ((c->t[p].flags & TF_NUM) || c->when_n)) {
+        if (p < c->e && ((c->t[p].flags & TF_NUM) ||
+                         (c->when_n && c->when_i <= p && c->when_i + c->when_n > p))) {
             e = cut(c, p, VT_TEXT);
             if (c->when_n && c->when_i == p)
                 e = p + c->when_n;
@@ -3087,6 +3098,9 @@ static int clause_break(const struct eg_xs *x, int i)
                                       eg_x_is(&x->t[i - 1], "include") ||
                                       eg_x_is(&x->t[i - 1], "are"))))
         return 1; /* "About me: name's Ben" */
+    if (t->w[0] == ',' && (eg_x_is(&x->t[i + 1], "and") || eg_x_is(&x->t[i + 1], "or")) &&
+        i + 2 < x->n && !inl(&x->t[i + 2], L_STARTS))
+        return 0; /* "coffee, tea, and hot chocolate": the Oxford comma ends a list */
     if (t->w[0] == ',' || t->w[0] == ':')
         return inl(&x->t[i + 1], L_STARTS) || is_past_word(&x->t[i + 1]) ||
                (x->t[i + 1].len > 4 &&
