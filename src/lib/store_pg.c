@@ -809,14 +809,41 @@ static int pg_turn_get(struct eg_store *s, const char *context, const char *id, 
 }
 
 /*
- * Each query word goes through plainto_tsquery('english', w), i.e. the Snowball stemmer and
- * PostgreSQL's English stop list; the non-empty ones are OR-ed. The query text is built
- * from the normalised lexemes and cast back (::tsquery, no second normalisation), so the
- * whole query is one prepared statement taking the words as an array.
+ * BM25 as SQLite's FTS5 computes it (k1 = 1.2, b = 0.75, idf = ln((N - n + 0.5) / (n + 0.5))
+ * floored at 1e-6), so both stores pick much the same candidates: retrieve.c keeps only the
+ * best TURN_CANDIDATES hits, and a ranking without idf (ts_rank) lets common words crowd
+ * out the rare ones that carry a question.
+ *
+ * Each query word is stemmed by the 'english' configuration (Snowball, as our SQLite
+ * tokenizer): plainto_tsquery builds the match (OR of the words, stop words dropped), and
+ * the lexemes to count are read back out of that query's text ('lexeme', quotes doubled),
+ * which costs far less than a second pass through the dictionaries. Term frequencies come
+ * from the positions in each matching turn's tsvector; document length is the turn's
+ * length in characters (bm25 only uses its ratio to the average). The statistics are those
+ * of the reader's floor (N turns, their average length, n matching turns per term) where
+ * FTS5 uses the whole table: the same weighting, at a cost bounded by the floor rather than
+ * the store (on LoCoMo it recalls slightly more evidence than the global statistics).
+ * MATERIALIZED keeps each CTE computed once (inlined, the statistics were recomputed per
+ * row). Parameters: $1 context, $2 scopes, $3 words, $4 limit, $5 as_of (optional).
  */
-#define TS_QUERY                                                                                   \
-    "WITH q AS (SELECT string_agg('(' || x::text || ')', ' | ')::tsquery AS q"                     \
-    " FROM unnest($3::text[]) AS w, plainto_tsquery('english', w) AS x WHERE numnode(x) > 0)"
+#define BM25_SQL(ASOF)                                                                             \
+    "WITH q AS MATERIALIZED (SELECT string_agg('(' || x::text || ')', ' | ')::tsquery AS q"        \
+    "  FROM unnest($3::text[]) AS w, plainto_tsquery('english', w) AS x WHERE numnode(x) > 0),"    \
+    " terms AS MATERIALIZED (SELECT array_agg(DISTINCT replace(m[1], '''''', '''')) AS lx"         \
+    "  FROM q, regexp_matches(q.q::text, '''((?:[^'']|'''')+)''', 'g') AS m),"                     \
+    " st AS MATERIALIZED (SELECT count(*)::float8 AS n,"                                           \
+    "  coalesce(avg(char_length(t.content)), 1)::float8 AS avgdl FROM turns t"                     \
+    "  WHERE t.context = $1 AND t.scope = ANY($2::text[])" ASOF "),"                               \
+    " hit AS MATERIALIZED (SELECT t.id, char_length(t.content) AS dl, u.lexeme,"                   \
+    "  coalesce(array_length(u.positions, 1), 1) AS tf FROM turns t, q, terms, unnest(t.tsv) u"    \
+    "  WHERE t.context = $1 AND t.scope = ANY($2::text[])" ASOF " AND t.tsv @@ q.q"                \
+    "  AND u.lexeme = ANY(terms.lx)),"                                                             \
+    " df AS MATERIALIZED (SELECT lexeme, count(*)::float8 AS n FROM hit GROUP BY lexeme),"         \
+    " sc AS (SELECT hit.id, sum(greatest(ln((st.n - df.n + 0.5) / (df.n + 0.5)), 1e-6)"            \
+    "  * hit.tf * 2.2 / (hit.tf + 1.2 * (0.25 + 0.75 * greatest(hit.dl, 1) / st.avgdl)))"          \
+    "  AS score FROM hit JOIN df USING (lexeme), st GROUP BY hit.id)"                              \
+    " SELECT " TURN_COLS ", sc.score FROM sc JOIN turns t ON t.context = $1 AND t.id = sc.id"      \
+    " ORDER BY sc.score DESC, t.rid LIMIT $4"
 
 static int pg_turns_search(struct eg_store *s, const char *context, const char *const *scopes,
                            size_t nscopes, const char *const *terms, size_t nterms, int64_t as_of,
@@ -838,23 +865,7 @@ static int pg_turns_search(struct eg_store *s, const char *context, const char *
     p_int(&p, limit > 0 ? limit : 100);
     if (as_of)
         p_int(&p, as_of);
-    /* ts_rank divided by 1 + log(length): bm25 (SQLite) favours shorter turns. ts_rank's
-     * own normalisation 1 counts only the non-stop lexemes, so two turns that differ in
-     * stop words alone would tie where bm25, counting every token, ranks the shorter one
-     * first; the length in characters stands in for that token count. retrieve.c rescales
-     * scores against the best turn, so only the order matters. */
-    rc =
-        run(s,
-            as_of ? TS_QUERY " SELECT " TURN_COLS
-                             ", ts_rank(t.tsv, q.q) / (1 + ln(1 + char_length(t.content))) AS score"
-                             " FROM turns t, q WHERE t.tsv @@ q.q AND t.context = $1"
-                             " AND t.scope = ANY($2::text[]) AND t.created_at <= $5"
-                             " ORDER BY score DESC, t.rid LIMIT $4"
-                  : TS_QUERY " SELECT " TURN_COLS
-                             ", ts_rank(t.tsv, q.q) / (1 + ln(1 + char_length(t.content))) AS score"
-                             " FROM turns t, q WHERE t.tsv @@ q.q AND t.context = $1"
-                             " AND t.scope = ANY($2::text[]) ORDER BY score DESC, t.rid LIMIT $4",
-            &p, &res);
+    rc = run(s, as_of ? BM25_SQL(" AND t.created_at <= $5") : BM25_SQL(""), &p, &res);
     if (rc != ENGRAM_OK)
         goto cleanup;
     for (int i = 0; i < PQntuples(res) && cbrc == ENGRAM_OK; i++) {
