@@ -209,6 +209,15 @@ int eg_x_date(const struct eg_tok *t, int i, int n, int64_t turn_ms, int past,
             return 0;
         /* a deadline or an end looks forward whatever the tense; "since" looks back */
         r = eg_x_date(t, i + 1, n, turn_ms, a[0] == 's', w);
+        if (r == 0 && (strcmp(t[i + 1].w, "summer") == 0 || strcmp(t[i + 1].w, "winter") == 0 ||
+                       strcmp(t[i + 1].w, "spring") == 0 || strcmp(t[i + 1].w, "fall") == 0 ||
+                       strcmp(t[i + 1].w, "autumn") == 0)) {
+            /* "before summer", "by spring": the season's first month */
+            const char *sw = t[i + 1].w;
+            int sm = sw[1] == 'u' ? 6 : sw[1] == 'i' ? 12 : sw[1] == 'p' ? 3 : 9;
+            set_month(w, (a[0] == 's' || past) ? y - (sm > m) : y + (sm + 2 < m), sm);
+            r = 1;
+        }
         if (r == 0 && year_of(&t[i + 1]) > 0) { /* "since 2015", "by 2030" */
             set_year(w, year_of(&t[i + 1]));
             r = 1;

@@ -827,9 +827,15 @@ static int list(struct cl *c, int op, const char *key, int p, int vt)
         size_t n;
         const char *k = key;
 
-        /* "I like to hike" -> "hiking" */
-        if (tis(c, p, "to") && e == p + 2 && (vt == VT_LIST || vt == VT_LIKE)) {
+        /* "I like to hike" -> "hiking", "learning to bake bread" -> "baking bread" */
+        if (tis(c, p, "to") && e >= p + 2 && (vt == VT_LIST || vt == VT_LIKE) &&
+            !(c->t[p + 1].flags & TF_CAP)) {
             n = gerund(c->t[p + 1].w, c->t[p + 1].len, v, sizeof(v));
+            if (n && e > p + 2) {
+                size_t m = render(c, p + 2, e, VT_PHRASE, v + n + 1, sizeof(v) - n - 1);
+                if (m)
+                    v[n] = ' ', n += m + 1;
+            }
             if (n)
                 out(c, op, key, v, n, NULL, 0, e);
             end = e;
@@ -2436,6 +2442,10 @@ static int instruction(struct cl *c, int p, int imperative)
                 break;
         if (j >= c->e || j >= p + 5)
             return 0;
+        /* "I want you to be more concise": an order in the form of a wish */
+        if (tis(c, j + 1, "you") && tis(c, j + 2, "to") && j + 3 < c->e &&
+            instruction(c, j + 3, 1) && c->emitted)
+            return 1;
         if (tis(c, j, "hate") || tis(c, j, "dislike"))
             hate = 1;
         from_user = 1;
