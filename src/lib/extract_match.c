@@ -575,6 +575,8 @@ static int cut(const struct cl *c, int p, int vt)
             break; /* "London rocks": a capitalised name ends at a lower-case word */
         if (i > p && (vt == VT_PLACE || vt == VT_NAME) && (t->flags & TF_SYN))
             break;
+        if (i > p && vt == VT_ROLE && (t->flags & TF_NUM) && is_role_head(c, i - 1))
+            break; /* "1. I'm a teacher 2. I live in Oslo" */
         if (i > p && vt == VT_ROLE && t->len > 4 && strcmp(t->w + t->len - 3, "ing") == 0 &&
             is_role_head(c, i - 1))
             break; /* "a grad student studying neuroscience" */
@@ -2943,7 +2945,9 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
             tis(&c, p, "love") || tis(&c, p, "hate") || tis(&c, p, "live") ||
             tis(&c, p, "work") || tis(&c, p, "started") || tis(&c, p, "finally") ||
             (tis(&c, p, "not") && c.ended) || (tis(&c, p, "no") && tis(&c, p + 1, "longer")) ||
-            ((tis(&c, p, "big") || tis(&c, p, "huge")) && tis(&c, p + 1, "fan"))) {
+            ((tis(&c, p, "big") || tis(&c, p, "huge")) && tis(&c, p + 1, "fan")) ||
+            ((tis(&c, p, "want") || tis(&c, p, "need") || tis(&c, p, "hope") ||
+              tis(&c, p, "plan")) && tis(&c, p + 1, "to"))) {
             c.subj = SJ_I;
             c.casual = 1;
             carry_be = 1; /* "currently unemployed", "just a bit tired" */

@@ -303,6 +303,21 @@ static void flush(struct eg_xs *x, struct sent *st, int question)
     st->n = 0;
 }
 
+/* Does s start with a subject word ("i", "im", "i'm", "my", "we") and then a non-letter? */
+static int starts_subject(const char *s, size_t n)
+{
+    static const char *const subj[] = {"i ", "i'", "im ", "my ", "we ", NULL};
+    size_t k, m;
+
+    for (k = 0; subj[k]; k++) {
+        m = strlen(subj[k]);
+        if (n >= m && (s[0] == subj[k][0] || s[0] == subj[k][0] - 32) &&
+            strncmp(s + 1, subj[k] + 1, m - 1) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /*
  * Is there a closing single quote (after a word, before a non-letter) on this line, within
  * a short distance? Bounded, so scanning stays linear in the input.
@@ -403,6 +418,8 @@ static void scan(struct eg_xs *x, const char *txt, size_t len, struct sent *st)
                 unsigned char d = (unsigned char)txt[j];
                 if (is_alnum(d) || d == '_' || d == '@')
                     j++;
+                else if (d == '.' && starts_subject(txt + j + 1, len - j - 1))
+                    break; /* "i'm a nurse.i live in leeds": a missing space */
                 else if ((d == '-' || d == '/' || d == '&' || d == '.' || d == '\'') &&
                          j + 1 < len && is_alnum((unsigned char)txt[j + 1]))
                     j++;
