@@ -1078,6 +1078,7 @@ static const struct pat after_subject[] = {
     {"taking|take|started|doing|began ?taking ?a|an|some ?online", "learning", VT_TEXT, 0, "bedostta"},
     {"love|loves|like|likes|enjoy|enjoys|adore|adores|dig|fancy|into|obsessed|crazy|passionate|fond ?with|about|of",
      "likes", VT_LIKE, PF_3P, "adcrdienfafoinliloobpa"},
+    {"loved|liked|enjoyed|adored", "likes", VT_LIKE, PF_3P | PF_PAST, "adenlilo"},
     {"?huge|big|massive|great|total|die-hard|diehard fan|fans of", "likes", VT_LIKE, PF_3P, "*"},
     {"hate|hates|dislike|dislikes|detest|despise|loathe|stand|abhor", "dislikes", VT_LIKE,
      PF_3P, "abdedihalost"},
