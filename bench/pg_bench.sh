@@ -23,6 +23,9 @@ store=${2:-/tmp/engram-bench.db}
 secs=${SECONDS_PER_RUN:-10}
 conns=${CONNS:-64}
 state=${PG_BENCH_DIR:-/tmp/engram-pgbench}
+for b in engram load gen_store; do
+  [ -x "$build/$b" ] || { echo "pg_bench: $build/$b is missing (cmake --build $build)" >&2; exit 1; }
+done
 PSQL=psql
 command -v psql >/dev/null || PSQL=/usr/lib/postgresql/15/bin/psql
 
