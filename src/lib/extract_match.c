@@ -1051,8 +1051,8 @@ static const struct pat after_subject[] = {
     /* diet and health */
     {"stopped|stop|quit|quitting|gave|give ?up eating|drinking", "diet", VT_DIETNEG, PF_NEG, "gagiqust"},
     {"eat|eats|drink|drinks|eating", "diet", VT_DIETNEG, 0, "drea"},
-    {"went|gone|going|turned|switched|go vegan|vegetarian|pescatarian|keto|plant-based|paleo",
-     "diet", VT_VERBAL, 0, "goswtuwe"},
+    {"went|gone|going|turned|switched|go|became|become|becoming vegan|vegetarian|pescatarian|keto|plant-based|paleo",
+     "diet", VT_VERBAL, 0, "begoswtuwe"},
     {"follow|follows|following|on a|an|the", "diet", VT_TEXT, 0, "foon"},
     {"allergic to", "allergies", VT_LIST, PF_3P, "al"},
     /* languages */
@@ -2711,6 +2711,23 @@ static int done_clause(struct cl *c, int p)
     return 1;
 }
 
+/*
+ * "I'm an introvert who loves board games": "who" points back at the user only when the
+ * words before it are "am a <noun>", not "asking for a friend who ...".
+ */
+static int who_is_user(const struct cl *c, int from, int who)
+{
+    int k, be = 0;
+
+    for (k = from; k < who; k++) {
+        if (tis(c, k, "am"))
+            be = 1;
+        if (tin(c, k, L_PREPS) || tin(c, k, L_RELATIONS) || tin(c, k, L_OTHERS))
+            return 0;
+    }
+    return be;
+}
+
 static void clause(struct eg_xs *x, int s, int e, int hedged)
 {
     struct cl c;
@@ -3038,6 +3055,18 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
                     out(&c, EG_FACT_ASSERT, "events", v, n, NULL, 0, end);
             }
             (void)after_past;
+            /* "I work in customer support for Zendesk" */
+            if (r < 0 && c.subj == SJ_I && !c.hedge && p < e &&
+                (tis(&c, p, "work") || tis(&c, p, "works") || tis(&c, p, "working"))) {
+                int j;
+                for (j = p + 1; j + 1 < e && j < p + 8; j++)
+                    if ((tis(&c, j, "for") || tis(&c, j, "at")) && (c.t[j + 1].flags & TF_CAP) &&
+                        !(c.when_n && c.when_i == j) && !tis(&c, j + 1, "i")) {
+                        value(&c, c.neg ? EG_FACT_NEGATE : EG_FACT_ASSERT, "employer", j + 1,
+                              VT_ORG);
+                        break;
+                    }
+            }
             /* "I work in a hospital as a radiologist" */
             if (r < 0 && c.subj == SJ_I) {
                 int j, k;
@@ -3074,6 +3103,7 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
                 for (j = p + 1; j < e && found < 0; j++) {
                     const struct eg_tok *t = &c.t[j];
                     if (tis(&c, j - 1, "and") || tis(&c, j - 1, "but") ||
+                        (tis(&c, j - 1, "who") && who_is_user(&c, start, j - 1)) ||
                         (t->len > 4 && strcmp(t->w + t->len - 3, "ing") == 0) ||
                         tis(&c, j, "based"))
                         found = j;
