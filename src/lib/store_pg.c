@@ -231,6 +231,7 @@ static int unavailable(struct eg_store *s, const char *msg)
 static int fail(struct eg_store *s, PGresult *res)
 {
     const char *field = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     char line[400], code[8] = "", *state = NULL;
     int rc = ENGRAM_ERROR;
 
@@ -238,7 +239,12 @@ static int fail(struct eg_store *s, PGresult *res)
         snprintf(code, sizeof(code), "%s", field);
         state = code;
     }
-    first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(s->conn), line, sizeof(line));
+    /* The primary message alone ("duplicate key value violates ..."), without libpq's
+     * "ERROR:  " prefix and DETAIL lines, reads well inside an HTTP error body. */
+    first_line(primary ? primary
+               : res   ? PQresultErrorMessage(res)
+                       : PQerrorMessage(s->conn),
+               line, sizeof(line));
     if (!*line && s->conn)
         first_line(PQerrorMessage(s->conn), line, sizeof(line));
     if (res)
