@@ -561,6 +561,49 @@ int eg_req_scope(engram *db, const engram_call *call, const char *context,
     return rc;
 }
 
+int eg_req_open(engram *db, const engram_call *call, const char *context,
+                const char *session_id, const char *req_json, json_t **out_req,
+                char **out_scope, char ***out_scopes, size_t *out_nscopes)
+{
+    int rc;
+
+    *out_req = NULL;
+    *out_scope = NULL;
+    if (out_scopes) {
+        *out_scopes = NULL;
+        *out_nscopes = 0;
+    }
+    if ((rc = eg_check_context(db, context)) != ENGRAM_OK ||
+        (rc = eg_req_parse(db, req_json, out_req)) != ENGRAM_OK ||
+        (rc = eg_req_scope(db, call, context, session_id, *out_req, out_scope, NULL)) !=
+            ENGRAM_OK)
+        goto fail;
+    if (out_scopes && (rc = eg_scope_floor_list(*out_scope, eg_call(call)->scope_floor,
+                                                out_scopes, out_nscopes)) != ENGRAM_OK) {
+        rc = eg_err(db, rc, NULL, "out of memory");
+        goto fail;
+    }
+    return ENGRAM_OK;
+fail:
+    json_decref(*out_req);
+    *out_req = NULL;
+    free(*out_scope);
+    *out_scope = NULL;
+    return rc;
+}
+
+int eg_tx_begin(engram *db, int write)
+{
+    int rc = db->ops->begin(db->store, write);
+    return rc == ENGRAM_OK ? rc : eg_err_store(db, rc, "begin");
+}
+
+int eg_tx_commit(engram *db)
+{
+    int rc = db->ops->commit(db->store);
+    return rc == ENGRAM_OK ? rc : eg_err_store(db, rc, "commit");
+}
+
 /* ---- scopes ------------------------------------------------------------------------------ */
 
 int engram_scope_canonical(engram *db, const char *scope, char **out_path)
@@ -622,9 +665,8 @@ int engram_session_create(engram *db, const engram_call *call, const char *conte
     *out_json = NULL;
     if ((rc = eg_enter(db)) != ENGRAM_OK)
         return rc;
-    if ((rc = eg_check_context(db, context)) != ENGRAM_OK ||
-        (rc = eg_req_parse(db, req_json, &req)) != ENGRAM_OK ||
-        (rc = eg_req_scope(db, call, context, NULL, req, &s.scope, NULL)) != ENGRAM_OK ||
+    if ((rc = eg_req_open(db, call, context, NULL, req_json, &req, &s.scope, NULL, NULL)) !=
+            ENGRAM_OK ||
         (rc = metadata_text(db, req, &s.metadata)) != ENGRAM_OK ||
         (rc = eg_req_str(db, req, "id", 0, &id)) != ENGRAM_OK)
         goto cleanup;
@@ -636,10 +678,8 @@ int engram_session_create(engram *db, const engram_call *call, const char *conte
         eg_id_new(db, "ses", s.id);
     s.context = (char *)context;
     s.created_at = eg_now_ms();
-    if ((rc = db->ops->begin(db->store, 1)) != ENGRAM_OK) {
-        rc = eg_err_store(db, rc, "begin");
+    if ((rc = eg_tx_begin(db, 1)) != ENGRAM_OK)
         goto cleanup;
-    }
     rc = db->ops->session_put(db->store, &s);
     if (rc == ENGRAM_CONFLICT)
         rc = eg_err(db, ENGRAM_CONFLICT, "session_exists", "session '%s' already exists", s.id);
@@ -647,8 +687,8 @@ int engram_session_create(engram *db, const engram_call *call, const char *conte
         rc = eg_err_store(db, rc, "session");
     if (rc == ENGRAM_OK)
         rc = eg_audit(db, call, context, s.scope, "session_create", s.id, NULL);
-    if (rc == ENGRAM_OK && (rc = db->ops->commit(db->store)) != ENGRAM_OK)
-        rc = eg_err_store(db, rc, "commit");
+    if (rc == ENGRAM_OK)
+        rc = eg_tx_commit(db);
     if (rc != ENGRAM_OK) {
         db->ops->rollback(db->store);
         goto cleanup;
@@ -768,9 +808,8 @@ int engram_turn_add(engram *db, const engram_call *call, const char *context,
         return rc;
     call = eg_call(call);
     idem = call->idempotency_key && *call->idempotency_key ? call->idempotency_key : NULL;
-    if ((rc = eg_check_context(db, context)) != ENGRAM_OK ||
-        (rc = eg_req_parse(db, req_json, &req)) != ENGRAM_OK ||
-        (rc = eg_req_scope(db, call, context, session_id, req, &t.scope, NULL)) != ENGRAM_OK ||
+    if ((rc = eg_req_open(db, call, context, session_id, req_json, &req, &t.scope, NULL,
+                          NULL)) != ENGRAM_OK ||
         (rc = turn_from_req(db, req, &t, &async)) != ENGRAM_OK)
         goto cleanup;
     if (idem && strlen(idem) > 200) {
@@ -782,10 +821,8 @@ int engram_turn_add(engram *db, const engram_call *call, const char *context,
         rc = eg_err(db, rc, NULL, "out of memory");
         goto cleanup;
     }
-    if ((rc = db->ops->begin(db->store, 1)) != ENGRAM_OK) {
-        rc = eg_err_store(db, rc, "begin");
+    if ((rc = eg_tx_begin(db, 1)) != ENGRAM_OK)
         goto cleanup;
-    }
     in_tx = 1;
     if (idem) {
         /* Looked up inside the write transaction, so two racing retries cannot both
@@ -848,10 +885,8 @@ int engram_turn_add(engram *db, const engram_call *call, const char *context,
         rc = eg_err_store(db, rc, "idempotency");
         goto cleanup;
     }
-    if ((rc = db->ops->commit(db->store)) != ENGRAM_OK) {
-        rc = eg_err_store(db, rc, "commit");
+    if ((rc = eg_tx_commit(db)) != ENGRAM_OK)
         goto cleanup;
-    }
     in_tx = 0;
     *out_json = text;
     text = NULL;

@@ -21,6 +21,19 @@ int eg_check_context(engram *db, const char *context);
 int eg_req_scope(engram *db, const engram_call *call, const char *context,
                  const char *session_id, const json_t *req, char **out_path,
                  struct eg_session *out_session);
+/*
+ * The front half every scoped call shares: check the context name, parse the request,
+ * resolve its scope (the session's, or the "scope" field) inside the caller's floor and,
+ * when out_scopes is given, list the scopes a read there sees (eg_scope_floor_list). On
+ * success the outputs are the caller's (json_decref, free, eg_scope_list_free); on error
+ * they are NULL and the error is set.
+ */
+int eg_req_open(engram *db, const engram_call *call, const char *context,
+                const char *session_id, const char *req_json, json_t **out_req,
+                char **out_scope, char ***out_scopes, size_t *out_nscopes);
+/* Begin / commit a store transaction, recording the store's message on failure. */
+int eg_tx_begin(engram *db, int write);
+int eg_tx_commit(engram *db);
 /* Run one queued extraction job with the lock held; ENGRAM_NOTFOUND when none. */
 int eg_job_run_one(engram *db);
 

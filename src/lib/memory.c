@@ -17,14 +17,6 @@ static const char *const categories[] = {"identity", "knowledge", "context", "in
                                          "unknowns"};
 #define NCATEGORIES 5
 
-/* The scopes a read sees, honouring the caller's floor. */
-static int floor_scopes(engram *db, const engram_call *call, const char *scope, char ***out,
-                        size_t *out_n)
-{
-    int rc = eg_scope_floor_list(scope, eg_call(call)->scope_floor, out, out_n);
-    return rc == ENGRAM_OK ? rc : eg_err(db, rc, NULL, "out of memory");
-}
-
 /* ---- attribute arrays -------------------------------------------------------------------- */
 
 struct attrs {
@@ -209,11 +201,9 @@ int engram_profile_get(engram *db, const engram_call *call, const char *context,
     *out_json = NULL;
     if ((rc = eg_enter(db)) != ENGRAM_OK)
         return rc;
-    if ((rc = eg_check_context(db, context)) != ENGRAM_OK ||
-        (rc = eg_req_parse(db, req_json, &req)) != ENGRAM_OK ||
-        (rc = eg_req_scope(db, call, context, NULL, req, &scope, NULL)) != ENGRAM_OK ||
-        (rc = eg_req_time(db, req, "as_of", &as_of)) != ENGRAM_OK ||
-        (rc = floor_scopes(db, call, scope, &scopes, &nscopes)) != ENGRAM_OK)
+    if ((rc = eg_req_open(db, call, context, NULL, req_json, &req, &scope, &scopes,
+                            &nscopes)) != ENGRAM_OK ||
+        (rc = eg_req_time(db, req, "as_of", &as_of)) != ENGRAM_OK)
         goto cleanup;
     f.context = context;
     f.scopes = (const char *const *)scopes;
@@ -269,14 +259,12 @@ int engram_attributes_list(engram *db, const engram_call *call, const char *cont
     *out_json = NULL;
     if ((rc = eg_enter(db)) != ENGRAM_OK)
         return rc;
-    if ((rc = eg_check_context(db, context)) != ENGRAM_OK ||
-        (rc = eg_req_parse(db, req_json, &req)) != ENGRAM_OK ||
-        (rc = eg_req_scope(db, call, context, NULL, req, &scope, NULL)) != ENGRAM_OK ||
+    if ((rc = eg_req_open(db, call, context, NULL, req_json, &req, &scope, &scopes,
+                            &nscopes)) != ENGRAM_OK ||
         (rc = eg_req_bool(db, req, "include_expired", 0, &include_expired)) != ENGRAM_OK ||
         (rc = eg_req_str(db, req, "key", 0, &key)) != ENGRAM_OK ||
         (rc = eg_req_str(db, req, "category", 0, &category)) != ENGRAM_OK ||
-        (rc = eg_req_time(db, req, "as_of", &as_of)) != ENGRAM_OK ||
-        (rc = floor_scopes(db, call, scope, &scopes, &nscopes)) != ENGRAM_OK)
+        (rc = eg_req_time(db, req, "as_of", &as_of)) != ENGRAM_OK)
         goto cleanup;
     /* Read the whole history once; chains are walked in memory through "supersedes". */
     f.context = context;
@@ -366,9 +354,10 @@ int engram_forget(engram *db, const engram_call *call, const char *context,
     *out_json = NULL;
     if ((rc = eg_enter(db)) != ENGRAM_OK)
         return rc;
-    if ((rc = eg_check_context(db, context)) != ENGRAM_OK ||
-        (rc = eg_req_parse(db, req_json, &req)) != ENGRAM_OK ||
-        (rc = eg_req_scope(db, call, context, NULL, req, &scope, NULL)) != ENGRAM_OK ||
+    /* Forget acts on what a read at this scope sees: what the caller can see here is what
+     * they can retire. */
+    if ((rc = eg_req_open(db, call, context, NULL, req_json, &req, &scope, &scopes,
+                          &nscopes)) != ENGRAM_OK ||
         (rc = eg_req_str(db, req, "entity_type", 0, &etype)) != ENGRAM_OK ||
         (rc = eg_req_str(db, req, "entity_name", 0, &ename)) != ENGRAM_OK ||
         (rc = eg_req_str(db, req, "attribute_key", 0, &key)) != ENGRAM_OK ||
@@ -387,10 +376,6 @@ int engram_forget(engram *db, const engram_call *call, const char *context,
                     "unknowns");
         goto cleanup;
     }
-    /* Forget acts at exactly the given scope's floor, like a read: what the caller can
-     * see at this scope is what they can retire. */
-    if ((rc = floor_scopes(db, call, scope, &scopes, &nscopes)) != ENGRAM_OK)
-        goto cleanup;
     f.context = context;
     f.scopes = (const char *const *)scopes;
     f.nscopes = nscopes;
@@ -399,10 +384,8 @@ int engram_forget(engram *db, const engram_call *call, const char *context,
     f.key = key;
     f.category = category;
     if (!dry_run) {
-        if ((rc = db->ops->begin(db->store, 1)) != ENGRAM_OK) {
-            rc = eg_err_store(db, rc, "begin");
-            goto cleanup;
-        }
+        if ((rc = eg_tx_begin(db, 1)) != ENGRAM_OK)
+        goto cleanup;
         in_tx = 1;
     }
     if ((rc = query_json(db, &f, &hits)) != ENGRAM_OK)
@@ -426,8 +409,8 @@ int engram_forget(engram *db, const engram_call *call, const char *context,
                                 key ? json_string(key) : json_null(), "category",
                                 category ? json_string(category) : json_null(), "expired",
                                 (json_int_t)json_array_size(hits)));
-        if (rc == ENGRAM_OK && (rc = db->ops->commit(db->store)) != ENGRAM_OK)
-            rc = eg_err_store(db, rc, "commit");
+        if (rc == ENGRAM_OK)
+            rc = eg_tx_commit(db);
         if (rc != ENGRAM_OK)
             goto cleanup;
         in_tx = 0;
@@ -468,11 +451,9 @@ int engram_audit_list(engram *db, const engram_call *call, const char *context,
     *out_json = NULL;
     if ((rc = eg_enter(db)) != ENGRAM_OK)
         return rc;
-    if ((rc = eg_check_context(db, context)) != ENGRAM_OK ||
-        (rc = eg_req_parse(db, req_json, &req)) != ENGRAM_OK ||
-        (rc = eg_req_scope(db, call, context, NULL, req, &scope, NULL)) != ENGRAM_OK ||
-        (rc = eg_req_int(db, req, "limit", 1, 10000, 100, &limit)) != ENGRAM_OK ||
-        (rc = floor_scopes(db, call, scope, &scopes, &nscopes)) != ENGRAM_OK)
+    if ((rc = eg_req_open(db, call, context, NULL, req_json, &req, &scope, &scopes,
+                            &nscopes)) != ENGRAM_OK ||
+        (rc = eg_req_int(db, req, "limit", 1, 10000, 100, &limit)) != ENGRAM_OK)
         goto cleanup;
     if (!(entries = json_array())) {
         rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");

@@ -152,15 +152,12 @@ int engram_export(engram *db, const engram_call *call, const char *context,
         return rc;
     if (!write)
         return eg_leave(db, eg_err(db, ENGRAM_MISUSE, NULL, "export needs a write function"));
-    if ((rc = eg_check_context(db, context)) != ENGRAM_OK ||
-        (rc = eg_req_parse(db, req_json, &req)) != ENGRAM_OK ||
-        (rc = eg_req_scope(db, call, context, NULL, req, &scope, NULL)) != ENGRAM_OK)
+    if ((rc = eg_req_open(db, call, context, NULL, req_json, &req, &scope, NULL, NULL)) !=
+            ENGRAM_OK)
         goto cleanup;
     /* One read transaction: the export is a consistent snapshot. */
-    if ((rc = db->ops->begin(db->store, 0)) != ENGRAM_OK) {
-        rc = eg_err_store(db, rc, "begin");
+    if ((rc = eg_tx_begin(db, 0)) != ENGRAM_OK)
         goto cleanup;
-    }
     in_tx = 1;
     if ((rc = covered_scopes(db, context, scope, &cov)) != ENGRAM_OK)
         goto cleanup;
@@ -504,10 +501,8 @@ int engram_import(engram *db, const engram_call *call, const char *context, cons
         rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
         goto cleanup;
     }
-    if ((rc = db->ops->begin(db->store, 1)) != ENGRAM_OK) {
-        rc = eg_err_store(db, rc, "begin");
+    if ((rc = eg_tx_begin(db, 1)) != ENGRAM_OK)
         goto cleanup;
-    }
     in_tx = 1;
     for (p = jsonl, end = jsonl + len; rc == ENGRAM_OK && p < end;) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -521,8 +516,8 @@ int engram_import(engram *db, const engram_call *call, const char *context, cons
     }
     /* No audit entry of its own: the export carries the scope's audit lines, and adding
      * one would make import(export(S)) differ from S. The lines imported are the record. */
-    if (rc == ENGRAM_OK && (rc = db->ops->commit(db->store)) != ENGRAM_OK)
-        rc = eg_err_store(db, rc, "commit");
+    if (rc == ENGRAM_OK)
+        rc = eg_tx_commit(db);
     if (rc != ENGRAM_OK)
         goto cleanup;
     in_tx = 0;
@@ -555,14 +550,11 @@ int engram_erase(engram *db, const engram_call *call, const char *context, const
     *out_json = NULL;
     if ((rc = eg_enter(db)) != ENGRAM_OK)
         return rc;
-    if ((rc = eg_check_context(db, context)) != ENGRAM_OK ||
-        (rc = eg_req_parse(db, req_json, &req)) != ENGRAM_OK ||
-        (rc = eg_req_scope(db, call, context, NULL, req, &scope, NULL)) != ENGRAM_OK)
+    if ((rc = eg_req_open(db, call, context, NULL, req_json, &req, &scope, NULL, NULL)) !=
+            ENGRAM_OK)
         goto cleanup;
-    if ((rc = db->ops->begin(db->store, 1)) != ENGRAM_OK) {
-        rc = eg_err_store(db, rc, "begin");
+    if ((rc = eg_tx_begin(db, 1)) != ENGRAM_OK)
         goto cleanup;
-    }
     in_tx = 1;
     if ((rc = covered_scopes(db, context, scope, &cov)) != ENGRAM_OK)
         goto cleanup;
@@ -580,8 +572,8 @@ int engram_erase(engram *db, const engram_call *call, const char *context, const
     /* The tombstone: who erased what and how much, never the content. */
     if (rc == ENGRAM_OK)
         rc = eg_audit(db, call, context, scope, "erase", "", json_deep_copy(answer));
-    if (rc == ENGRAM_OK && (rc = db->ops->commit(db->store)) != ENGRAM_OK)
-        rc = eg_err_store(db, rc, "commit");
+    if (rc == ENGRAM_OK)
+        rc = eg_tx_commit(db);
     if (rc != ENGRAM_OK)
         goto cleanup;
     in_tx = 0;
