@@ -569,6 +569,9 @@ static int cut(const struct cl *c, int p, int vt)
                 continue;
             break;
         }
+        if (i > p && vt == VT_ORG && !(t->flags & TF_CAP) && (c->t[i - 1].flags & TF_CAP) &&
+            t->len > 4 && strcmp(t->w + t->len - 3, "ing") == 0)
+            break; /* "NYU studying film" */
         if (i > p && named && !(t->flags & TF_CAP) && (c->t[p].flags & TF_CAP) &&
             vt != VT_TECH && vt != VT_LANG && vt != VT_TECHSTRICT && t->len > 3 &&
             vt != VT_ORG)
@@ -3055,6 +3058,24 @@ static void clause(struct eg_xs *x, int s, int e, int hedged)
                     out(&c, EG_FACT_ASSERT, "events", v, n, NULL, 0, end);
             }
             (void)after_past;
+            /* "I'm a mum of two from Manchester" */
+            if (r < 0 && c.subj == SJ_I && !c.hedge) {
+                int j, be = 0;
+                for (j = start; j + 1 < e; j++) {
+                    if (tis(&c, j, "am"))
+                        be = 1;
+                    /* not "I'm asking for a friend from Ohio" */
+                    if ((c.t[j].len > 4 && strcmp(c.t[j].w + c.t[j].len - 3, "ing") == 0) ||
+                        tis(&c, j, "for") || tis(&c, j, "with") || tis(&c, j, "to") ||
+                        tis(&c, j, "about") || tin(&c, j, L_OTHERS))
+                        break;
+                    if (be && tis(&c, j, "from") && (c.t[j + 1].flags & TF_CAP) &&
+                        !(c.when_n && c.when_i == j + 1) && !tis(&c, j + 1, "i")) {
+                        value(&c, EG_FACT_ASSERT, "hometown", j + 1, VT_PLACE);
+                        break;
+                    }
+                }
+            }
             /* "I work in customer support for Zendesk" */
             if (r < 0 && c.subj == SJ_I && !c.hedge && p < e &&
                 (tis(&c, p, "work") || tis(&c, p, "works") || tis(&c, p, "working"))) {

@@ -255,7 +255,9 @@ static void push_word(struct sent *st, const char *txt, uint32_t s, uint32_t e)
             return;
         }
     }
-    if (wl <= 10) { /* binary search: casual[] is sorted bytewise */
+    /* "RN" (a nurse) is not "rn" (right now): casual spellings are lower case */
+    if (wl <= 10 && !(wl >= 2 && txt[s] >= 'A' && txt[s] <= 'Z' && txt[s + 1] >= 'A' &&
+                      txt[s + 1] <= 'Z')) { /* binary search: casual[] is sorted bytewise */
         size_t lo = 0, hi = sizeof(casual) / sizeof(casual[0]);
         while (lo < hi) {
             size_t mid = lo + (hi - lo) / 2;
