@@ -2084,6 +2084,10 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
     case VT_EDU:
         if (tis(c, p, "at") || tis(c, p, "from")) /* "I studied at Oxford" */
             return value(c, EG_FACT_ASSERT, "education", p + 1, VT_ORG);
+        if (c->when_n && (c->when_i == p || c->when_i == p - 1))
+            p = c->when_i + c->when_n; /* "graduated in 2019 with a degree in physics" */
+        if (tis(c, p, "with"))
+            p++;
         if (tis(c, p, "in"))
             p++;
         e = cut(c, p, VT_PHRASE);
@@ -2350,6 +2354,10 @@ static const struct kw instr_kw[] = {
     {"verbose", "response_length", "detailed"},
     {"elaborate", "response_length", "detailed"},
     {"casual", "tone", "casual"},
+    {"casually", "tone", "casual"},
+    {"formally", "tone", "formal"},
+    {"briefly", "response_length", "brief"},
+    {"concisely", "response_length", "concise"},
     {"informal", "tone", "casual"},
     {"formal", "tone", "formal"},
     {"friendly", "tone", "friendly"},
