@@ -120,7 +120,7 @@ int main(int argc, char **argv)
     long scopes = 100000, nq = 20000, warm = 500, items = 0, empty = 0;
     engram_options opt = {0};
     engram *db = NULL;
-    double *lat, *cpu, sum = 0, csum = 0;
+    double *lat, *cpu, sum = 0, csum = 0, per_q[NQ] = {0}, per_n[NQ] = {0};
     int i, rc;
 
     for (i = 1; i < argc; i++) {
@@ -159,11 +159,12 @@ int main(int argc, char **argv)
     for (long k = -warm; k < nq; k++) {
         char req[256], *out = NULL;
         long s = (long)(next_rand() % (unsigned long long)scopes);
+        size_t which = (size_t)(next_rand() % NQ);
         double a, b, ca, cb;
 
         snprintf(req, sizeof(req),
                  "{\"scope\":\"user/u%ld\",\"query\":\"%s\",\"max_tokens\":1000,\"top_k\":10}", s,
-                 queries[next_rand() % NQ]);
+                 queries[which]);
         ca = cpu_us();
         a = now_us();
         rc = engram_context_query(db, NULL, context, NULL, req, &out);
@@ -178,6 +179,8 @@ int main(int argc, char **argv)
             sum += b - a;
             cpu[k] = cb - ca;
             csum += cb - ca;
+            per_q[which] += cb - ca;
+            per_n[which]++;
             if (strstr(out, "\"items\":[]"))
                 empty++;
             else
@@ -198,6 +201,8 @@ int main(int argc, char **argv)
            "max %.1f us\n",
            csum / (double)nq, pct(cpu, (size_t)nq, 0.50), pct(cpu, (size_t)nq, 0.90),
            pct(cpu, (size_t)nq, 0.99), pct(cpu, (size_t)nq, 0.999), cpu[nq - 1]);
+    for (size_t q = 0; q < NQ; q++)
+        printf("  mean CPU %8.1f us  \"%s\"\n", per_n[q] > 0 ? per_q[q] / per_n[q] : 0, queries[q]);
     free(cpu);
     free(lat);
     engram_close(db);

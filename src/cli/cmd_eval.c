@@ -163,9 +163,10 @@ static int ingest(engram *db, json_t *sample, struct conv *cv, sqlite3 *bm, int 
         at = json_string_value(json_object_get(c, key))
                  ? locomo_time(json_string_value(json_object_get(c, key)))
                  : 0;
-        req = json_dumps(json_pack("{s:s, s:{s:s, s:i}}", "scope", cv->scope, "metadata",
-                                   "locomo_session", key, "n", s),
-                         JSON_COMPACT);
+        session = json_pack("{s:s, s:{s:s, s:i}}", "scope", cv->scope, "metadata",
+                            "locomo_session", key, "n", s);
+        req = session ? json_dumps(session, JSON_COMPACT) : NULL;
+        json_decref(session);
         rc = req ? engram_session_create(db, NULL, "locomo", req, &out) : ENGRAM_NOMEM;
         free(req);
         if (rc != ENGRAM_OK)
@@ -265,7 +266,7 @@ static void count(struct tally *t, int cat, char ids[][16], size_t n, json_t *go
 
 /* The dia_ids engram returned: turns by metadata, attributes by their source turn. */
 static int engram_ask(engram *db, const struct conv *cv, const char *question, int max_tokens,
-                      json_t *got, struct tally *t)
+                      json_t *got, struct tally *t, FILE *contexts)
 {
     json_t *req = json_pack("{s:s, s:s, s:i, s:i}", "scope", cv->scope, "query", question,
                             "max_tokens", max_tokens, "top_k", 100);
@@ -287,6 +288,14 @@ static int engram_ask(engram *db, const struct conv *cv, const char *question, i
     t->ms += (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
     ans = json_loads(out, 0, NULL);
     engram_free(out);
+    if (contexts) { /* the injected text, to check the token estimate against a tokenizer */
+        json_t *f = json_pack("{s:O}", "formatted", json_object_get(ans, "formatted"));
+        char *line = f ? json_dumps(f, JSON_COMPACT) : NULL;
+        json_decref(f);
+        if (line)
+            fprintf(contexts, "%s\n", line);
+        free(line);
+    }
     t->tokens += est_tokens(json_string_value(json_object_get(ans, "formatted"))
                                 ? json_string_value(json_object_get(ans, "formatted"))
                                 : "");
@@ -393,8 +402,9 @@ int cmd_eval(struct cli *cli, int argc, char **argv)
 {
     struct cli_opt o[] = {{"--max-tokens", 0, NULL},
                           {"--limit-conversations", 0, NULL},
-                          {"--misses", 0, NULL}};
-    FILE *misses = NULL;
+                          {"--misses", 0, NULL},
+                          {"--contexts", 0, NULL}};
+    FILE *misses = NULL, *contexts = NULL;
     const char *pos[2];
     char dir[] = "/tmp/engram-eval-XXXXXX", path[64], cmd[96];
     struct tally te = {0}, tb = {0};
@@ -409,7 +419,7 @@ int cmd_eval(struct cli *cli, int argc, char **argv)
     int rc = ENGRAM_OK, code = CLI_EXIT_FAILURE;
 
     (void)cli;
-    if (cli_args("eval", argc, argv, o, 3, pos, 2, &npos))
+    if (cli_args("eval", argc, argv, o, 4, pos, 2, &npos))
         return CLI_EXIT_INVALID;
     if (npos != 2 || strcmp(pos[0], "locomo") != 0)
         return cli_usage("eval: use 'eval locomo FILE [--max-tokens N] [--limit-conversations N]'");
@@ -418,6 +428,11 @@ int cmd_eval(struct cli *cli, int argc, char **argv)
         return CLI_EXIT_INVALID;
     if (o[2].value && !(misses = fopen(o[2].value, "w")))
         return cli_usage("eval: cannot write %s", o[2].value);
+    if (o[3].value && !(contexts = fopen(o[3].value, "w"))) {
+        if (misses)
+            fclose(misses);
+        return cli_usage("eval: cannot write %s", o[3].value);
+    }
     if (!(data = json_load_file(pos[1], 0, &jerr)) || !json_is_array(data)) {
         json_decref(data);
         return cli_usage("eval: cannot read %s: %s", pos[1], jerr.text);
@@ -471,7 +486,7 @@ int cmd_eval(struct cli *cli, int argc, char **argv)
                 cat = 0;
             g1 = json_object();
             g2 = json_object();
-            rc = engram_ask(db, &cv[ci], question, (int)max_tokens, g1, &te);
+            rc = engram_ask(db, &cv[ci], question, (int)max_tokens, g1, &te, contexts);
             if (rc == ENGRAM_OK)
                 rc = bm25_ask(bm, (int)ci, question, (int)max_tokens, g2, &tb);
             if (rc == ENGRAM_OK) {
@@ -513,6 +528,8 @@ cleanup:
     json_decref(data);
     if (misses)
         fclose(misses);
+    if (contexts)
+        fclose(contexts);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "engram: eval: could not remove %s\n", dir);

@@ -45,12 +45,12 @@
 #define TURN_CANDIDATES    100 /* full-text hits read per query */
 #define SYN_CANDIDATES     24  /* full-text hits read for the synonyms */
 #define VEC_CANDIDATES     40  /* nearest turns by vector added per query */
-#define NEIGHBOUR_SEEDS    6   /* strongest turns whose session neighbours are boosted */
+#define NEIGHBOUR_SEEDS    10  /* strongest turns whose session neighbours are boosted */
 #define NEIGHBOUR_SPAN     1   /* turns either side of a seed */
 #define SESSION_RECENT     6   /* the calling session's last turns that get a boost */
 /* Share of a seed's relevance its session neighbours inherit: the turn after a hit is
  * often the answer to it ("how long have you been married?" -> "5 years already!"). */
-#define NB_NEXT 0.5
+#define NB_NEXT 0.7
 #define NB_PREV 0.5
 #define DEFAULT_TOP_K      10
 #define DEFAULT_MAX_TOKENS 1000
@@ -94,6 +94,7 @@ struct terms {
     char synstem[MAX_SYNONYMS][EG_WORD_MAX + 1];
     unsigned char synof[MAX_SYNONYMS]; /* the query term each one expands */
     size_t nsyn;
+    double w[MAX_QUERY_TERMS]; /* term weights for the share (1 until candidates are in) */
     struct eg_stemmer *st;
 };
 
@@ -197,6 +198,8 @@ struct match {
     const struct terms *q;
     uint32_t hit, synhit; /* bit i: query term i seen, exactly / through a synonym */
     int words;            /* content words seen */
+    int tokens;           /* all words seen (the length BM25 normalises by) */
+    unsigned char tf[MAX_QUERY_TERMS]; /* occurrences of each query term, capped at 255 */
 };
 
 static int match_stem(void *arg, const char *tok, size_t n, size_t start, size_t end)
@@ -205,9 +208,12 @@ static int match_stem(void *arg, const char *tok, size_t n, size_t start, size_t
 
     (void)start, (void)end;
     m->words += !eg_is_stopword(tok, n);
+    m->tokens++;
     for (size_t i = 0; i < m->q->n; i++) {
-        if (strlen(m->q->stem[i]) == n && !memcmp(m->q->stem[i], tok, n))
+        if (strlen(m->q->stem[i]) == n && !memcmp(m->q->stem[i], tok, n)) {
             m->hit |= 1u << i;
+            m->tf[i] += m->tf[i] < 255;
+        }
     }
     for (size_t i = 0; i < m->q->nsyn; i++) {
         if (strlen(m->q->synstem[i]) == n && !memcmp(m->q->synstem[i], tok, n))
@@ -216,26 +222,36 @@ static int match_stem(void *arg, const char *tok, size_t n, size_t start, size_t
     return 0;
 }
 
-static int popcount(uint32_t x)
+/* Weighted share of the query's terms in a hit mask. */
+static double share(const struct terms *q, uint32_t mask)
 {
-    int c = 0;
-    for (; x; x &= x - 1)
-        c++;
-    return c;
+    double got = 0, all = 0;
+
+    for (size_t i = 0; i < q->n; i++) {
+        all += q->w[i];
+        if ((mask >> i) & 1)
+            got += q->w[i];
+    }
+    return all > 0 ? got / all : 0;
 }
 
-/* Share of the query's terms in text: exactly, and through synonyms only. Returns the
- * number of content words in text. */
-static int overlap(const struct terms *q, const char *text, double *lex, double *syn)
+/* Share of the query's terms in text, exactly and through synonyms only, by the current term
+ * weights; *hit and *synhit (optional) receive the masks. Returns the number of content
+ * words in text. */
+static int overlap_masks(const struct terms *q, const char *text, double *lex, double *syn,
+                         uint32_t *hit, uint32_t *synhit)
 {
-    struct match m = {q, 0, 0, 0};
+    struct match m;
 
-    *lex = *syn = 0;
+    memset(&m, 0, sizeof(m));
+    m.q = q;
     eg_stem_tokens(q->st, text, strlen(text), match_stem, &m);
-    if (q->n == 0)
-        return m.words;
-    *lex = (double)popcount(m.hit) / (double)q->n;
-    *syn = (double)popcount(m.synhit & ~m.hit) / (double)q->n;
+    *lex = share(q, m.hit);
+    *syn = share(q, m.synhit & ~m.hit);
+    if (hit)
+        *hit = m.hit;
+    if (synhit)
+        *synhit = m.synhit & ~m.hit;
     return m.words;
 }
 
@@ -255,6 +271,9 @@ struct cand {
     double relevance, score;
     int has_vec, has_emb, relevant, tokens;
     int words; /* content words: a vector of one or two words is a noisy signal */
+    uint32_t hit, synhit; /* query terms matched, exactly / through synonyms only */
+    unsigned char tf[MAX_QUERY_TERMS]; /* turns: occurrences of each query term */
+    int dl;                            /* turns: words in the text */
     double inherited; /* relevance passed on by a neighbouring strong turn */
 };
 
@@ -266,7 +285,7 @@ struct cands {
     engram *db;
     const struct terms *q;
     int64_t now;
-    double max_bm25;
+    double max_bm25, avgdl;
     int origin_syn; /* turns being added came from the synonym search */
 };
 
@@ -422,7 +441,7 @@ static int attr_cand(void *arg, const struct eg_attr *a)
     x->text = eg_buf_detach(&text);
     x->match = eg_buf_detach(&match);
     x->at = a->valid_from;
-    overlap(c->q, x->match, &x->lexical, &x->synonym);
+    overlap_masks(c->q, x->match, &x->lexical, &x->synonym, &x->hit, &x->synhit);
     x->words = 3; /* key + value + phrase: always a full vector */
     x->recency = recency(c->now, a->valid_from);
     x->importance = a->importance * a->confidence;
@@ -845,18 +864,77 @@ static int gather(engram *db, struct query *qq, struct terms *q, struct cands *c
     return rc;
 }
 
+/* overlap_masks for a turn candidate, also keeping its term counts and length for BM25. */
+static int overlap_turn(const struct terms *q, struct cand *x)
+{
+    const char *text = x->match ? x->match : x->text;
+    struct match m;
+
+    memset(&m, 0, sizeof(m));
+    m.q = q;
+    eg_stem_tokens(q->st, text, strlen(text), match_stem, &m);
+    x->hit = m.hit;
+    x->synhit = m.synhit & ~m.hit;
+    x->lexical = share(q, x->hit);
+    x->synonym = share(q, x->synhit);
+    memcpy(x->tf, m.tf, sizeof(x->tf));
+    x->dl = m.tokens;
+    x->words = m.words;
+    return m.words;
+}
+
 /* Signals of every candidate that the scans did not fill (items written before vectors
  * existed, or a backend without stored vectors), then relevance. */
 static void score_all(engram *db, struct query *qq, struct terms *q, struct cands *c)
 {
     float *tmp = qq->qv ? malloc(sizeof(float) * (size_t)qq->dim) : NULL;
+    double df[MAX_QUERY_TERMS] = {0}, nturns = 0, avgdl = 0;
 
     for (size_t i = 0; i < c->n; i++) {
         struct cand *x = &c->v[i];
         const char *m = x->match ? x->match : x->text;
 
-        if (x->kind == K_TURN)
-            x->words = overlap(q, m, &x->lexical, &x->synonym);
+        (void)m;
+        if (x->kind != K_TURN)
+            continue;
+        overlap_turn(q, x);
+        nturns++;
+        avgdl += x->dl;
+        for (size_t t = 0; t < q->n; t++)
+            df[t] += (x->hit >> t) & 1;
+    }
+    /* Weight each query term by how rare it is among the turns found (an IDF over the
+     * candidates): a word in every hit, such as the name of the person the whole history is
+     * about, says little about which turn answers; the rare word says most. */
+    for (size_t t = 0; t < q->n && nturns > 0; t++)
+        q->w[t] = log((nturns + 1.0) / (df[t] + 0.5));
+    for (size_t t = 0; t < q->n; t++)
+        if (q->w[t] < 0.1)
+            q->w[t] = 0.1;
+    /* BM25 (k1 1.2, b 0.75) of every turn candidate with those weights as IDF, computed
+     * here rather than by the store so that turns found by vector or as neighbours are
+     * scored on the same scale as full-text hits. */
+    avgdl = nturns > 0 && avgdl > 0 ? avgdl / nturns : 20;
+    c->avgdl = avgdl;
+    c->max_bm25 = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        struct cand *x = &c->v[i];
+        double b = 0;
+        if (x->kind != K_TURN)
+            continue;
+        for (size_t t = 0; t < q->n; t++)
+            if (x->tf[t])
+                b += q->w[t] * x->tf[t] * 2.2 / (x->tf[t] + 1.2 * (0.25 + 0.75 * x->dl / avgdl));
+        x->bm25 = b;
+        if (b > c->max_bm25)
+            c->max_bm25 = b;
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        struct cand *x = &c->v[i];
+        const char *m = x->match ? x->match : x->text;
+
+        x->lexical = share(q, x->hit);
+        x->synonym = share(q, x->synhit);
         if (tmp && !x->has_vec && eg_vectors_embed(db->retr->vec, m, strlen(m), tmp) == ENGRAM_OK) {
             x->vector = eg_vec_cosine(qq->qv, tmp, qq->dim);
             x->has_vec = 1;
@@ -951,6 +1029,8 @@ int engram_context_query(engram *db, const engram_call *call, const char *contex
         goto cleanup;
     }
     q->st = db->retr->stem;
+    for (size_t t = 0; t < MAX_QUERY_TERMS; t++)
+        q->w[t] = 1.0;
     if ((rc = eg_words(query, strlen(query), add_term, q)) != ENGRAM_OK ||
         (eg_retr_wordnet(db) && (rc = expand(db->retr->wn, q)) != ENGRAM_OK)) {
         rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
@@ -992,7 +1072,12 @@ int engram_context_query(engram *db, const engram_call *call, const char *contex
             struct cand *x = &c.v[i];
             if (x->kind == K_TURN && x->lexical == 0 && x->synonym == 0 && !x->has_vec &&
                 x->session > 0) {
-                x->words = overlap(q, x->match ? x->match : x->text, &x->lexical, &x->synonym);
+                overlap_turn(q, x);
+                x->bm25 = 0;
+                for (size_t t = 0; t < q->n; t++)
+                    if (x->tf[t])
+                        x->bm25 += q->w[t] * x->tf[t] * 2.2 /
+                                   (x->tf[t] + 1.2 * (0.25 + 0.75 * x->dl / c.avgdl));
                 if (qq.qv && db->retr->vec) {
                     float tmp[EG_EMBED_MAX_DIM / 4];
                     if (qq.dim <= (int)(sizeof(tmp) / sizeof(tmp[0])) &&

@@ -161,6 +161,60 @@ static void sql_scopetok(sqlite3_context *cx, int argc, sqlite3_value **argv)
     sqlite3_result_text(cx, tok, -1, SQLITE_TRANSIENT);
 }
 
+/*
+ * eg_tf(turns_fts2): a per-row rank for ORDER BY ... LIMIT in turns_search: BM25's term
+ * saturation and length normalisation over the content column, without IDF. FTS5's own
+ * bm25() computes IDF by walking every phrase's whole doclist on every query (the postings
+ * of every user), which made a search cost grow with the store; this costs only the rows
+ * that match inside the reader's floor. retrieve.c weighs terms itself, by their rarity
+ * among the turns found.
+ */
+static void fts_tf(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *cx,
+                   int nval, sqlite3_value **val)
+{
+    int counts[64] = {0}, ninst = 0, nphrase = api->xPhraseCount(fts), dl = 0;
+    sqlite3_int64 rows = 0, total = 0;
+    double avg, score = 0;
+
+    (void)nval, (void)val;
+    if (api->xInstCount(fts, &ninst) != SQLITE_OK || api->xColumnSize(fts, 0, &dl) != SQLITE_OK) {
+        sqlite3_result_double(cx, 0);
+        return;
+    }
+    for (int i = 0; i < ninst; i++) {
+        int ip, ic, io;
+        if (api->xInst(fts, i, &ip, &ic, &io) == SQLITE_OK && ic == 0 && ip >= 0 && ip < 64)
+            counts[ip]++;
+    }
+    avg = api->xRowCount(fts, &rows) == SQLITE_OK &&
+                  api->xColumnTotalSize(fts, 0, &total) == SQLITE_OK && rows > 0
+              ? (double)total / (double)rows
+              : 20.0;
+    if (avg <= 0)
+        avg = 20.0;
+    for (int p = 0; p < nphrase && p < 64; p++) {
+        double tf = counts[p];
+        if (tf > 0)
+            score += tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * (double)dl / avg));
+    }
+    sqlite3_result_double(cx, score);
+}
+
+static int register_fts_rank(sqlite3 *db)
+{
+    fts5_api *api = NULL;
+    sqlite3_stmt *stmt = NULL;
+
+    if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &stmt, NULL) != SQLITE_OK)
+        return ENGRAM_ERROR;
+    sqlite3_bind_pointer(stmt, 1, (void *)&api, "fts5_api_ptr", NULL);
+    sqlite3_step(stmt);
+    sqlite3_finalize(stmt);
+    if (!api || api->xCreateFunction(api, "eg_tf", NULL, fts_tf, NULL) != SQLITE_OK)
+        return ENGRAM_ERROR;
+    return ENGRAM_OK;
+}
+
 static int migrate(struct eg_store *s)
 {
     sqlite3_stmt *st;
@@ -352,7 +406,7 @@ static int sq_open(const char *uri, int busy_ms, struct eg_store **out, char *er
                                       NULL, sql_scopetok, NULL, NULL) == SQLITE_OK
                   ? ENGRAM_OK
                   : fail(s, SQLITE_ERROR)) != ENGRAM_OK ||
-        (rc = migrate(s)) != ENGRAM_OK) {
+        (rc = register_fts_rank(s->db)) != ENGRAM_OK || (rc = migrate(s)) != ENGRAM_OK) {
         snprintf(err, errlen, "cannot open SQLite store '%s': %s", uri,
                  s->err[0] ? s->err : "tokenizer registration failed");
         sq_close(s);
@@ -569,10 +623,9 @@ static int sq_turns_search(struct eg_store *s, const char *context, const char *
     }
     if (rc == ENGRAM_OK)
         rc = eg_buf_puts(&match, "))");
-    /* bm25() is lower-is-better; negate so every store's score is higher-is-better. The
-     * scope column weighs 0: it is a filter, not evidence. */
+    /* Ranked by eg_tf() (higher is better), not bm25(): see fts_tf. */
     if (rc == ENGRAM_OK)
-        rc = eg_buf_puts(&sql, "SELECT " TURN_COLS ", -bm25(turns_fts2, 1.0, 0.0) AS score"
+        rc = eg_buf_puts(&sql, "SELECT " TURN_COLS ", eg_tf(turns_fts2) AS score"
                                " FROM turns_fts2 JOIN turns t ON t.rid = turns_fts2.rowid"
                                " WHERE turns_fts2 MATCH ? AND t.context = ? AND t.scope IN (");
     if (rc == ENGRAM_OK)
