@@ -515,13 +515,18 @@ static int cut(const struct cl *c, int p, int vt)
         if (i > p && inl(t, L_STOP_ALL))
             break;
         if (i > p && (eg_x_is(t, "for") || eg_x_is(t, "since")) && i + 1 < c->e &&
-            ((c->t[i + 1].flags & TF_NUM) || tis(c, i + 1, "a") || tis(c, i + 1, "the") ||
+            ((c->t[i + 1].flags & TF_NUM) || tis(c, i + 1, "the") ||
              tis(c, i + 1, "now") || tis(c, i + 1, "years") || tis(c, i + 1, "months") ||
              tis(c, i + 1, "ages") || tis(c, i + 1, "about") || tis(c, i + 1, "over") ||
              tis(c, i + 1, "two") || tis(c, i + 1, "three") || tis(c, i + 1, "several") ||
              tis(c, i + 1, "fun") || tis(c, i + 1, "work") || tis(c, i + 1, "everything") ||
              tis(c, i + 1, "like") || tis(c, i + 1, "almost") || tis(c, i + 1, "nearly") ||
-             tis(c, i + 1, "ages") || tis(c, i + 1, "a") || tis(c, i + 1, "most") ||
+             tis(c, i + 1, "ages") || tis(c, i + 1, "most") ||
+             (tis(c, i + 1, "a") &&
+              (tis(c, i + 2, "while") || tis(c, i + 2, "year") || tis(c, i + 2, "month") ||
+               tis(c, i + 2, "week") || tis(c, i + 2, "few") || tis(c, i + 2, "couple") ||
+               tis(c, i + 2, "bit") || tis(c, i + 2, "long") || tis(c, i + 2, "day") ||
+               tis(c, i + 2, "decade"))) ||
              (eg_x_is(t, "for") && (vt == VT_LIST || vt == VT_LIKE) &&
               (tis(c, i + 1, "my") || tis(c, i + 1, "our") || tis(c, i + 1, "an") ||
                tis(c, i + 1, "school") || tis(c, i + 1, "business") ||
@@ -1764,10 +1769,11 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
             return p;
         if (pt->vt == VT_PLACE && tis(c, p, "with")) {
             /* "I live with my girlfriend in Hackney" */
-            if (tis(c, p + 1, "my") && tin(c, p + 2, L_RELATIONS) && c->subj != SJ_OTHER &&
+            if (tis(c, p + 1, "my") &&
+                (tin(c, p + 2, L_RELATIONS) || tin(c, p + 2, L_PETS)) && c->subj != SJ_OTHER &&
                 op == EG_FACT_ASSERT) {
-                out(c, EG_FACT_ASSERT, "family", c->t[p + 2].w, c->t[p + 2].len, NULL, 0,
-                    p + 3);
+                out(c, EG_FACT_ASSERT, tin(c, p + 2, L_PETS) ? "pets" : "family", c->t[p + 2].w,
+                    c->t[p + 2].len, NULL, 0, p + 3);
                 if (tis(c, p + 3, "in") || tis(c, p + 3, "near"))
                     return value(c, op, pt->key, p + 4, VT_PLACE);
                 return p + 3;
