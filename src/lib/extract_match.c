@@ -95,11 +95,13 @@ static const char *const others[] = {
     "teacher", "team", "teammate", "therapist", NULL};
 
 static const char *const pets[] = {
-    "beagle", "bird", "budgie", "bulldog", "bunny", "cat", "cats", "chickens", "collie", "corgi",
-    "dachshund", "dog", "dogs", "ferret", "fish", "gecko", "gerbil", "goldfish", "guinea",
-    "hamster", "horse", "husky", "kitten", "kittens", "kitty", "lab", "labrador", "lizard",
-    "parrot", "pig", "poodle", "pup", "puppies", "puppy", "rabbit", "retriever", "shepherd",
-    "snake", "spaniel", "terrier", "tortoise", "turtle", NULL};
+    "beagle", "bird", "birds", "budgie", "budgies", "bulldog", "bunnies", "bunny", "cat", "cats",
+    "chickens", "collie", "corgi", "dachshund", "dog", "dogs", "ducks", "ferret", "ferrets",
+    "fish", "gecko", "geckos", "gerbil", "gerbils", "goats", "goldfish", "guinea", "hamster",
+    "hamsters", "hens", "horse", "horses", "husky", "kitten", "kittens", "kitty", "lab",
+    "labrador", "lizard", "lizards", "parrot", "parrots", "pig", "pigs", "poodle", "pup",
+    "puppies", "puppy", "rabbit", "rabbits", "retriever", "shepherd", "snake", "snakes",
+    "spaniel", "terrier", "tortoise", "tortoises", "turtle", "turtles", NULL};
 
 static const char *const role_heads[] = {
     "accountant", "actor", "actress", "adjuster", "administrator", "advocate", "agent", "analyst",
@@ -544,6 +546,16 @@ static int cut(const struct cl *c, int p, int vt)
             i + 1 < c->e &&
             (c->t[i + 1].flags & TF_CAP) && !(c->t[i + 1].flags & TF_SYN))
             break; /* "studying law at King's College" */
+        if (i > p && (eg_x_is(t, "in") || eg_x_is(t, "within") || eg_x_is(t, "over")) &&
+            tis(c, i + 1, "the") &&
+            (tis(c, i + 2, "next") || tis(c, i + 2, "coming") || tis(c, i + 2, "past") ||
+             tis(c, i + 2, "last") || tis(c, i + 2, "future") || tis(c, i + 2, "meantime")))
+            break; /* "buy a house in the next two years" */
+        if (i > p && (eg_x_is(t, "by") || eg_x_is(t, "before") || eg_x_is(t, "until") ||
+                      eg_x_is(t, "at")) &&
+            tis(c, i + 1, "the") && (tis(c, i + 2, "end") || tis(c, i + 2, "start") ||
+                                     tis(c, i + 2, "beginning")))
+            break; /* "renew my lease by the end of the month" */
         if (i > p && (eg_x_is(t, "all") || eg_x_is(t, "every")) && i + 1 < c->e &&
             (tis(c, i + 1, "day") || tis(c, i + 1, "week") || tis(c, i + 1, "night") ||
              tis(c, i + 1, "the") || tis(c, i + 1, "year") || tis(c, i + 1, "morning")))
@@ -583,6 +595,9 @@ static int cut(const struct cl *c, int p, int vt)
             break; /* "London rocks": a capitalised name ends at a lower-case word */
         if (i > p && (vt == VT_PLACE || vt == VT_NAME) && (t->flags & TF_SYN))
             break;
+        if (i > p && vt == VT_ROLE && t->len > 4 && t->w[t->len - 2] == 'e' &&
+            t->w[t->len - 1] == 'd' && is_role_head(c, i - 1))
+            break; /* "a security engineer focused on cloud" */
         if (i > p && vt == VT_ROLE && (t->flags & TF_NUM) && is_role_head(c, i - 1))
             break; /* "1. I'm a teacher 2. I live in Oslo" */
         if (i > p && vt == VT_ROLE && t->len > 4 && strcmp(t->w + t->len - 3, "ing") == 0 &&
@@ -1797,7 +1812,8 @@ static int run_pattern(struct cl *c, const struct pat *pt, int p, int pat_s)
                 int k;
                 for (k = p; k < e; k++)
                     if (tis(c, k, "as") || tis(c, k, "in") || tis(c, k, "on") ||
-                        tis(c, k, "for") || tis(c, k, "with") || tis(c, k, "at"))
+                        tis(c, k, "for") || tis(c, k, "with") || tis(c, k, "at") ||
+                        tis(c, k, "that") || tis(c, k, "which") || tis(c, k, "who"))
                         break;
                 e = k;
             }
@@ -3181,10 +3197,13 @@ static int clause_break(const struct eg_xs *x, int i)
     if (t->w[0] == ',' && (eg_x_is(&x->t[i + 1], "and") || eg_x_is(&x->t[i + 1], "or")) &&
         i + 2 < x->n && !inl(&x->t[i + 2], L_STARTS))
         return 0; /* "coffee, tea, and hot chocolate": the Oxford comma ends a list */
-    if (t->w[0] == ',' || t->w[0] == ':')
-        return inl(&x->t[i + 1], L_STARTS) || is_past_word(&x->t[i + 1]) ||
-               (x->t[i + 1].len > 4 &&
-                strcmp(x->t[i + 1].w + x->t[i + 1].len - 3, "ing") == 0);
+    if (t->w[0] == ',' || t->w[0] == ':') {
+        const struct eg_tok *nx = &x->t[i + 1], *pv = i > 0 ? &x->t[i - 1] : t;
+        int ing_next = nx->len > 4 && strcmp(nx->w + nx->len - 3, "ing") == 0;
+        int ing_prev = pv->len > 4 && strcmp(pv->w + pv->len - 3, "ing") == 0;
+        /* "hiking, biking and camping" is a list, not three clauses */
+        return inl(nx, L_STARTS) || is_past_word(nx) || (ing_next && !ing_prev);
+    }
     if (eg_x_is(t, "when") && i > 0 &&
         (eg_x_is(&x->t[i - 1], "it") || eg_x_is(&x->t[i - 1], "like") ||
          eg_x_is(&x->t[i - 1], "love") || eg_x_is(&x->t[i - 1], "prefer") ||
