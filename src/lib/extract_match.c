@@ -210,54 +210,54 @@ static const char *const prog_canon[][2] = {
 /* tools, platforms, frameworks, stores */
 static const char *const tech_canon[][2] = {
     {"ai", "AI"}, {"android", "Android"}, {"angular", "Angular"}, {"ansible", "Ansible"},
-    {"api", "API"}, {"arch", "Arch"}, {"aws", "AWS"}, {"azure", "Azure"}, {"ba", "BA"},
-    {"bbc", "BBC"}, {"blender", "Blender"}, {"bsc", "BSc"}, {"ceo", "CEO"}, {"cfo", "CFO"},
-    {"chatgpt", "ChatGPT"}, {"commonjs", "CommonJS"}, {"coo", "COO"}, {"copilot", "Copilot"},
-    {"cto", "CTO"}, {"dc", "DC"}, {"debian", "Debian"}, {"django", "Django"},
-    {"docker", "Docker"}, {"emacs", "Emacs"}, {"esm", "ESM"}, {"excel", "Excel"},
-    {"fastapi", "FastAPI"}, {"figma", "Figma"}, {"flask", "Flask"}, {"gcp", "GCP"},
-    {"git", "Git"}, {"github", "GitHub"}, {"gitlab", "GitLab"}, {"graphql", "GraphQL"},
-    {"hr", "HR"}, {"ibm", "IBM"}, {"intellij", "IntelliJ"}, {"ios", "iOS"}, {"iphone", "iPhone"},
-    {"jenkins", "Jenkins"}, {"jira", "Jira"}, {"k8s", "Kubernetes"}, {"kafka", "Kafka"},
-    {"kubernetes", "Kubernetes"}, {"la", "LA"}, {"linux", "Linux"}, {"ma", "MA"}, {"mac", "Mac"},
-    {"macos", "macOS"}, {"mba", "MBA"}, {"mit", "MIT"}, {"ml", "ML"}, {"mongodb", "MongoDB"},
-    {"msc", "MSc"}, {"mysql", "MySQL"}, {"nasa", "NASA"}, {"neovim", "Neovim"},
-    {"next.js", "Next.js"}, {"nextjs", "Next.js"}, {"node", "Node"}, {"node.js", "Node.js"},
-    {"nodejs", "Node.js"}, {"notion", "Notion"}, {"nvim", "Neovim"}, {"nyc", "NYC"},
-    {"nyu", "NYU"}, {"obsidian", "Obsidian"}, {"pandas", "pandas"}, {"phd", "PhD"},
-    {"photoshop", "Photoshop"}, {"postgres", "Postgres"}, {"postgresql", "PostgreSQL"},
-    {"pycharm", "PyCharm"}, {"pytorch", "PyTorch"}, {"qa", "QA"}, {"rails", "Rails"},
-    {"react", "React"}, {"redis", "Redis"}, {"sf", "SF"}, {"slack", "Slack"}, {"spark", "Spark"},
-    {"sqlite", "SQLite"}, {"sre", "SRE"}, {"sublime", "Sublime"}, {"svelte", "Svelte"},
-    {"tableau", "Tableau"}, {"tailwind", "Tailwind"}, {"tensorflow", "TensorFlow"},
-    {"terraform", "Terraform"}, {"tmux", "tmux"}, {"uae", "UAE"}, {"ubuntu", "Ubuntu"},
-    {"ucla", "UCLA"}, {"ui", "UI"}, {"uk", "UK"}, {"unity", "Unity"}, {"unreal", "Unreal"},
-    {"usa", "USA"}, {"ux", "UX"}, {"vim", "Vim"}, {"vp", "VP"}, {"vscode", "VS Code"},
-    {"vue", "Vue"}, {"webstorm", "WebStorm"}, {"windows", "Windows"}, {"xcode", "Xcode"},
-    {"zsh", "zsh"},
+    {"api", "API"}, {"arch", "Arch"}, {"aws", "AWS"}, {"azure", "Azure"}, {"blender", "Blender"},
+    {"chatgpt", "ChatGPT"}, {"commonjs", "CommonJS"}, {"copilot", "Copilot"},
+    {"debian", "Debian"}, {"django", "Django"}, {"docker", "Docker"}, {"emacs", "Emacs"},
+    {"esm", "ESM"}, {"excel", "Excel"}, {"fastapi", "FastAPI"}, {"figma", "Figma"},
+    {"flask", "Flask"}, {"gcp", "GCP"}, {"git", "Git"}, {"github", "GitHub"},
+    {"gitlab", "GitLab"}, {"graphql", "GraphQL"}, {"intellij", "IntelliJ"}, {"ios", "iOS"},
+    {"iphone", "iPhone"}, {"jenkins", "Jenkins"}, {"jira", "Jira"}, {"k8s", "Kubernetes"},
+    {"kafka", "Kafka"}, {"kubernetes", "Kubernetes"}, {"linux", "Linux"}, {"mac", "Mac"},
+    {"macos", "macOS"}, {"ml", "ML"}, {"mongodb", "MongoDB"}, {"mysql", "MySQL"},
+    {"neovim", "Neovim"}, {"next.js", "Next.js"}, {"nextjs", "Next.js"}, {"node", "Node"},
+    {"node.js", "Node.js"}, {"nodejs", "Node.js"}, {"notion", "Notion"}, {"nvim", "Neovim"},
+    {"obsidian", "Obsidian"}, {"pandas", "pandas"}, {"photoshop", "Photoshop"},
+    {"postgres", "Postgres"}, {"postgresql", "PostgreSQL"}, {"pycharm", "PyCharm"},
+    {"pytorch", "PyTorch"}, {"rails", "Rails"}, {"react", "React"}, {"redis", "Redis"},
+    {"slack", "Slack"}, {"spark", "Spark"}, {"sqlite", "SQLite"}, {"sublime", "Sublime"},
+    {"svelte", "Svelte"}, {"tableau", "Tableau"}, {"tailwind", "Tailwind"},
+    {"tensorflow", "TensorFlow"}, {"terraform", "Terraform"}, {"tmux", "tmux"},
+    {"ubuntu", "Ubuntu"}, {"unity", "Unity"}, {"unreal", "Unreal"}, {"vim", "Vim"},
+    {"vscode", "VS Code"}, {"vue", "Vue"}, {"webstorm", "WebStorm"}, {"windows", "Windows"},
+    {"xcode", "Xcode"}, {"zsh", "zsh"},
 };
 /* languages, nationalities, days, months, acronyms */
 static const char *const word_canon[][2] = {
     {"american", "American"}, {"april", "April"}, {"arabic", "Arabic"}, {"august", "August"},
-    {"australian", "Australian"}, {"bengali", "Bengali"}, {"brazilian", "Brazilian"},
-    {"british", "British"}, {"canadian", "Canadian"}, {"cantonese", "Cantonese"},
-    {"catalan", "Catalan"}, {"chinese", "Chinese"}, {"cia", "CIA"}, {"czech", "Czech"},
-    {"danish", "Danish"}, {"december", "December"}, {"dutch", "Dutch"}, {"english", "English"},
-    {"eu", "EU"}, {"farsi", "Farsi"}, {"fbi", "FBI"}, {"february", "February"},
-    {"finnish", "Finnish"}, {"french", "French"}, {"friday", "Friday"}, {"german", "German"},
-    {"greek", "Greek"}, {"hebrew", "Hebrew"}, {"hindi", "Hindi"}, {"hungarian", "Hungarian"},
-    {"indian", "Indian"}, {"indonesian", "Indonesian"}, {"irish", "Irish"}, {"irs", "IRS"},
-    {"italian", "Italian"}, {"january", "January"}, {"japanese", "Japanese"}, {"july", "July"},
-    {"june", "June"}, {"korean", "Korean"}, {"latin", "Latin"}, {"mandarin", "Mandarin"},
-    {"mexican", "Mexican"}, {"monday", "Monday"}, {"nhs", "NHS"}, {"norwegian", "Norwegian"},
-    {"november", "November"}, {"nyc", "NYC"}, {"october", "October"}, {"persian", "Persian"},
-    {"polish", "Polish"}, {"portuguese", "Portuguese"}, {"punjabi", "Punjabi"},
-    {"romanian", "Romanian"}, {"russian", "Russian"}, {"saturday", "Saturday"},
-    {"scottish", "Scottish"}, {"september", "September"}, {"spanish", "Spanish"},
+    {"australian", "Australian"}, {"ba", "BA"}, {"bbc", "BBC"}, {"bengali", "Bengali"},
+    {"brazilian", "Brazilian"}, {"british", "British"}, {"bsc", "BSc"}, {"canadian", "Canadian"},
+    {"cantonese", "Cantonese"}, {"catalan", "Catalan"}, {"ceo", "CEO"}, {"cfo", "CFO"},
+    {"chinese", "Chinese"}, {"cia", "CIA"}, {"coo", "COO"}, {"cto", "CTO"}, {"czech", "Czech"},
+    {"danish", "Danish"}, {"dc", "DC"}, {"december", "December"}, {"dutch", "Dutch"},
+    {"english", "English"}, {"eu", "EU"}, {"farsi", "Farsi"}, {"fbi", "FBI"},
+    {"february", "February"}, {"finnish", "Finnish"}, {"french", "French"}, {"friday", "Friday"},
+    {"german", "German"}, {"greek", "Greek"}, {"hebrew", "Hebrew"}, {"hindi", "Hindi"},
+    {"hr", "HR"}, {"hungarian", "Hungarian"}, {"ibm", "IBM"}, {"indian", "Indian"},
+    {"indonesian", "Indonesian"}, {"irish", "Irish"}, {"irs", "IRS"}, {"italian", "Italian"},
+    {"january", "January"}, {"japanese", "Japanese"}, {"july", "July"}, {"june", "June"},
+    {"korean", "Korean"}, {"la", "LA"}, {"latin", "Latin"}, {"ma", "MA"},
+    {"mandarin", "Mandarin"}, {"mba", "MBA"}, {"mexican", "Mexican"}, {"mit", "MIT"},
+    {"monday", "Monday"}, {"msc", "MSc"}, {"nasa", "NASA"}, {"nhs", "NHS"},
+    {"norwegian", "Norwegian"}, {"november", "November"}, {"nyc", "NYC"}, {"nyu", "NYU"},
+    {"october", "October"}, {"persian", "Persian"}, {"phd", "PhD"}, {"polish", "Polish"},
+    {"portuguese", "Portuguese"}, {"punjabi", "Punjabi"}, {"qa", "QA"}, {"romanian", "Romanian"},
+    {"russian", "Russian"}, {"saturday", "Saturday"}, {"scottish", "Scottish"},
+    {"september", "September"}, {"sf", "SF"}, {"spanish", "Spanish"}, {"sre", "SRE"},
     {"sunday", "Sunday"}, {"swahili", "Swahili"}, {"swedish", "Swedish"}, {"tagalog", "Tagalog"},
     {"tamil", "Tamil"}, {"thai", "Thai"}, {"thursday", "Thursday"}, {"tuesday", "Tuesday"},
-    {"turkish", "Turkish"}, {"ukrainian", "Ukrainian"}, {"un", "UN"}, {"urdu", "Urdu"},
-    {"usps", "USPS"}, {"vietnamese", "Vietnamese"}, {"wednesday", "Wednesday"},
+    {"turkish", "Turkish"}, {"uae", "UAE"}, {"ucla", "UCLA"}, {"ui", "UI"}, {"uk", "UK"},
+    {"ukrainian", "Ukrainian"}, {"un", "UN"}, {"urdu", "Urdu"}, {"usa", "USA"}, {"usps", "USPS"},
+    {"ux", "UX"}, {"vietnamese", "Vietnamese"}, {"vp", "VP"}, {"wednesday", "Wednesday"},
     {"welsh", "Welsh"},
 };
 
@@ -540,6 +540,9 @@ static int cut(const struct cl *c, int p, int vt)
              i + 2 >= c->e || (c->t[i + 2].flags & TF_PUNCT) || c->t[i + 1].len <= 1 ||
              strchr(c->t[i + 1].w, ':')) && !(c->t[i + 1].len == 2 && tis(c, i - 1, "retire")))
             break; /* "at 3pm", "at 9:30", but not "retire at 55" */
+        if (i > p && (vt == VT_LIST || vt == VT_LIKE) && eg_x_is(t, "to") && i + 1 < c->e &&
+            tin(c, i + 1, L_BASE_VERBS))
+            break; /* "learning Swift to build iOS apps" */
         if (i > p && vt == VT_LIST &&
             (eg_x_is(t, "at") || eg_x_is(t, "in") || eg_x_is(t, "on") || eg_x_is(t, "via") ||
              eg_x_is(t, "using") || eg_x_is(t, "through") || eg_x_is(t, "from")) &&
@@ -1335,6 +1338,9 @@ static int have(struct cl *c, int p)
           (q < c->e && (c->t[q].flags & TF_NUM)) || tis(c, q, "twins") ||
           tis(c, q, "kids") || tis(c, q, "children") || tis(c, q, "pets") ||
           tis(c, q, "cats") || tis(c, q, "dogs") || tis(c, q, "severe") ||
+          inl(&c->t[q < c->e ? q : c->e - 1], L_RELATIONS) ||
+          inl(&c->t[q < c->e ? q : c->e - 1], L_PETS) ||
+          (q + 1 < c->e && (inl(&c->t[q + 1], L_RELATIONS) || inl(&c->t[q + 1], L_PETS))) ||
           tis(c, q, "celiac") || tis(c, q, "coeliac")))
         return p;
     if (tis(c, q, "celiac") || tis(c, q, "coeliac")) {
@@ -1450,7 +1456,8 @@ static int have(struct cl *c, int p)
                !(c->when_n && e == c->when_i) && !tin(c, e, L_STOP_ALL) &&
                (tis(c, e, "with") || tis(c, e, "at") || tis(c, e, "for") || tis(c, e, "in") ||
                 tis(c, e, "about") || tis(c, e, "on") ||
-                (tis(c, e, "to") && e + 1 < c->e && (c->t[e + 1].flags & TF_CAP))))
+                (tis(c, e, "to") && e + 1 < c->e && (c->t[e + 1].flags & TF_CAP))) &&
+               !(e + 1 < c->e && c->t[e + 1].w[0] >= '0' && c->t[e + 1].w[0] <= '9'))
             e = cut(c, e + 1, VT_PHRASE);
         n = render(c, a, e, VT_PHRASE, v, sizeof(v));
         if (n && (c->when_n || c->t[head].w[0] == 'd')) /* dated, or a deadline */
