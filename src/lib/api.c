@@ -226,6 +226,9 @@ int engram_open(const char *uri, const engram_options *opt, engram **out)
     pthread_mutex_init(&db->mu, NULL);
     pthread_mutex_init(&db->err_mu, NULL);
     pthread_cond_init(&db->worker_cv, NULL);
+    pthread_mutex_init(&db->ingest_mu, NULL);
+    pthread_cond_init(&db->ingest_cv, NULL);
+    db->ingest_tail = &db->ingest_head;
     db->log = log_stderr;
     *out = db;
     if (opt) {
@@ -292,6 +295,8 @@ int engram_close(engram *db)
     free((char *)db->opt.embed_api_key);
     free(db->data_dir);
     pthread_cond_destroy(&db->worker_cv);
+    pthread_cond_destroy(&db->ingest_cv);
+    pthread_mutex_destroy(&db->ingest_mu);
     pthread_mutex_destroy(&db->err_mu);
     pthread_mutex_destroy(&db->mu);
     free(db);
@@ -621,7 +626,7 @@ int engram_scope_canonical(engram *db, const char *scope, char **out_path)
 
 /* ---- sessions ---------------------------------------------------------------------------- */
 
-static int metadata_text(engram *db, const json_t *req, char **out)
+int eg_req_metadata(engram *db, const json_t *req, char **out)
 {
     json_t *m = json_object_get(req, "metadata");
 
@@ -667,7 +672,7 @@ int engram_session_create(engram *db, const engram_call *call, const char *conte
         return rc;
     if ((rc = eg_req_open(db, call, context, NULL, req_json, &req, &s.scope, NULL, NULL)) !=
             ENGRAM_OK ||
-        (rc = metadata_text(db, req, &s.metadata)) != ENGRAM_OK ||
+        (rc = eg_req_metadata(db, req, &s.metadata)) != ENGRAM_OK ||
         (rc = eg_req_str(db, req, "id", 0, &id)) != ENGRAM_OK)
         goto cleanup;
     if (id && (rc = check_id(db, "id", id)) != ENGRAM_OK)
@@ -728,188 +733,6 @@ int engram_session_get(engram *db, const engram_call *call, const char *context,
     return eg_leave(db, rc);
 }
 
-/* ---- turns ------------------------------------------------------------------------------- */
-
-#define EG_TURN_MAX_CONTENT (1024 * 1024)
-
-static int check_role(engram *db, const char *role)
-{
-    static const char *const roles[] = {"user", "assistant", "system", "tool"};
-
-    for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
-        if (strcmp(role, roles[i]) == 0)
-            return ENGRAM_OK;
-    }
-    return eg_err(db, ENGRAM_INVALID, "invalid_field",
-                  "field 'role' must be one of user, assistant, system, tool");
-}
-
-/* A stable digest of what a request means, to tell a retry from a different request
- * that reuses an idempotency key. */
-static int request_hash(const char *session_id, const json_t *req, char *hex)
-{
-    unsigned char h[16];
-    char *canon = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS);
-    crypto_generichash_state st;
-
-    if (!canon)
-        return ENGRAM_NOMEM;
-    crypto_generichash_init(&st, NULL, 0, sizeof(h));
-    if (session_id)
-        crypto_generichash_update(&st, (const unsigned char *)session_id, strlen(session_id));
-    crypto_generichash_update(&st, (const unsigned char *)"\n", 1);
-    crypto_generichash_update(&st, (const unsigned char *)canon, strlen(canon));
-    crypto_generichash_final(&st, h, sizeof(h));
-    sodium_bin2hex(hex, 33, h, sizeof(h));
-    free(canon);
-    return ENGRAM_OK;
-}
-
-/* Build the turn row from the request; strings point into req or are malloc'd into
- * *meta_out / scope. */
-static int turn_from_req(engram *db, const json_t *req, struct eg_turn *t, int *out_async)
-{
-    const char *role, *content;
-    int rc;
-
-    if ((rc = eg_req_str(db, req, "role", 1, &role)) != ENGRAM_OK ||
-        (rc = check_role(db, role)) != ENGRAM_OK ||
-        (rc = eg_req_str(db, req, "content", 1, &content)) != ENGRAM_OK ||
-        (rc = eg_req_time(db, req, "created_at", &t->created_at)) != ENGRAM_OK ||
-        (rc = eg_req_bool(db, req, "async", 0, out_async)) != ENGRAM_OK ||
-        (rc = metadata_text(db, req, &t->metadata)) != ENGRAM_OK)
-        return rc;
-    if (content[0] == '\0')
-        return eg_err(db, ENGRAM_INVALID, "invalid_field", "field 'content' must not be empty");
-    if (strlen(content) > EG_TURN_MAX_CONTENT)
-        return eg_err(db, ENGRAM_TOOBIG, "content_too_large",
-                      "field 'content' is over %d bytes", EG_TURN_MAX_CONTENT);
-    snprintf(t->role, sizeof(t->role), "%s", role);
-    t->content = (char *)content;
-    t->recorded_at = eg_now_ms();
-    if (!t->created_at)
-        t->created_at = t->recorded_at;
-    return ENGRAM_OK;
-}
-
-int engram_turn_add(engram *db, const engram_call *call, const char *context,
-                    const char *session_id, const char *req_json, char **out_json)
-{
-    struct eg_turn t = {0};
-    json_t *req = NULL, *diff = NULL, *answer = NULL;
-    const char *idem;
-    char hash[33] = "", *prev_hash = NULL, *prev = NULL, *text = NULL;
-    int rc, async = 0, in_tx = 0;
-
-    if (!out_json)
-        return ENGRAM_MISUSE;
-    *out_json = NULL;
-    if ((rc = eg_enter(db)) != ENGRAM_OK)
-        return rc;
-    call = eg_call(call);
-    idem = call->idempotency_key && *call->idempotency_key ? call->idempotency_key : NULL;
-    if ((rc = eg_req_open(db, call, context, session_id, req_json, &req, &t.scope, NULL,
-                          NULL)) != ENGRAM_OK ||
-        (rc = turn_from_req(db, req, &t, &async)) != ENGRAM_OK)
-        goto cleanup;
-    if (idem && strlen(idem) > 200) {
-        rc = eg_err(db, ENGRAM_INVALID, "invalid_idempotency_key",
-                    "idempotency key must be at most 200 characters");
-        goto cleanup;
-    }
-    if (idem && (rc = request_hash(session_id, req, hash)) != ENGRAM_OK) {
-        rc = eg_err(db, rc, NULL, "out of memory");
-        goto cleanup;
-    }
-    if ((rc = eg_tx_begin(db, 1)) != ENGRAM_OK)
-        goto cleanup;
-    in_tx = 1;
-    if (idem) {
-        /* Looked up inside the write transaction, so two racing retries cannot both
-         * ingest: the second waits for the first's commit and then finds its answer. */
-        rc = db->ops->idem_get(db->store, context, idem, &prev_hash, &prev);
-        if (rc == ENGRAM_OK) {
-            if (strcmp(prev_hash, hash) != 0) {
-                rc = eg_err(db, ENGRAM_CONFLICT, "idempotency_key_reused",
-                            "idempotency key '%s' was used for a different request", idem);
-                goto cleanup;
-            }
-            *out_json = prev;
-            prev = NULL;
-            goto cleanup; /* a retry: the first answer, nothing written */
-        }
-        if (rc != ENGRAM_NOTFOUND) {
-            rc = eg_err_store(db, rc, "idempotency");
-            goto cleanup;
-        }
-    }
-    eg_id_new(db, "turn", t.id);
-    if (session_id)
-        snprintf(t.session_id, sizeof(t.session_id), "%s", session_id);
-    t.context = (char *)context;
-    if ((rc = db->ops->turn_put(db->store, &t)) != ENGRAM_OK) {
-        rc = eg_err_store(db, rc, "turn");
-        goto cleanup;
-    }
-    if ((rc = eg_retrieval_index_turn(db, &t)) != ENGRAM_OK)
-        goto cleanup;
-    if ((rc = eg_audit(db, call, context, t.scope, "turn", t.id,
-                       json_pack("{s:s, s:o}", "role", t.role, "session_id",
-                                 session_id ? json_string(session_id) : json_null()))) !=
-        ENGRAM_OK)
-        goto cleanup;
-    if (!(diff = json_array())) {
-        rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
-        goto cleanup;
-    }
-    /* Only user turns can carry the user's facts; queue nothing for the others. */
-    if (async && strcmp(t.role, "user") == 0) {
-        rc = db->ops->job_put(db->store, context, t.id, t.recorded_at);
-        if (rc != ENGRAM_OK) {
-            rc = eg_err_store(db, rc, "job");
-            goto cleanup;
-        }
-    } else {
-        async = 0;
-        if ((rc = eg_resolve_turn(db, call, &t, diff)) != ENGRAM_OK)
-            goto cleanup;
-    }
-    answer = json_pack("{s:o, s:O, s:b}", "turn", eg_turn_json(&t), "diff", diff, "queued",
-                       async);
-    if (!answer || !(text = json_dumps(answer, JSON_COMPACT))) {
-        rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory writing the answer");
-        goto cleanup;
-    }
-    if (idem && (rc = db->ops->idem_put(db->store, context, t.scope, idem, hash, text,
-                                        t.recorded_at)) != ENGRAM_OK) {
-        rc = eg_err_store(db, rc, "idempotency");
-        goto cleanup;
-    }
-    if ((rc = eg_tx_commit(db)) != ENGRAM_OK)
-        goto cleanup;
-    in_tx = 0;
-    *out_json = text;
-    text = NULL;
-    if (async)
-        eg_worker_wake(db);
-cleanup:
-    if (in_tx) {
-        if (rc == ENGRAM_OK && *out_json) /* idempotent replay: nothing to keep */
-            db->ops->commit(db->store);
-        else
-            db->ops->rollback(db->store);
-    }
-    free(text);
-    free(prev);
-    free(prev_hash);
-    json_decref(answer);
-    json_decref(diff);
-    json_decref(req);
-    free(t.scope);
-    free(t.metadata);
-    return eg_leave(db, rc);
-}
-
 /* ---- jobs and stats ---------------------------------------------------------------------- */
 
 /* Run one queued job with the lock held. ENGRAM_NOTFOUND when the queue is empty. */
@@ -943,7 +766,7 @@ int eg_job_run_one(engram *db)
         /* Undo the partial extraction, then record the failure in its own transaction so
          * the job is retried rather than lost. */
         char why[256];
-        snprintf(why, sizeof(why), "%s", engram_errmsg(db));
+        snprintf(why, sizeof(why), "%.250s", engram_errmsg(db));
         db->ops->rollback(db->store);
         if (db->ops->begin(db->store, 1) == ENGRAM_OK) {
             if (db->ops->job_fail(db->store, job.rid, why, eg_now_ms()) == ENGRAM_OK)

@@ -31,6 +31,8 @@ int eg_req_scope(engram *db, const engram_call *call, const char *context,
 int eg_req_open(engram *db, const engram_call *call, const char *context,
                 const char *session_id, const char *req_json, json_t **out_req,
                 char **out_scope, char ***out_scopes, size_t *out_nscopes);
+/* Optional "metadata" object of a request as compact JSON text (*out malloc'd, or NULL). */
+int eg_req_metadata(engram *db, const json_t *req, char **out);
 /* Begin / commit a store transaction, recording the store's message on failure. */
 int eg_tx_begin(engram *db, int write);
 int eg_tx_commit(engram *db);

@@ -26,6 +26,7 @@ struct eg_err {
     struct eg_err *next;
 };
 
+struct eg_pend;      /* ingest.c: one queued turn */
 struct eg_retrieval; /* retrieve.c: word vectors, WordNet, stemmer settings */
 
 struct engram {
@@ -47,6 +48,11 @@ struct engram {
     int worker_running;
     int worker_stop;
     pthread_cond_t worker_cv;
+    /* group commit of turn ingest (ingest.c) */
+    pthread_mutex_t ingest_mu;
+    pthread_cond_t ingest_cv;
+    struct eg_pend *ingest_head, **ingest_tail;
+    int ingest_leader;
 };
 
 /* Record an error for this thread and return rc (so: `return eg_err(db, rc, ...)`). name

@@ -1,0 +1,330 @@
+/*
+ * ingest.c - recording turns, with group commit.
+ *
+ * A turn, its extraction, its audit entries and its idempotency record commit in one
+ * transaction, and engram_turn_add returns only after that commit is durable
+ * (synchronous=FULL on SQLite). One fsync per turn would cap ingest at a few hundred
+ * turns a second, so concurrent callers share commits: each call queues its request;
+ * the first caller to find no leader becomes the leader, takes the whole queue (up to
+ * BATCH_MAX), runs every request in one transaction and commits once; then every
+ * caller in the batch wakes with its own answer and error. While a leader waits for its
+ * fsync, the next batch gathers behind it (PostgreSQL's and InnoDB's group commit).
+ *
+ * A request that fails before writing anything (bad JSON, unknown session, a reused
+ * idempotency key) fails alone and the batch goes on. A failure after writing (the store
+ * refusing an insert) rolls the batch back, and each request then runs in a transaction of
+ * its own, so one bad request never takes the others down with it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "lib/api_int.h"
+#include "lib/internal.h"
+
+#define BATCH_MAX 256
+
+/* One queued call. Lives on the caller's stack until the caller returns, which it does
+ * only after a leader has set done. */
+struct eg_pend {
+    const engram_call *call;
+    const char *context;
+    const char *session_id;
+    const char *req_json;
+    int done;
+    int rc;
+    int async; /* queued an extraction job: wake the worker after the commit */
+    char *out;
+    char errname[48];
+    char errmsg[512];
+    struct eg_pend *next;
+};
+
+#define EG_TURN_MAX_CONTENT (1024 * 1024)
+
+static int check_role(engram *db, const char *role)
+{
+    static const char *const roles[] = {"user", "assistant", "system", "tool"};
+
+    for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+        if (strcmp(role, roles[i]) == 0)
+            return ENGRAM_OK;
+    }
+    return eg_err(db, ENGRAM_INVALID, "invalid_field",
+                  "field 'role' must be one of user, assistant, system, tool");
+}
+
+/* A stable digest of what a request means, to tell a retry from a different request
+ * that reuses an idempotency key. */
+static int request_hash(const char *session_id, const json_t *req, char *hex)
+{
+    unsigned char h[16];
+    char *canon = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS);
+    crypto_generichash_state st;
+
+    if (!canon)
+        return ENGRAM_NOMEM;
+    crypto_generichash_init(&st, NULL, 0, sizeof(h));
+    if (session_id)
+        crypto_generichash_update(&st, (const unsigned char *)session_id, strlen(session_id));
+    crypto_generichash_update(&st, (const unsigned char *)"\n", 1);
+    crypto_generichash_update(&st, (const unsigned char *)canon, strlen(canon));
+    crypto_generichash_final(&st, h, sizeof(h));
+    sodium_bin2hex(hex, 33, h, sizeof(h));
+    free(canon);
+    return ENGRAM_OK;
+}
+
+/* Build the turn row from the request; strings point into req or are malloc'd into
+ * *meta_out / scope. */
+static int turn_from_req(engram *db, const json_t *req, struct eg_turn *t, int *out_async)
+{
+    const char *role, *content;
+    int rc;
+
+    if ((rc = eg_req_str(db, req, "role", 1, &role)) != ENGRAM_OK ||
+        (rc = check_role(db, role)) != ENGRAM_OK ||
+        (rc = eg_req_str(db, req, "content", 1, &content)) != ENGRAM_OK ||
+        (rc = eg_req_time(db, req, "created_at", &t->created_at)) != ENGRAM_OK ||
+        (rc = eg_req_bool(db, req, "async", 0, out_async)) != ENGRAM_OK ||
+        (rc = eg_req_metadata(db, req, &t->metadata)) != ENGRAM_OK)
+        return rc;
+    if (content[0] == '\0')
+        return eg_err(db, ENGRAM_INVALID, "invalid_field", "field 'content' must not be empty");
+    if (strlen(content) > EG_TURN_MAX_CONTENT)
+        return eg_err(db, ENGRAM_TOOBIG, "content_too_large",
+                      "field 'content' is over %d bytes", EG_TURN_MAX_CONTENT);
+    snprintf(t->role, sizeof(t->role), "%s", role);
+    t->content = (char *)content;
+    t->recorded_at = eg_now_ms();
+    if (!t->created_at)
+        t->created_at = t->recorded_at;
+    return ENGRAM_OK;
+}
+
+/*
+ * Validate and write one turn inside the leader's open transaction. *wrote says whether
+ * anything reached the store before a failure (then the transaction must be rolled back).
+ */
+static int turn_one(engram *db, struct eg_pend *p, int *wrote)
+{
+    const engram_call *call = eg_call(p->call);
+    const char *context = p->context, *session_id = p->session_id, *idem;
+    struct eg_turn t = {0};
+    json_t *req = NULL, *diff = NULL, *answer = NULL;
+    char hash[33] = "", *prev_hash = NULL, *prev = NULL, *text = NULL;
+    int rc, async = 0;
+
+    *wrote = 0;
+    idem = call->idempotency_key && *call->idempotency_key ? call->idempotency_key : NULL;
+    if ((rc = eg_req_open(db, call, context, session_id, p->req_json, &req, &t.scope, NULL,
+                          NULL)) != ENGRAM_OK ||
+        (rc = turn_from_req(db, req, &t, &async)) != ENGRAM_OK)
+        goto cleanup;
+    if (idem && strlen(idem) > 200) {
+        rc = eg_err(db, ENGRAM_INVALID, "invalid_idempotency_key",
+                    "idempotency key must be at most 200 characters");
+        goto cleanup;
+    }
+    if (idem && (rc = request_hash(session_id, req, hash)) != ENGRAM_OK) {
+        rc = eg_err(db, rc, NULL, "out of memory");
+        goto cleanup;
+    }
+    if (idem) {
+        /* Looked up inside the write transaction, so two racing retries cannot both
+         * ingest: the second finds the first's record (in this batch or committed). */
+        rc = db->ops->idem_get(db->store, context, idem, &prev_hash, &prev);
+        if (rc == ENGRAM_OK) {
+            if (strcmp(prev_hash, hash) != 0) {
+                rc = eg_err(db, ENGRAM_CONFLICT, "idempotency_key_reused",
+                            "idempotency key '%s' was used for a different request", idem);
+                goto cleanup;
+            }
+            p->out = prev; /* a retry: the first answer, nothing written */
+            prev = NULL;
+            goto cleanup;
+        }
+        if (rc != ENGRAM_NOTFOUND) {
+            rc = eg_err_store(db, rc, "idempotency");
+            goto cleanup;
+        }
+    }
+    eg_id_new(db, "turn", t.id);
+    if (session_id)
+        snprintf(t.session_id, sizeof(t.session_id), "%s", session_id);
+    t.context = (char *)context;
+    *wrote = 1;
+    if ((rc = db->ops->turn_put(db->store, &t)) != ENGRAM_OK) {
+        rc = eg_err_store(db, rc, "turn");
+        goto cleanup;
+    }
+    if ((rc = eg_retrieval_index_turn(db, &t)) != ENGRAM_OK)
+        goto cleanup;
+    if ((rc = eg_audit(db, call, context, t.scope, "turn", t.id,
+                       json_pack("{s:s, s:o}", "role", t.role, "session_id",
+                                 session_id ? json_string(session_id) : json_null()))) !=
+        ENGRAM_OK)
+        goto cleanup;
+    if (!(diff = json_array())) {
+        rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
+        goto cleanup;
+    }
+    /* Only user turns can carry the user's facts; queue nothing for the others. */
+    if (async && strcmp(t.role, "user") == 0) {
+        rc = db->ops->job_put(db->store, context, t.id, t.recorded_at);
+        if (rc != ENGRAM_OK) {
+            rc = eg_err_store(db, rc, "job");
+            goto cleanup;
+        }
+    } else {
+        async = 0;
+        if ((rc = eg_resolve_turn(db, call, &t, diff)) != ENGRAM_OK)
+            goto cleanup;
+    }
+    answer = json_pack("{s:o, s:O, s:b}", "turn", eg_turn_json(&t), "diff", diff, "queued",
+                       async);
+    if (!answer || !(text = json_dumps(answer, JSON_COMPACT))) {
+        rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory writing the answer");
+        goto cleanup;
+    }
+    if (idem && (rc = db->ops->idem_put(db->store, context, t.scope, idem, hash, text,
+                                        t.recorded_at)) != ENGRAM_OK) {
+        rc = eg_err_store(db, rc, "idempotency");
+        goto cleanup;
+    }
+    p->out = text;
+    p->async = async;
+    text = NULL;
+cleanup:
+    free(text);
+    free(prev);
+    free(prev_hash);
+    json_decref(answer);
+    json_decref(diff);
+    json_decref(req);
+    free(t.scope);
+    free(t.metadata);
+    return rc;
+}
+
+/* Record p's outcome; on error copy the leader's message into p for its caller. */
+static void settle(engram *db, struct eg_pend *p, int rc)
+{
+    p->rc = rc;
+    if (rc == ENGRAM_OK)
+        return;
+    free(p->out);
+    p->out = NULL;
+    snprintf(p->errname, sizeof(p->errname), "%s", engram_errname(db));
+    snprintf(p->errmsg, sizeof(p->errmsg), "%s", engram_errmsg(db));
+}
+
+/* Each request in a transaction of its own: the slow path after a batch failed. */
+static void run_alone(engram *db, struct eg_pend *p)
+{
+    int rc, wrote;
+
+    if ((rc = eg_tx_begin(db, 1)) == ENGRAM_OK) {
+        rc = turn_one(db, p, &wrote);
+        if (rc == ENGRAM_OK)
+            rc = eg_tx_commit(db);
+        if (rc != ENGRAM_OK)
+            db->ops->rollback(db->store);
+    }
+    settle(db, p, rc);
+}
+
+/* The leader's work: all of batch in one transaction, under the handle's lock. */
+static void run_batch(engram *db, struct eg_pend *batch)
+{
+    struct eg_pend *p;
+    int rc, wrote = 0, failed = 0, wake = 0;
+
+    if ((rc = eg_enter(db)) != ENGRAM_OK) {
+        for (p = batch; p; p = p->next) {
+            p->rc = rc;
+            snprintf(p->errmsg, sizeof(p->errmsg), "%s", engram_errstr(rc));
+        }
+        return;
+    }
+    if ((rc = eg_tx_begin(db, 1)) != ENGRAM_OK) {
+        for (p = batch; p; p = p->next)
+            settle(db, p, rc);
+        eg_leave(db, rc);
+        return;
+    }
+    for (p = batch; p && !failed; p = p->next) {
+        rc = turn_one(db, p, &wrote);
+        settle(db, p, rc);
+        failed = rc != ENGRAM_OK && wrote;
+    }
+    if (!failed && (rc = eg_tx_commit(db)) != ENGRAM_OK)
+        failed = 1;
+    if (failed) {
+        db->ops->rollback(db->store);
+        for (p = batch; p; p = p->next) {
+            free(p->out);
+            p->out = NULL;
+            run_alone(db, p);
+        }
+    }
+    for (p = batch; p; p = p->next)
+        wake |= p->rc == ENGRAM_OK && p->async;
+    if (wake)
+        eg_worker_wake(db);
+    eg_leave(db, ENGRAM_OK);
+}
+
+int engram_turn_add(engram *db, const engram_call *call, const char *context,
+                    const char *session_id, const char *req_json, char **out_json)
+{
+    struct eg_pend me = {0};
+
+    if (!out_json)
+        return ENGRAM_MISUSE;
+    *out_json = NULL;
+    if (!db || db->magic != EG_MAGIC_OPEN)
+        return ENGRAM_MISUSE;
+    me.call = call;
+    me.context = context;
+    me.session_id = session_id;
+    me.req_json = req_json;
+    pthread_mutex_lock(&db->ingest_mu);
+    *db->ingest_tail = &me;
+    db->ingest_tail = &me.next;
+    while (!me.done) {
+        struct eg_pend *batch, *p, **cut;
+        int n = 0;
+
+        if (db->ingest_leader) {
+            pthread_cond_wait(&db->ingest_cv, &db->ingest_mu);
+            continue;
+        }
+        /* Lead: take up to BATCH_MAX from the head of the queue. */
+        db->ingest_leader = 1;
+        batch = db->ingest_head;
+        for (cut = &db->ingest_head; *cut && n < BATCH_MAX; cut = &(*cut)->next)
+            n++;
+        db->ingest_head = *cut;
+        *cut = NULL;
+        if (!db->ingest_head)
+            db->ingest_tail = &db->ingest_head;
+        pthread_mutex_unlock(&db->ingest_mu);
+        run_batch(db, batch);
+        pthread_mutex_lock(&db->ingest_mu);
+        for (p = batch; p; p = p->next)
+            p->done = 1;
+        db->ingest_leader = 0;
+        pthread_cond_broadcast(&db->ingest_cv);
+    }
+    pthread_mutex_unlock(&db->ingest_mu);
+    /* The leader ran our request on its thread; the error is ours to report. */
+    if (me.rc != ENGRAM_OK)
+        eg_err(db, me.rc, me.errname[0] ? me.errname : NULL, "%s", me.errmsg);
+    else
+        eg_err_clear(db);
+    *out_json = me.out;
+    return me.rc;
+}
