@@ -73,6 +73,8 @@ int srv_route_match(char *scratch, const char **out_ctx, const char **out_id)
     }
 
     *out_ctx = seg[0];
+    if (nseg < 2) /* "/api/v1/{ctx}" alone names no resource */
+        return R_UNMATCHED;
     if (nseg == 2) {
         for (i = 0; i < sizeof(top_level) / sizeof(top_level[0]); i++)
             if (strcmp(seg[1], top_level[i].seg) == 0)
