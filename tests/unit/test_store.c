@@ -352,6 +352,69 @@ static void test_threads_share_a_handle(void **state)
     json_decref(j);
 }
 
+/* Group commit under contention: batches mix good turns, bad ones (which must fail
+ * alone, with their own message) and the same idempotency key from several threads (one
+ * turn, one answer for all). */
+struct mixed_arg {
+    int n;
+    int bad_ok;    /* invalid requests answered INVALID naming the field */
+    int good;      /* valid turns acknowledged */
+    char idem_answer[128];
+};
+
+static void *mixed_writer(void *p)
+{
+    struct mixed_arg *w = p;
+    engram_call call = {sizeof(call), "test", NULL, "shared-key", NULL};
+    char req[200], *out = NULL;
+
+    for (int i = 0; i < 30; i++) {
+        int bad = i % 3 == 0;
+        snprintf(req, sizeof(req),
+                 "{\"scope\":\"user/m%d\",\"role\":\"%s\",\"content\":\"msg %d\"}", w->n,
+                 bad ? "robot" : "user", i);
+        int rc = engram_turn_add(ts.db, NULL, "assistant", NULL, req, &out);
+        if (bad && rc == ENGRAM_INVALID && strstr(engram_errmsg(ts.db), "role"))
+            w->bad_ok++;
+        if (!bad && rc == ENGRAM_OK && out)
+            w->good++;
+        engram_free(out);
+        out = NULL;
+    }
+    if (engram_turn_add(ts.db, &call, "assistant", NULL,
+                        "{\"scope\":\"user/shared\",\"role\":\"user\",\"content\":\"once\"}",
+                        &out) == ENGRAM_OK) {
+        const char *id = strstr(out, "\"id\":\"turn_");
+        snprintf(w->idem_answer, sizeof(w->idem_answer), "%.40s", id ? id : "?");
+    }
+    engram_free(out);
+    return NULL;
+}
+
+static void test_group_commit_isolates_failures(void **state)
+{
+    pthread_t t[8];
+    struct mixed_arg w[8];
+    char *out = NULL;
+    json_t *j;
+
+    (void)state;
+    memset(w, 0, sizeof(w));
+    for (int i = 0; i < 8; i++) {
+        w[i].n = i;
+        assert_int_equal(pthread_create(&t[i], NULL, mixed_writer, &w[i]), 0);
+    }
+    for (int i = 0; i < 8; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(w[i].bad_ok, 10);
+        assert_int_equal(w[i].good, 20);
+        assert_string_equal(w[i].idem_answer, w[0].idem_answer);
+    }
+    j = ok_json(ts.db, engram_stats(ts.db, &out), &out, "stats");
+    assert_int_equal(json_integer_value(json_object_get(j, "turns")), 8 * 20 + 1);
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -363,6 +426,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_call_floor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_share_a_handle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_commit_isolates_failures, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
