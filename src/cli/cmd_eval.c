@@ -493,9 +493,22 @@ int cmd_eval(struct cli *cli, int argc, char **argv)
                 count(&te, cat, ids, n, g1);
                 for (size_t k = 0; misses && k < n; k++) {
                     /* One line per evidence id engram missed, for error analysis. */
-                    if (!json_object_get(g1, ids[k]))
-                        fprintf(misses, "{\"conv\":%zu,\"q\":%d,\"cat\":%d,\"dia\":\"%s\",\"bm25\":%d}\n", ci,
-                                (int)i, cat, ids[k], json_object_get(g2, ids[k]) != NULL);
+                    int ds = 0, dn = 0, near = 0;
+                    char adj[32];
+                    if (json_object_get(g1, ids[k]))
+                        continue;
+                    if (sscanf(ids[k], "D%d:%d", &ds, &dn) == 2) {
+                        for (int d = -2; d <= 2; d++) {
+                            snprintf(adj, sizeof(adj), "D%d:%d", ds, dn + d);
+                            if (d && !near && json_object_get(g1, adj))
+                                near = d;
+                        }
+                    }
+                    fprintf(misses,
+                            "{\"conv\":%zu,\"q\":%d,\"cat\":%d,\"dia\":\"%s\",\"bm25\":%d,"
+                            "\"near\":%d,\"returned\":%zu}\n",
+                            ci, (int)i, cat, ids[k], json_object_get(g2, ids[k]) != NULL, near,
+                            json_object_size(g1));
                 }
                 count(&tb, cat, ids, n, g2);
                 te.queries++;

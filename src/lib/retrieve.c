@@ -39,19 +39,27 @@
 #include "lib/wordnet.h"
 #include "util/buf.h"
 
+/* Constants guarded by #ifndef can be set at build time (-DNEIGHBOUR_SPAN=3) to tune with
+ * `engram eval locomo` without editing this file. */
 #define MAX_QUERY_TERMS    32
 #define MAX_SYNONYMS       48
 #define SYN_PER_WORD       3
 #define TURN_CANDIDATES    100 /* full-text hits read per query */
 #define SYN_CANDIDATES     24  /* full-text hits read for the synonyms */
 #define VEC_CANDIDATES     40  /* nearest turns by vector added per query */
+#ifndef NEIGHBOUR_SEEDS
 #define NEIGHBOUR_SEEDS    10  /* strongest turns whose session neighbours are boosted */
-#define NEIGHBOUR_SPAN     1   /* turns either side of a seed */
+#endif
+#ifndef NEIGHBOUR_SPAN
+#define NEIGHBOUR_SPAN     2   /* turns either side of a seed */
+#endif
 #define SESSION_RECENT     6   /* the calling session's last turns that get a boost */
 /* Share of a seed's relevance its session neighbours inherit: the turn after a hit is
  * often the answer to it ("how long have you been married?" -> "5 years already!"). */
+#ifndef NB_NEXT
 #define NB_NEXT 0.7
 #define NB_PREV 0.5
+#endif
 #define DEFAULT_TOP_K      10
 #define DEFAULT_MAX_TOKENS 1000
 #define HALF_LIFE_DAYS     30.0
@@ -65,8 +73,13 @@
 
 /* Fusion weights (tuned on LoCoMo and the semantic set; see eval/RESULTS.md). */
 #define W_LEX     0.60
+#ifndef W_BM25
+#define W_BM25    0.50 /* lexical = W_BM25 * bm25 / best + (1 - W_BM25) * weighted term share */
+#endif
 #define W_SYN     0.40 /* of a full lexical match: synonym evidence counts 0.4 of exact */
+#ifndef W_VEC
 #define W_VEC     0.40
+#endif
 #define W_EMB     0.50
 #define W_REL     0.80 /* score = W_REL*relevance + W_REC*recency + W_IMP*importance + ... */
 #define W_REC     0.06
@@ -669,7 +682,7 @@ static void relevance(struct cand *x, const struct terms *q, double max_bm25, in
         double share = lex;
         /* bm25 has no fixed scale: normalise against the best turn, then temper by the share
          * of query terms present, so one rare word cannot carry an item alone. */
-        lex = max_bm25 > 0 ? 0.5 * (x->bm25 / max_bm25) + 0.5 * share : share;
+        lex = max_bm25 > 0 ? W_BM25 * (x->bm25 / max_bm25) + (1 - W_BM25) * share : share;
         if (share < LEX_FLOOR)
             lex = 0;
         x->lexical = lex;
