@@ -71,9 +71,6 @@ typedef struct engram_options {
     const char *data_dir;    /* WordNet / word-vector files; NULL = $ENGRAM_DATA or defaults */
     int busy_timeout_ms;     /* how long a locked store is waited for; 0 = 5000 */
     int no_worker;           /* nonzero: do not start the background job worker thread */
-    const char *llm_url;     /* optional OpenAI-compatible base URL for the LLM extractor */
-    const char *llm_model;   /* model name for the LLM extractor */
-    const char *llm_api_key; /* bearer key for the LLM extractor */
     const char *embed_url;   /* optional OpenAI-compatible base URL for /v1/embeddings */
     const char *embed_model; /* model name for embeddings */
     const char *embed_api_key;

@@ -19,6 +19,11 @@ struct cli {
     const char *argv0;
 };
 
+/* Options every handle of this process uses: the worker switch, plus the optional
+ * embeddings provider from $ENGRAM_EMBED_URL, $ENGRAM_EMBED_MODEL, $ENGRAM_EMBED_API_KEY
+ * and $ENGRAM_EMBED_DIM (environment, so a key never shows in `ps`). */
+void cli_options(engram_options *opt, int want_worker);
+
 /* Open the store once (worker thread off unless want_worker). NULL after printing why. */
 engram *cli_open(struct cli *cli, int want_worker);
 

@@ -409,7 +409,7 @@ int cmd_eval(struct cli *cli, int argc, char **argv)
     char dir[] = "/tmp/engram-eval-XXXXXX", path[64], cmd[96];
     struct tally te = {0}, tb = {0};
     struct conv *cv = NULL;
-    engram_options opt = {0};
+    engram_options opt;
     engram *db = NULL;
     sqlite3 *bm = NULL;
     json_t *data = NULL, *sample, *out;
@@ -442,8 +442,7 @@ int cmd_eval(struct cli *cli, int argc, char **argv)
         return cli_usage("eval: cannot make a temporary directory");
     }
     snprintf(path, sizeof(path), "%s/eval.db", dir);
-    opt.size = sizeof(opt);
-    opt.no_worker = 1;
+    cli_options(&opt, 0);
     nconv = json_array_size(data) < (size_t)limit ? json_array_size(data) : (size_t)limit;
     if (engram_open(path, &opt, &db) != ENGRAM_OK) {
         fprintf(stderr, "engram: eval: %s\n", db ? engram_errmsg(db) : "out of memory");

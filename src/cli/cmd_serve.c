@@ -138,9 +138,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
         }
     }
     for (n = 0; n < cfg.readers; n++) {
-        engram_options opt = {0};
-        opt.size = sizeof(opt);
-        opt.no_worker = 1;
+        engram_options opt;
+        cli_options(&opt, 0);
         if (engram_open(cli->db_uri, &opt, &readers[n]) != ENGRAM_OK) {
             fprintf(stderr, "engram: serve: read handle %u: %s; serving reads on the writer\n",
                     n + 1, readers[n] ? engram_errmsg(readers[n]) : "out of memory");

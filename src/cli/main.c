@@ -55,15 +55,27 @@ static void usage(FILE *f)
                "Answers are JSON on stdout; exit 1 means bad input, 2 any other failure.\n");
 }
 
+void cli_options(engram_options *opt, int want_worker)
+{
+    const char *dim = getenv("ENGRAM_EMBED_DIM");
+
+    memset(opt, 0, sizeof(*opt));
+    opt->size = sizeof(*opt);
+    opt->no_worker = !want_worker;
+    opt->embed_url = getenv("ENGRAM_EMBED_URL");
+    opt->embed_model = getenv("ENGRAM_EMBED_MODEL");
+    opt->embed_api_key = getenv("ENGRAM_EMBED_API_KEY");
+    opt->embed_dim = dim ? (int)strtol(dim, NULL, 10) : 0;
+}
+
 engram *cli_open(struct cli *cli, int want_worker)
 {
-    engram_options opt = {0};
+    engram_options opt;
     int rc;
 
     if (cli->db)
         return cli->db;
-    opt.size = sizeof(opt);
-    opt.no_worker = !want_worker;
+    cli_options(&opt, want_worker);
     rc = engram_open(cli->db_uri, &opt, &cli->db);
     if (rc != ENGRAM_OK) {
         fprintf(stderr, "engram: cannot open %s: %s\n", cli->db_uri,

@@ -237,9 +237,6 @@ int engram_open(const char *uri, const engram_options *opt, engram **out)
     }
     db->opt.size = sizeof(db->opt);
     /* Keep our own copies: the caller's strings are only borrowed for this call. */
-    db->opt.llm_url = dup_opt(db->opt.llm_url);
-    db->opt.llm_model = dup_opt(db->opt.llm_model);
-    db->opt.llm_api_key = dup_opt(db->opt.llm_api_key);
     db->opt.embed_url = dup_opt(db->opt.embed_url);
     db->opt.embed_model = dup_opt(db->opt.embed_model);
     db->opt.embed_api_key = dup_opt(db->opt.embed_api_key);
@@ -287,9 +284,6 @@ int engram_close(engram *db)
         next = e->next;
         free(e);
     }
-    free((char *)db->opt.llm_url);
-    free((char *)db->opt.llm_model);
-    free((char *)db->opt.llm_api_key);
     free((char *)db->opt.embed_url);
     free((char *)db->opt.embed_model);
     free((char *)db->opt.embed_api_key);
