@@ -392,7 +392,7 @@ int eg_req_time(engram *db, const json_t *req, const char *field, int64_t *out)
 
 int eg_json_out(engram *db, json_t *v, char **out_json)
 {
-    *out_json = v ? json_dumps(v, JSON_COMPACT) : NULL;
+    *out_json = v ? json_dumps(v, EG_JSON_ANSWER) : NULL;
     json_decref(v);
     if (!*out_json)
         return eg_err(db, ENGRAM_NOMEM, NULL, "out of memory writing the answer");

@@ -185,7 +185,7 @@ static int turn_one(engram *db, struct eg_pend *p, int *wrote)
     }
     answer = json_pack("{s:o, s:O, s:b}", "turn", eg_turn_json(&t), "diff", diff, "queued",
                        async);
-    if (!answer || !(text = json_dumps(answer, JSON_COMPACT))) {
+    if (!answer || !(text = json_dumps(answer, EG_JSON_ANSWER))) {
         rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory writing the answer");
         goto cleanup;
     }

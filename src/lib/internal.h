@@ -98,6 +98,10 @@ int eg_req_int(engram *db, const json_t *req, const char *field, int64_t lo, int
 int eg_req_bool(engram *db, const json_t *req, const char *field, int dflt, int *out);
 /* Optional ISO-8601 time field. */
 int eg_req_time(engram *db, const json_t *req, const char *field, int64_t *out);
+/* How answers are written: compact, and reals with 6 significant digits (a confidence of
+ * 0.9 reads "0.9", not "0.90000000000000002"). Exports keep full precision instead, so an
+ * import reproduces every stored double exactly. */
+#define EG_JSON_ANSWER (JSON_COMPACT | JSON_REAL_PRECISION(6))
 /* Dump a JSON value to a malloc'd string (compact, UTF-8). Steals the reference. */
 int eg_json_out(engram *db, json_t *v, char **out_json);
 /* ISO-8601 string of ms (json string), or json null for 0. */
