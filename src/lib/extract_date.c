@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lib/extract_int.h"
+#include "util/isotime.h"
 
 #define DAY_MS 86400000LL
 
@@ -21,32 +22,19 @@ static const char *const months[] = {"january", "february", "march",     "april"
 static const char *const months3[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul",
                                       "aug", "sep", "oct", "nov", "dec", NULL};
 
-/* Howard Hinnant's days_from_civil: proleptic Gregorian date to days since 1970-01-01. */
+/* Civil dates <-> days since 1970-01-01: the shared implementation in util/isotime.c. */
 static int64_t days_from_civil(int64_t y, int m, int d)
 {
-    int64_t era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
+    return eg_days_from_civil(y, m, d);
 }
 
 static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
-    int64_t era, doe, yoe, doy, mp;
+    unsigned um, ud;
 
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = z - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
+    eg_civil_from_days(z, y, &um, &ud);
+    *m = (int)um;
+    *d = (int)ud;
 }
 
 static int64_t floor_div(int64_t a, int64_t b)

@@ -322,6 +322,16 @@ static int step_done(struct eg_store *s, sqlite3_stmt *st)
     return rc == SQLITE_DONE ? ENGRAM_OK : fail(s, rc);
 }
 
+/* The end of a row loop: reset the statement, then the callback's error if it stopped
+ * the loop, else the step's (SQLITE_ROW here means the callback stopped it cleanly). */
+static int rows_end(struct eg_store *s, sqlite3_stmt *st, int rc, int cbrc)
+{
+    sqlite3_reset(st);
+    if (cbrc != ENGRAM_OK)
+        return cbrc;
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? ENGRAM_OK : fail(s, rc);
+}
+
 static char *col_dup(sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
@@ -511,10 +521,7 @@ static int sq_sessions_in_scope(struct eg_store *s, const char *context, const c
         read_session(st, &row, 1);
         cbrc = cb(arg, &row);
     }
-    sqlite3_reset(st);
-    if (cbrc != ENGRAM_OK)
-        return cbrc;
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? ENGRAM_OK : fail(s, rc);
+    return rows_end(s, st, rc, cbrc);
 }
 
 /* ---- turns --------------------------------------------------------------------------- */
@@ -651,11 +658,7 @@ static int sq_turns_search(struct eg_store *s, const char *context, const char *
         read_turn(st, &row, 1);
         cbrc = cb(arg, &row, sqlite3_column_double(st, 9));
     }
-    sqlite3_reset(st);
-    if (cbrc != ENGRAM_OK)
-        rc = cbrc;
-    else if (srv != SQLITE_DONE && srv != SQLITE_ROW)
-        rc = fail(s, srv);
+    rc = rows_end(s, st, srv, cbrc);
 cleanup:
     eg_buf_reset(&sql);
     eg_buf_reset(&match);
@@ -685,10 +688,7 @@ static int sq_turns_list(struct eg_store *s, const char *context, const char *se
         read_turn(st, &row, 1);
         cbrc = cb(arg, &row, 0);
     }
-    sqlite3_reset(st);
-    if (cbrc != ENGRAM_OK)
-        return cbrc;
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? ENGRAM_OK : fail(s, rc);
+    return rows_end(s, st, rc, cbrc);
 }
 
 static int near_rows(struct eg_store *s, sqlite3_stmt *st, int sign, eg_turn_cb cb, void *arg)
@@ -700,10 +700,7 @@ static int near_rows(struct eg_store *s, sqlite3_stmt *st, int sign, eg_turn_cb 
         read_turn(st, &row, 1);
         cbrc = cb(arg, &row, (double)(sign * ++k));
     }
-    sqlite3_reset(st);
-    if (cbrc != ENGRAM_OK)
-        return cbrc;
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? ENGRAM_OK : fail(s, rc);
+    return rows_end(s, st, rc, cbrc);
 }
 
 static int sq_turns_near(struct eg_store *s, const char *context, const char *session_id,
@@ -790,11 +787,7 @@ static int sq_vec_scan(struct eg_store *s, const char *context, const char *cons
                 continue; /* a damaged row is no vector, not a failed query */
             cbrc = cb(arg, col_view(st, 0), blob, dim, (float)sqlite3_column_double(st, 2));
         }
-        sqlite3_reset(st);
-        if (cbrc != ENGRAM_OK)
-            rc = cbrc;
-        else if (srv != SQLITE_DONE && srv != SQLITE_ROW)
-            rc = fail(s, srv);
+        rc = rows_end(s, st, srv, cbrc);
     }
     return rc;
 }
@@ -900,10 +893,7 @@ static int sq_entities_in_scope(struct eg_store *s, const char *context, const c
         e.created_at = sqlite3_column_int64(st, 5);
         cbrc = cb(arg, &e);
     }
-    sqlite3_reset(st);
-    if (cbrc != ENGRAM_OK)
-        return cbrc;
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? ENGRAM_OK : fail(s, rc);
+    return rows_end(s, st, rc, cbrc);
 }
 
 /* ---- attributes ---------------------------------------------------------------------- */
@@ -1048,11 +1038,7 @@ static int sq_attrs_query(struct eg_store *s, const struct eg_attr_filter *f, eg
         col_id(st, 15, a.supersedes);
         cbrc = cb(arg, &a);
     }
-    sqlite3_reset(st);
-    if (cbrc != ENGRAM_OK)
-        rc = cbrc;
-    else if (srv != SQLITE_DONE && srv != SQLITE_ROW)
-        rc = fail(s, srv);
+    rc = rows_end(s, st, srv, cbrc);
 cleanup:
     eg_buf_reset(&sql);
     return rc;
@@ -1095,10 +1081,7 @@ static int audit_rows(struct eg_store *s, sqlite3_stmt *st, eg_audit_cb cb, void
         a.request_id = sqlite3_column_type(st, 8) == SQLITE_NULL ? NULL : col_view(st, 8);
         cbrc = cb(arg, &a);
     }
-    sqlite3_reset(st);
-    if (cbrc != ENGRAM_OK)
-        return cbrc;
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? ENGRAM_OK : fail(s, rc);
+    return rows_end(s, st, rc, cbrc);
 }
 
 static int sq_audit_list(struct eg_store *s, const char *context, const char *const *scopes,
@@ -1297,10 +1280,7 @@ static int sq_keys_list(struct eg_store *s, eg_key_cb cb, void *arg)
         read_key(st, &k, 1);
         cbrc = cb(arg, &k);
     }
-    sqlite3_reset(st);
-    if (cbrc != ENGRAM_OK)
-        return cbrc;
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? ENGRAM_OK : fail(s, rc);
+    return rows_end(s, st, rc, cbrc);
 }
 
 static int sq_key_revoke(struct eg_store *s, const char *id, int64_t at)
@@ -1334,10 +1314,7 @@ static int sq_scopes_list(struct eg_store *s, const char *context, eg_scope_cb c
     bind_text(st, 1, context);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && cbrc == ENGRAM_OK)
         cbrc = cb(arg, col_view(st, 0));
-    sqlite3_reset(st);
-    if (cbrc != ENGRAM_OK)
-        return cbrc;
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? ENGRAM_OK : fail(s, rc);
+    return rows_end(s, st, rc, cbrc);
 }
 
 static int erase_one(struct eg_store *s, const char *sql, const char *context,

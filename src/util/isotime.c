@@ -9,14 +9,16 @@
 #include <string.h>
 #include <time.h>
 
-int64_t eg_days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t eg_days_from_civil(int64_t y, int64_t mm, int64_t dd)
 {
+    /* Signed throughout, so a day 0 from a caller's date arithmetic lands on the day
+     * before instead of wrapping around. */
     int64_t era, yoe, doy, doe;
 
-    y -= m <= 2;
+    y -= mm <= 2;
     era = (y >= 0 ? y : y - 399) / 400;
     yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doy = (153 * (mm + (mm > 2 ? -3 : 9)) + 2) / 5 + dd - 1;
     doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     return era * 146097 + doe - 719468;
 }
@@ -107,7 +109,7 @@ int eg_iso_parse(const char *text, int64_t *out_ms)
     }
     if (*p != '\0')
         return -1;
-    *out_ms = ((eg_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 +
+    *out_ms = ((eg_days_from_civil(y, mo, d) * 86400 + h * 3600 +
                 mi * 60 + s - off * 60) *
                1000) +
               ms;

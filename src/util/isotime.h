@@ -16,7 +16,7 @@ int eg_iso_parse(const char *text, int64_t *out_ms);
 /* Format ms into out (at least EG_ISO_LEN bytes). */
 void eg_iso_format(int64_t ms, char *out);
 /* Days since 1970-01-01 for a civil date, and back (Howard Hinnant's algorithms). */
-int64_t eg_days_from_civil(int64_t y, unsigned m, unsigned d);
+int64_t eg_days_from_civil(int64_t y, int64_t m, int64_t d);
 void eg_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
 int64_t eg_now_ms(void);
 
