@@ -957,10 +957,161 @@ static void score_all(engram *db, struct query *qq, struct terms *q, struct cand
     free(tmp);
 }
 
+/* ---- excerpts ---------------------------------------------------------------------------- */
+
+/*
+ * A long turn is shown by its sentences that match the query (plus the sentence after a
+ * very short one, so "Yes!" keeps what it says yes to), not whole: chat turns run to 40-100
+ * tokens, and a 1,000-token context of whole turns holds ~25 of them, fewer than a question
+ * spread over many sessions needs. The item still stands for the whole turn (same id, kind
+ * "turn", created_at, metadata; engram_turns_get has the rest); only its "text" becomes the
+ * excerpt, with "..." where sentences were left out. A turn that matched by vector or as a
+ * neighbour, without any query word, keeps its opening sentences: an answer leads its reply.
+ */
+#ifndef EXCERPT_OVER
+#define EXCERPT_OVER  30 /* turns estimated above this many tokens are cut */
+#endif
+#ifndef EXCERPT_MAX
+#define EXCERPT_MAX   20 /* what the kept sentences may cost together, by the same estimate */
+#endif
+#define EXCERPT_SHORT 8  /* a kept sentence under this also keeps the next one */
+#define MAX_SENTENCES 64
+
+static int span_tokens(const char *p, size_t n)
+{
+    char buf[1024];
+
+    if (n >= sizeof(buf))
+        return EXCERPT_MAX + 1; /* more than any excerpt budget: never split finer */
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    return estimate_tokens(buf);
+}
+
+/* Sentence spans of text: ends at a run of . ! ? followed by a space or the end, or at a
+ * line break. Leading spaces are skipped. The last span takes whatever is left. */
+static size_t sentences(const char *text, size_t *s0, size_t *s1)
+{
+    size_t n = strlen(text), ns = 0, i = 0;
+
+    while (i < n && ns < MAX_SENTENCES) {
+        size_t b, e;
+        while (i < n && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t'))
+            i++;
+        if (i == n)
+            break;
+        b = i;
+        if (ns == MAX_SENTENCES - 1) {
+            e = n;
+        } else {
+            for (e = b; e < n; e++) {
+                if (text[e] == '\n')
+                    break;
+                if (strchr(".!?", text[e])) {
+                    while (e + 1 < n && strchr(".!?", text[e + 1]))
+                        e++;
+                    if (e + 1 == n || text[e + 1] == ' ') {
+                        e++;
+                        break;
+                    }
+                }
+            }
+        }
+        while (e > b && (text[e - 1] == ' ' || text[e - 1] == '\t'))
+            e--;
+        s0[ns] = b;
+        s1[ns++] = e;
+        i = e;
+    }
+    return ns;
+}
+
+/* The excerpt of text for the query, malloc'd; NULL when the whole text is kept (short, one
+ * sentence, or every sentence chosen) or on NOMEM (the whole text is then shown: a longer
+ * context, never a wrong one). */
+static char *excerpt(const struct terms *q, const char *text)
+{
+    size_t s0[MAX_SENTENCES], s1[MAX_SENTENCES], ns, order[MAX_SENTENCES], nkeep = 0;
+    double sc[MAX_SENTENCES];
+    int tok[MAX_SENTENCES], keep[MAX_SENTENCES] = {0}, used = 0;
+    struct eg_buf b = {0};
+
+    if (estimate_tokens(text) <= EXCERPT_OVER)
+        return NULL;
+    ns = sentences(text, s0, s1);
+    if (ns < 2)
+        return NULL;
+    for (size_t i = 0; i < ns; i++) {
+        struct match m;
+        memset(&m, 0, sizeof(m));
+        m.q = q;
+        eg_stem_tokens(q->st, text + s0[i], s1[i] - s0[i], match_stem, &m);
+        /* Exact words by their rarity weight; a synonym counts W_SYN of one, as in ranking. */
+        sc[i] = share(q, m.hit) + W_SYN * share(q, m.synhit & ~m.hit);
+        tok[i] = span_tokens(text + s0[i], s1[i] - s0[i]);
+        order[i] = i;
+    }
+    /* Best sentences first (insertion sort: a turn has a handful); ties keep text order. */
+    for (size_t i = 1; i < ns; i++)
+        for (size_t k = i; k > 0 && sc[order[k]] > sc[order[k - 1]]; k--) {
+            size_t t = order[k];
+            order[k] = order[k - 1];
+            order[k - 1] = t;
+        }
+    if (sc[order[0]] > 0) {
+        for (size_t k = 0; k < ns && sc[order[k]] > 0; k++) {
+            size_t i = order[k];
+            if (nkeep && used + tok[i] > EXCERPT_MAX)
+                continue;
+            keep[i] = 1, used += tok[i], nkeep++;
+        }
+    } else {
+        for (size_t i = 0; i < ns && (!nkeep || used + tok[i] <= EXCERPT_MAX); i++)
+            keep[i] = 1, used += tok[i], nkeep++;
+    }
+    for (size_t i = 0; i + 1 < ns; i++)
+        if (keep[i] && tok[i] < EXCERPT_SHORT && !keep[i + 1] && used + tok[i + 1] <= EXCERPT_MAX)
+            keep[i + 1] = 1, used += tok[i + 1], nkeep++;
+    if (nkeep == ns)
+        return NULL;
+    for (size_t i = 0; i < ns; i++) {
+        int rc = ENGRAM_OK;
+        if (!keep[i])
+            continue;
+        if (i > 0 && !keep[i - 1])
+            rc = eg_buf_puts(&b, b.p ? " ... " : "... ");
+        else if (b.p)
+            rc = eg_buf_puts(&b, " ");
+        if (rc == ENGRAM_OK)
+            rc = eg_buf_printf(&b, "%.*s", (int)(s1[i] - s0[i]), text + s0[i]);
+        if (rc != ENGRAM_OK) {
+            eg_buf_reset(&b);
+            return NULL;
+        }
+    }
+    if (!keep[ns - 1] && eg_buf_puts(&b, " ...") != ENGRAM_OK) {
+        eg_buf_reset(&b);
+        return NULL;
+    }
+    return eg_buf_detach(&b);
+}
+
 static void final_scores(struct cands *c)
 {
     for (size_t i = 0; i < c->n; i++) {
         struct cand *x = &c->v[i];
+        char *ex;
+
+        if (x->kind == K_TURN && x->relevant && (ex = excerpt(c->q, x->text)) != NULL) {
+            json_t *js = json_string(ex);
+            if (js) {
+                free(x->text);
+                x->text = ex;
+                json_object_set_new(x->item, "text", js);
+            } else {
+                free(ex);
+            }
+        }
         x->score = x->relevant ? W_REL * x->relevance + W_REC * x->recency +
                                      W_IMP * x->importance + W_SES * x->session * x->relevance
                                : 0;
