@@ -44,9 +44,13 @@
 #define MAX_QUERY_TERMS    32
 #define MAX_SYNONYMS       48
 #define SYN_PER_WORD       3
+#ifndef TURN_CANDIDATES
 #define TURN_CANDIDATES    100 /* full-text hits read per query */
+#endif
 #define SYN_CANDIDATES     24  /* full-text hits read for the synonyms */
+#ifndef VEC_CANDIDATES
 #define VEC_CANDIDATES     40  /* nearest turns by vector added per query */
+#endif
 #ifndef NEIGHBOUR_SEEDS
 #define NEIGHBOUR_SEEDS    10  /* strongest turns whose session neighbours are boosted */
 #endif
@@ -75,6 +79,9 @@
 #define W_LEX     0.60
 #ifndef W_BM25
 #define W_BM25    0.50 /* lexical = W_BM25 * bm25 / best + (1 - W_BM25) * weighted term share */
+#endif
+#ifndef BM25_B
+#define BM25_B    0.75 /* BM25 length normalisation (0.4 and 0.2 tried: no gain) */
 #endif
 #define W_SYN     0.40 /* of a full lexical match: synonym evidence counts 0.4 of exact */
 #ifndef W_VEC
@@ -937,7 +944,8 @@ static void score_all(engram *db, struct query *qq, struct terms *q, struct cand
             continue;
         for (size_t t = 0; t < q->n; t++)
             if (x->tf[t])
-                b += q->w[t] * x->tf[t] * 2.2 / (x->tf[t] + 1.2 * (0.25 + 0.75 * x->dl / avgdl));
+                b += q->w[t] * x->tf[t] * 2.2 /
+                     (x->tf[t] + 1.2 * ((1 - BM25_B) + BM25_B * x->dl / avgdl));
         x->bm25 = b;
         if (b > c->max_bm25)
             c->max_bm25 = b;
@@ -974,7 +982,9 @@ static void score_all(engram *db, struct query *qq, struct terms *q, struct cand
 #ifndef EXCERPT_MAX
 #define EXCERPT_MAX   20 /* what the kept sentences may cost together, by the same estimate */
 #endif
+#ifndef EXCERPT_SHORT
 #define EXCERPT_SHORT 8  /* a kept sentence under this also keeps the next one */
+#endif
 #define MAX_SENTENCES 64
 
 static int span_tokens(const char *p, size_t n)
@@ -1241,7 +1251,7 @@ int engram_context_query(engram *db, const engram_call *call, const char *contex
                 for (size_t t = 0; t < q->n; t++)
                     if (x->tf[t])
                         x->bm25 += q->w[t] * x->tf[t] * 2.2 /
-                                   (x->tf[t] + 1.2 * (0.25 + 0.75 * x->dl / c.avgdl));
+                                   (x->tf[t] + 1.2 * ((1 - BM25_B) + BM25_B * x->dl / c.avgdl));
                 if (qq.qv && db->retr->vec) {
                     float tmp[EG_EMBED_MAX_DIM / 4];
                     if (qq.dim <= (int)(sizeof(tmp) / sizeof(tmp[0])) &&
