@@ -1115,7 +1115,12 @@ static void final_scores(struct cands *c)
         if (x->kind == K_TURN && x->relevant && (ex = excerpt(c->q, x->text)) != NULL) {
             json_t *js = json_string(ex);
             if (js) {
-                free(x->text);
+                /* match keeps the whole turn (it is the turn's text when it has no speaker
+                 * prefix): the near-duplicate check below compares whole turns. */
+                if (x->match)
+                    free(x->text);
+                else
+                    x->match = x->text;
                 x->text = ex;
                 json_object_set_new(x->item, "text", js);
             } else {
@@ -1290,6 +1295,7 @@ int engram_context_query(engram *db, const engram_call *call, const char *contex
     for (size_t i = 0; i < c.n && (int64_t)json_array_size(items) < top_k; i++) {
         struct cand *x = &c.v[i];
         struct sig *s = &sigs[nsig];
+        const char *whole;
         int dup = 0;
 
         const char *at = json_string_value(json_object_get(x->item, "created_at"));
@@ -1307,7 +1313,10 @@ int engram_context_query(engram *db, const engram_call *call, const char *contex
         if (used + x->tokens + extra > max_tokens)
             continue;
         s->n = 0;
-        eg_stem_tokens(q->st, x->text, strlen(x->text), sig_word, s);
+        /* A turn is judged whole (match), not by its excerpt: two different turns can cut
+         * to look-alike excerpts and are still two pieces of evidence. */
+        whole = x->kind == K_TURN && x->match ? x->match : x->text;
+        eg_stem_tokens(q->st, whole, strlen(whole), sig_word, s);
         for (size_t k = 0; k < nsig && !dup; k++)
             dup = jaccard(s, &sigs[k]) >= NEAR_DUP;
         if (dup)
