@@ -91,7 +91,13 @@
 #define W_REL     0.80 /* score = W_REL*relevance + W_REC*recency + W_IMP*importance + ... */
 #define W_REC     0.06
 #define W_IMP     0.06
-#define W_SES     0.25
+#ifndef W_SES
+/* x session x relevance: a turn next to a strong hit (or among the calling session's last
+ * turns) gains up to its own relevance again. With excerpts ~36 turns fit in 1,000 tokens,
+ * and evidence clusters around the first hits: 0.25 gave LoCoMo 0.736, 1.0 0.751 (0.45 0.740,
+ * 0.7 0.749, 1.5 0.754, 2.5 0.752; eval/RESULTS.md). */
+#define W_SES     1.00
+#endif
 #define VEC_LO    0.15 /* vector cosine mapped linearly from [VEC_LO, VEC_HI] to [0, 1] */
 #define VEC_HI    0.60
 #define EMB_LO    0.25
