@@ -23,8 +23,9 @@
  * clears its own floor (or it neighbours a relevant turn). Synonym weight is well under
  * the exact-match weight, so a synonym-only match never outranks the same match made with
  * the query's own word. score = relevance mostly, plus small recency, importance and
- * session terms. Then near-duplicates are dropped (word-overlap), and the rest is packed
- * greedily into max_tokens by a conservative estimate (bytes/3 + framing). With nothing
+ * session terms. A long turn is shown as an excerpt of its matching sentences (excerpt()).
+ * Then near-duplicates are dropped (word-overlap of whole turns), and the rest is packed
+ * greedily into max_tokens by a conservative estimate (eg_retr_estimate_tokens + framing). With nothing
  * relevant, items is [] and formatted is "", so the caller's prompt is left unchanged.
  */
 #include <math.h>
