@@ -32,43 +32,13 @@
 #include <sqlite3.h>
 
 #include "cli/args.h"
+#include "util/tokens.h"
 #include "util/buf.h"
 
 #define NCAT 6 /* categories 1..5; 0 collects anything else */
 
 static const char *const cat_names[NCAT] = {"other",       "multi-hop",   "temporal",
                                             "open-domain", "single-hop",  "adversarial"};
-
-/* The token estimate of retrieve.c (eg_retr_estimate_tokens, kept in step by hand: the CLI
- * uses only the public API): one token per run of up to 7 letters (+1 per further 7), per 3
- * digits, per punctuation mark, per 2 non-ASCII bytes, plus 10%. */
-static int est_tokens(const char *text)
-{
-    const unsigned char *p = (const unsigned char *)text;
-    int n = 0;
-
-    while (*p) {
-        size_t k = 0;
-        if ((*p | 32) >= 'a' && (*p | 32) <= 'z') {
-            while ((p[k] | 32) >= 'a' && (p[k] | 32) <= 'z')
-                k++;
-            n += 1 + (int)((k - 1) / 7);
-        } else if (*p >= '0' && *p <= '9') {
-            while (p[k] >= '0' && p[k] <= '9')
-                k++;
-            n += (int)((k + 2) / 3);
-        } else if (*p >= 0x80) {
-            while (p[k] >= 0x80)
-                k++;
-            n += (int)((k + 1) / 2);
-        } else {
-            k = 1;
-            n += !(*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r');
-        }
-        p += k;
-    }
-    return n + (n + 9) / 10;
-}
 
 struct tally {
     double found[NCAT], total[NCAT]; /* evidence ids */
@@ -296,7 +266,7 @@ static int engram_ask(engram *db, const struct conv *cv, const char *question, i
             fprintf(contexts, "%s\n", line);
         free(line);
     }
-    t->tokens += est_tokens(json_string_value(json_object_get(ans, "formatted"))
+    t->tokens += eg_tokens_estimate(json_string_value(json_object_get(ans, "formatted"))
                                 ? json_string_value(json_object_get(ans, "formatted"))
                                 : "");
     json_array_foreach(json_object_get(ans, "items"), i, it)
@@ -354,8 +324,8 @@ static int bm25_ask(sqlite3 *bm, int conv_no, const char *question, int max_toke
     days = json_object();
     for (int n = 0; days && sqlite3_step(st) == SQLITE_ROW && n < 100;) {
         const char *day = (const char *)sqlite3_column_text(st, 3);
-        int tok = est_tokens((const char *)sqlite3_column_text(st, 0)) + 2 +
-                  est_tokens((const char *)sqlite3_column_text(st, 2));
+        int tok = eg_tokens_estimate((const char *)sqlite3_column_text(st, 0)) + 2 +
+                  eg_tokens_estimate((const char *)sqlite3_column_text(st, 2));
         int extra = json_object_get(days, day) ? 0 : 9;
         if (used + tok + extra > max_tokens)
             continue;

@@ -25,7 +25,7 @@
  * the query's own word. score = relevance mostly, plus small recency, importance and
  * session terms. A long turn is shown as an excerpt of its matching sentences (excerpt()).
  * Then near-duplicates are dropped (word-overlap of whole turns), and the rest is packed
- * greedily into max_tokens by a conservative estimate (eg_retr_estimate_tokens + framing). With nothing
+ * greedily into max_tokens by a conservative estimate (eg_tokens_estimate in util/tokens.c + framing). With nothing
  * relevant, items is [] and formatted is "", so the caller's prompt is left unchanged.
  */
 #include <math.h>
@@ -39,6 +39,7 @@
 #include "lib/vectors.h"
 #include "lib/wordnet.h"
 #include "util/buf.h"
+#include "util/tokens.h"
 
 /* Constants guarded by #ifndef can be set at build time (-DNEIGHBOUR_SPAN=3) to tune with
  * `engram eval locomo` without editing this file. */
@@ -383,47 +384,6 @@ static struct cand *push(struct cands *c, int kind, const char *id)
     return x;
 }
 
-/*
- * A conservative token estimate, stated so callers can trust the budget: GPT-style BPE
- * tokenizers spend one token on a common English word with its leading space, one on each
- * punctuation mark, more on long or rare words and on digits. We count one token per run of
- * up to 7 letters (plus one per further 7), one per 3 digits, one per punctuation mark or
- * symbol, one per 2 bytes of non-ASCII text, and add 10%. On English chat this is above the
- * real count (cl100k gives ~0.8x of it); it is never the 4-bytes-a-token guess that
- * overruns on names, numbers and non-English text.
- */
-int eg_retr_estimate_tokens(const char *text)
-{
-    const unsigned char *p = (const unsigned char *)text;
-    int n = 0;
-
-    while (*p) {
-        size_t k = 0;
-        if ((*p | 32) >= 'a' && (*p | 32) <= 'z') {
-            while ((p[k] | 32) >= 'a' && (p[k] | 32) <= 'z')
-                k++;
-            n += 1 + (int)((k - 1) / 7);
-        } else if (*p >= '0' && *p <= '9') {
-            while (p[k] >= '0' && p[k] <= '9')
-                k++;
-            n += (int)((k + 2) / 3);
-        } else if (*p >= 0x80) {
-            while (p[k] >= 0x80)
-                k++;
-            n += (int)((k + 1) / 2);
-        } else {
-            k = 1;
-            n += !(*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r');
-        }
-        p += k;
-    }
-    return n + (n + 9) / 10;
-}
-
-static int estimate_tokens(const char *text)
-{
-    return eg_retr_estimate_tokens(text);
-}
 
 static double recency(int64_t now, int64_t at)
 {
@@ -1002,7 +962,7 @@ static int span_tokens(const char *p, size_t n)
         return EXCERPT_MAX + 1; /* more than any excerpt budget: never split finer */
     memcpy(buf, p, n);
     buf[n] = '\0';
-    return estimate_tokens(buf);
+    return eg_tokens_estimate(buf);
 }
 
 /* Sentence spans of text: ends at a run of . ! ? followed by a space or the end, or at a
@@ -1053,7 +1013,7 @@ static char *excerpt(const struct terms *q, const char *text)
     int tok[MAX_SENTENCES], keep[MAX_SENTENCES] = {0}, used = 0;
     struct eg_buf b = {0};
 
-    if (estimate_tokens(text) <= EXCERPT_OVER)
+    if (eg_tokens_estimate(text) <= EXCERPT_OVER)
         return NULL;
     ns = sentences(text, s0, s1);
     if (ns < 2)
@@ -1137,9 +1097,9 @@ static void final_scores(struct cands *c)
         x->score = x->relevant ? W_REL * x->relevance + W_REC * x->recency +
                                      W_IMP * x->importance + W_SES * x->session * x->relevance
                                : 0;
-        x->tokens = estimate_tokens(x->text) + ATTR_FRAMING;
+        x->tokens = eg_tokens_estimate(x->text) + ATTR_FRAMING;
         if (x->kind == K_TURN)
-            x->tokens += 1 + estimate_tokens(speaker(x->item)); /* "- " counted above, ": " */
+            x->tokens += 1 + eg_tokens_estimate(speaker(x->item)); /* "- " counted above, ": " */
     }
 }
 

@@ -52,9 +52,6 @@ struct eg_wordnet *eg_retr_wordnet(engram *db);
 struct eg_buf;
 int eg_retr_attr_match_text(const char *key, const char *value, struct eg_buf *b);
 
-/* The stated, conservative token estimate every budget uses (retrieve.c). */
-int eg_retr_estimate_tokens(const char *text);
-
 /* ---- embedding provider (embed_http.c) ---- */
 
 /* A client for url (a base like http://host/v1, or the full .../embeddings URL), model and

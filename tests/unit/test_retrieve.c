@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "testutil.h"
+#include "util/tokens.h"
 
 #include "lib/retrieve_int.h"
 #include "lib/stem.h"
@@ -288,9 +289,9 @@ static void test_budget_and_top_k(void **state)
     j = ctx(t.db, "user/alice", "budget", 100, 80, NULL);
     assert_true(json_array_size(items(j)) >= 1);
     json_array_foreach(items(j), i, it) sum += (int)json_integer_value(json_object_get(it, "tokens"));
-    if (sum > 80 || eg_retr_estimate_tokens(jstr(j, "formatted")) > 80)
+    if (sum > 80 || eg_tokens_estimate(jstr(j, "formatted")) > 80)
         fail_msg("budget 80 overrun: items %d, formatted %d tokens", sum,
-                 eg_retr_estimate_tokens(jstr(j, "formatted")));
+                 eg_tokens_estimate(jstr(j, "formatted")));
     json_decref(j);
     j = ctx(t.db, "user/alice", "budget", 3, 1000, NULL);
     assert_int_equal(json_array_size(items(j)), 3);
