@@ -150,6 +150,10 @@ ENGRAM_API int engram_session_get(engram *db, const engram_call *call, const cha
  * The turn and its extraction are committed in one transaction: once this returns
  * ENGRAM_OK the turn is durable. With call->idempotency_key, a retry returns the first
  * answer; the same key with a different body is ENGRAM_CONFLICT.
+ * A batch, {"turns": [{"role", "content", "created_at"?, "metadata"?}, ...], "async"?,
+ * "scope"?} with 1 to 1,000 turns, records them in order, all or none (an invalid element
+ * fails the request naming it, 'turns[3].role'), and answers {"turns": [{"turn", "diff",
+ * "queued"}, ...]}; the idempotency key covers the whole batch.
  */
 ENGRAM_API int engram_turn_add(engram *db, const engram_call *call, const char *context,
                                const char *session_id, const char *req_json, char **out_json);

@@ -43,6 +43,7 @@ struct eg_pend {
 };
 
 #define EG_TURN_MAX_CONTENT (1024 * 1024)
+#define EG_TURN_BATCH_MAX 1000
 
 static int check_role(engram *db, const char *role)
 {
@@ -77,9 +78,9 @@ static int request_hash(const char *session_id, const json_t *req, char *hex)
     return ENGRAM_OK;
 }
 
-/* Build the turn row from the request; strings point into req or are malloc'd into
- * *meta_out / scope. */
-static int turn_from_req(engram *db, const json_t *req, struct eg_turn *t, int *out_async)
+/* Build one turn row from a turn object (the request itself, or one element of a batch's
+ * "turns"); strings point into the object, metadata is malloc'd into t->metadata. */
+static int turn_from_req(engram *db, const json_t *req, struct eg_turn *t)
 {
     const char *role, *content;
     int rc;
@@ -88,7 +89,6 @@ static int turn_from_req(engram *db, const json_t *req, struct eg_turn *t, int *
         (rc = check_role(db, role)) != ENGRAM_OK ||
         (rc = eg_req_str(db, req, "content", 1, &content)) != ENGRAM_OK ||
         (rc = eg_req_time(db, req, "created_at", &t->created_at)) != ENGRAM_OK ||
-        (rc = eg_req_bool(db, req, "async", 0, out_async)) != ENGRAM_OK ||
         (rc = eg_req_metadata(db, req, &t->metadata)) != ENGRAM_OK)
         return rc;
     if (content[0] == '\0')
@@ -104,25 +104,122 @@ static int turn_from_req(engram *db, const json_t *req, struct eg_turn *t, int *
     return ENGRAM_OK;
 }
 
+/* The turns of a request: the request itself, or each element of a batch's "turns", all
+ * validated before anything is written (a batch is all or nothing). Errors in an element
+ * name it: "field 'turns[3].role' ...". */
+static int turns_from_req(engram *db, const json_t *req, struct eg_turn **out, size_t *out_n)
+{
+    const json_t *list = json_object_get(req, "turns");
+    struct eg_turn *ts;
+    size_t n, i;
+    int rc = ENGRAM_OK;
+
+    *out = NULL;
+    *out_n = 0;
+    if (list) {
+        if (!json_is_array(list) || json_array_size(list) == 0)
+            return eg_err(db, ENGRAM_INVALID, "invalid_field",
+                          "field 'turns' must be a non-empty array of turns");
+        if (json_array_size(list) > EG_TURN_BATCH_MAX)
+            return eg_err(db, ENGRAM_INVALID, "too_many_turns",
+                          "field 'turns' holds %zu turns; at most %d per request",
+                          json_array_size(list), EG_TURN_BATCH_MAX);
+        if (json_object_get(req, "role") || json_object_get(req, "content"))
+            return eg_err(db, ENGRAM_INVALID, "invalid_field",
+                          "a request has either 'turns' or one turn's 'role' and 'content'");
+    }
+    n = list ? json_array_size(list) : 1;
+    if (!(ts = calloc(n, sizeof(*ts))))
+        return eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
+    for (i = 0; i < n && rc == ENGRAM_OK; i++) {
+        const json_t *one = list ? json_array_get(list, i) : req;
+
+        if (!json_is_object(one))
+            rc = eg_err(db, ENGRAM_INVALID, "invalid_field",
+                        "field 'turns[%zu]' must be an object", i);
+        else if ((rc = turn_from_req(db, one, &ts[i])) != ENGRAM_OK && list) {
+            char msg[sizeof(((struct eg_pend *)0)->errmsg)], name[48];
+            const char *m = engram_errmsg(db);
+
+            snprintf(name, sizeof(name), "%s", engram_errname(db));
+            if (strncmp(m, "field '", 7) == 0)
+                snprintf(msg, sizeof(msg), "field 'turns[%zu].%s", i, m + 7);
+            else
+                snprintf(msg, sizeof(msg), "turns[%zu]: %s", i, m);
+            eg_err(db, rc, name, "%s", msg);
+        }
+    }
+    if (rc != ENGRAM_OK) {
+        for (i = 0; i < n; i++)
+            free(ts[i].metadata);
+        free(ts);
+        return rc;
+    }
+    *out = ts;
+    *out_n = n;
+    return ENGRAM_OK;
+}
+
+/* Write one validated turn and its extraction (or its queued job): the answer object
+ * {"turn", "diff", "queued"} in *out. */
+static int write_turn(engram *db, const engram_call *call, struct eg_turn *t, int async,
+                      json_t **out)
+{
+    json_t *diff = NULL;
+    int rc;
+
+    *out = NULL;
+    eg_id_new(db, "turn", t->id);
+    if ((rc = db->ops->turn_put(db->store, t)) != ENGRAM_OK)
+        return eg_err_store(db, rc, "turn");
+    if ((rc = eg_retrieval_index_turn(db, t)) != ENGRAM_OK)
+        return rc;
+    if ((rc = eg_audit(db, call, t->context, t->scope, "turn", t->id,
+                       json_pack("{s:s, s:o}", "role", t->role, "session_id",
+                                 t->session_id[0] ? json_string(t->session_id)
+                                                  : json_null()))) != ENGRAM_OK)
+        return rc;
+    if (!(diff = json_array()))
+        return eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
+    /* Only user turns can carry the user's facts; queue nothing for the others. */
+    if (async && strcmp(t->role, "user") == 0) {
+        if ((rc = db->ops->job_put(db->store, t->context, t->id, t->recorded_at)) != ENGRAM_OK)
+            rc = eg_err_store(db, rc, "job");
+    } else {
+        async = 0;
+        rc = eg_resolve_turn(db, call, t, diff);
+    }
+    if (rc == ENGRAM_OK &&
+        !(*out = json_pack("{s:o, s:O, s:b}", "turn", eg_turn_json(t), "diff", diff, "queued",
+                           async)))
+        rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory writing the answer");
+    json_decref(diff);
+    return rc;
+}
+
 /*
- * Validate and write one turn inside the leader's open transaction. *wrote says whether
- * anything reached the store before a failure (then the transaction must be rolled back).
+ * Validate and write one request (one turn or a batch) inside the leader's open
+ * transaction. *wrote says whether anything reached the store before a failure (then the
+ * transaction must be rolled back).
  */
 static int turn_one(engram *db, struct eg_pend *p, int *wrote)
 {
     const engram_call *call = eg_call(p->call);
     const char *context = p->context, *session_id = p->session_id, *idem;
-    struct eg_turn t = {0};
-    json_t *req = NULL, *diff = NULL, *answer = NULL;
-    char hash[33] = "", *prev_hash = NULL, *prev = NULL, *text = NULL;
-    int rc, async = 0;
+    struct eg_turn *ts = NULL;
+    size_t n = 0, i;
+    json_t *req = NULL, *answer = NULL, *list = NULL, *one;
+    char hash[33] = "", *prev_hash = NULL, *prev = NULL, *text = NULL, *scope = NULL;
+    int rc, async = 0, batch;
 
     *wrote = 0;
     idem = call->idempotency_key && *call->idempotency_key ? call->idempotency_key : NULL;
-    if ((rc = eg_req_open(db, call, context, session_id, p->req_json, &req, &t.scope, NULL,
+    if ((rc = eg_req_open(db, call, context, session_id, p->req_json, &req, &scope, NULL,
                           NULL)) != ENGRAM_OK ||
-        (rc = turn_from_req(db, req, &t, &async)) != ENGRAM_OK)
+        (rc = turns_from_req(db, req, &ts, &n)) != ENGRAM_OK ||
+        (rc = eg_req_bool(db, req, "async", 0, &async)) != ENGRAM_OK)
         goto cleanup;
+    batch = json_object_get(req, "turns") != NULL;
     if (idem && strlen(idem) > 200) {
         rc = eg_err(db, ENGRAM_INVALID, "invalid_idempotency_key",
                     "idempotency key must be at most 200 characters");
@@ -151,46 +248,38 @@ static int turn_one(engram *db, struct eg_pend *p, int *wrote)
             goto cleanup;
         }
     }
-    eg_id_new(db, "turn", t.id);
-    if (session_id)
-        snprintf(t.session_id, sizeof(t.session_id), "%s", session_id);
-    t.context = (char *)context;
-    *wrote = 1;
-    if ((rc = db->ops->turn_put(db->store, &t)) != ENGRAM_OK) {
-        rc = eg_err_store(db, rc, "turn");
-        goto cleanup;
-    }
-    if ((rc = eg_retrieval_index_turn(db, &t)) != ENGRAM_OK)
-        goto cleanup;
-    if ((rc = eg_audit(db, call, context, t.scope, "turn", t.id,
-                       json_pack("{s:s, s:o}", "role", t.role, "session_id",
-                                 session_id ? json_string(session_id) : json_null()))) !=
-        ENGRAM_OK)
-        goto cleanup;
-    if (!(diff = json_array())) {
+    if (batch && !(list = json_array())) {
         rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
         goto cleanup;
     }
-    /* Only user turns can carry the user's facts; queue nothing for the others. */
-    if (async && strcmp(t.role, "user") == 0) {
-        rc = db->ops->job_put(db->store, context, t.id, t.recorded_at);
-        if (rc != ENGRAM_OK) {
-            rc = eg_err_store(db, rc, "job");
+    *wrote = 1;
+    for (i = 0; i < n; i++) {
+        ts[i].context = (char *)context;
+        ts[i].scope = scope;
+        if (session_id)
+            snprintf(ts[i].session_id, sizeof(ts[i].session_id), "%s", session_id);
+        if ((rc = write_turn(db, call, &ts[i], async, &one)) != ENGRAM_OK)
+            goto cleanup;
+        if (!batch)
+            answer = one;
+        else if (json_array_append_new(list, one) != 0) {
+            rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
             goto cleanup;
         }
-    } else {
-        async = 0;
-        if ((rc = eg_resolve_turn(db, call, &t, diff)) != ENGRAM_OK)
-            goto cleanup;
     }
-    answer = json_pack("{s:o, s:O, s:b}", "turn", eg_turn_json(&t), "diff", diff, "queued",
-                       async);
-    if (!answer || !(text = json_dumps(answer, EG_JSON_ANSWER))) {
+    if (batch) {
+        answer = json_pack("{s:O}", "turns", list);
+        if (!answer) {
+            rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
+            goto cleanup;
+        }
+    }
+    if (!(text = json_dumps(answer, EG_JSON_ANSWER))) {
         rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory writing the answer");
         goto cleanup;
     }
-    if (idem && (rc = db->ops->idem_put(db->store, context, t.scope, idem, hash, text,
-                                        t.recorded_at)) != ENGRAM_OK) {
+    if (idem && (rc = db->ops->idem_put(db->store, context, scope, idem, hash, text,
+                                        ts[0].recorded_at)) != ENGRAM_OK) {
         rc = eg_err_store(db, rc, "idempotency");
         goto cleanup;
     }
@@ -202,10 +291,12 @@ cleanup:
     free(prev);
     free(prev_hash);
     json_decref(answer);
-    json_decref(diff);
+    json_decref(list);
     json_decref(req);
-    free(t.scope);
-    free(t.metadata);
+    for (i = 0; i < n; i++)
+        free(ts[i].metadata);
+    free(ts);
+    free(scope);
     return rc;
 }
 

@@ -415,6 +415,109 @@ static void test_group_commit_isolates_failures(void **state)
     json_decref(j);
 }
 
+static int64_t turn_count(void)
+{
+    char *out = NULL;
+    json_t *j = ok_json(ts.db, engram_stats(ts.db, &out), &out, "stats");
+    int64_t n = json_integer_value(json_object_get(j, "turns"));
+
+    json_decref(j);
+    return n;
+}
+
+/* A batch records its turns in order in one transaction, each extracted and searchable;
+ * an invalid element, an empty or oversized batch writes nothing; a retried batch with its
+ * idempotency key answers the same without writing. */
+static void test_batch_turns(void **state)
+{
+    engram_call idem = {sizeof(idem), "test", NULL, "batch-1", NULL};
+    const char *batch =
+        "{\"scope\":\"user/alice\",\"turns\":["
+        "{\"role\":\"user\",\"content\":\"I live in Paris\"},"
+        "{\"role\":\"assistant\",\"content\":\"Zanzibar sounds lovely for a holiday\"},"
+        "{\"role\":\"user\",\"content\":\"I work at Acme Corp\","
+        "\"created_at\":\"2024-05-01T10:00:00Z\",\"metadata\":{\"k\":1}}]}";
+    char *out = NULL, *again = NULL, *big;
+    json_t *ans, *j, *turns, *ctx;
+    size_t i, at, cap = 64 + 1001 * 40, found = 0;
+
+    (void)state;
+    ans = ok_json(ts.db, engram_turn_add(ts.db, &idem, "assistant", NULL, batch, &out), &out,
+                  "batch");
+    turns = json_object_get(ans, "turns");
+    assert_int_equal(json_array_size(turns), 3);
+    assert_string_equal(jstr(json_array_get(turns, 0), "diff.0.key"), "location");
+    assert_string_equal(jstr(json_array_get(turns, 0), "diff.0.value"), "Paris");
+    assert_string_equal(jstr(json_array_get(turns, 1), "turn.role"), "assistant");
+    assert_int_equal(json_array_size(json_object_get(json_array_get(turns, 1), "diff")), 0);
+    assert_string_equal(jstr(json_array_get(turns, 2), "turn.created_at"),
+                        "2024-05-01T10:00:00.000Z");
+    assert_int_equal(turn_count(), 3);
+
+    /* The turns are in the full-text index (written at commit, not per statement). */
+    ctx = ok_json(ts.db,
+                  engram_context_query(ts.db, NULL, "assistant", NULL,
+                                       "{\"scope\":\"user/alice\",\"query\":\"Zanzibar\"}",
+                                       &out),
+                  &out, "context");
+    json_array_foreach(json_object_get(ctx, "items"), i, j) found +=
+        strcmp(jstr(j, "id"), jstr(json_array_get(turns, 1), "turn.id")) == 0;
+    assert_int_equal(found, 1);
+    json_decref(ctx);
+
+    /* The same key and body: the first answer again, nothing written. */
+    assert_int_equal(engram_turn_add(ts.db, &idem, "assistant", NULL, batch, &again),
+                     ENGRAM_OK);
+    j = json_loads(again, 0, NULL);
+    assert_string_equal(jstr(json_array_get(json_object_get(j, "turns"), 2), "turn.id"),
+                        jstr(json_array_get(turns, 2), "turn.id"));
+    json_decref(j);
+    engram_free(again);
+    assert_int_equal(turn_count(), 3);
+
+    /* One bad element: the request fails naming it, and no turn of it is written. */
+    want_rc(ts.db,
+            engram_turn_add(ts.db, NULL, "assistant", NULL,
+                            "{\"scope\":\"user/alice\",\"turns\":["
+                            "{\"role\":\"user\",\"content\":\"I live in Rome\"},"
+                            "{\"role\":\"robot\",\"content\":\"beep\"}]}",
+                            &out),
+            ENGRAM_INVALID, "bad element");
+    assert_non_null(strstr(engram_errmsg(ts.db), "turns[1].role"));
+    want_rc(ts.db,
+            engram_turn_add(ts.db, NULL, "assistant", NULL,
+                            "{\"scope\":\"user/alice\",\"turns\":[{\"role\":\"user\"}]}", &out),
+            ENGRAM_INVALID, "missing content");
+    assert_non_null(strstr(engram_errmsg(ts.db), "turns[0].content"));
+    want_rc(ts.db,
+            engram_turn_add(ts.db, NULL, "assistant", NULL,
+                            "{\"scope\":\"user/alice\",\"turns\":[]}", &out),
+            ENGRAM_INVALID, "empty batch");
+    want_rc(ts.db,
+            engram_turn_add(ts.db, NULL, "assistant", NULL,
+                            "{\"scope\":\"user/alice\",\"turns\":[1]}", &out),
+            ENGRAM_INVALID, "element not an object");
+    want_rc(ts.db,
+            engram_turn_add(ts.db, NULL, "assistant", NULL,
+                            "{\"scope\":\"user/alice\",\"role\":\"user\",\"content\":\"x\","
+                            "\"turns\":[{\"role\":\"user\",\"content\":\"y\"}]}",
+                            &out),
+            ENGRAM_INVALID, "both shapes");
+    /* 1,001 turns: over the limit. */
+    assert_non_null(big = malloc(cap));
+    at = (size_t)snprintf(big, cap, "{\"scope\":\"user/alice\",\"turns\":[");
+    for (i = 0; i < 1001; i++)
+        at += (size_t)snprintf(big + at, cap - at, "%s{\"role\":\"user\",\"content\":\"hi\"}",
+                               i ? "," : "");
+    snprintf(big + at, cap - at, "]}");
+    want_rc(ts.db, engram_turn_add(ts.db, NULL, "assistant", NULL, big, &out), ENGRAM_INVALID,
+            "too many");
+    assert_string_equal(engram_errname(ts.db), "too_many_turns");
+    free(big);
+    assert_int_equal(turn_count(), 3);
+    json_decref(ans);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -427,6 +530,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_call_floor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_share_a_handle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit_isolates_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_turns, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

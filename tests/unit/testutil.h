@@ -140,7 +140,7 @@ static inline void want_rc(engram *db, int rc, int want, const char *what)
 
 static inline const char *jstr(json_t *o, const char *path)
 {
-    /* "a.b.c" path of object keys */
+    /* "a.b.c" path of object keys; a numeric part indexes an array ("diff.0.key") */
     char buf[128], *p, *dot;
     json_t *v = o;
 
@@ -149,7 +149,7 @@ static inline const char *jstr(json_t *o, const char *path)
         dot = strchr(p, '.');
         if (dot)
             *dot = '\0';
-        v = json_object_get(v, p);
+        v = json_is_array(v) ? json_array_get(v, strtoul(p, NULL, 10)) : json_object_get(v, p);
     }
     return json_string_value(v);
 }
