@@ -74,6 +74,17 @@ static uint64_t mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
+/* x as 16 lower-case hex digits and a NUL: a request id, once per request. */
+static void hex16(char *out, uint64_t x)
+{
+    static const char hex[] = "0123456789abcdef";
+    int i;
+
+    for (i = 15; i >= 0; i--, x >>= 4)
+        out[i] = hex[x & 15];
+    out[16] = '\0';
+}
+
 /* A client's X-Request-Id is echoed only when it is short and plain, so it can go into
  * logs and headers without escaping or splitting anything. */
 static int sane_request_id(const char *s)
@@ -284,8 +295,8 @@ static struct srv_req *req_new(struct server *srv, struct MHD_Connection *conn, 
     if (sane_request_id(rid))
         snprintf(rq->request_id, sizeof(rq->request_id), "%s", rid);
     else
-        snprintf(rq->request_id, sizeof(rq->request_id), "%016llx",
-                 (unsigned long long)mix64(srv->id_seed + atomic_fetch_add(&srv->next_id, 1)));
+        hex16(rq->request_id, mix64(srv->id_seed + atomic_fetch_add_explicit(
+                                                      &srv->next_id, 1, memory_order_relaxed)));
     rq->call.size = sizeof(rq->call);
     rq->call.actor = "local";
     rq->call.request_id = rq->request_id;
@@ -407,31 +418,25 @@ static enum MHD_Result req_finish(struct srv_req *rq)
         return send_error(rq, 413, "too_large", msg);
     }
 
+    /* JSON bodies are parsed once, by the library, which names a malformed body or one
+     * that is not an object with code invalid_json, as this server would. What only the
+     * server can see is checked here: that there is a body at all (the library reads a
+     * NULL request as {}) and that it has no NUL byte, which would cut the C string the
+     * library parses short of what was sent. */
     if (def->body == B_JSON) {
-        /* The library would reject malformed JSON too, but only the server knows it came
-         * as an HTTP body, so it is the one that can say so plainly. */
-        json_error_t jerr;
-        json_t *j;
         if (rq->body.len == 0)
             return send_error(rq, 400, "invalid_json",
                               "request body is empty; expected a JSON object");
-        j = json_loadb(rq->body.p, rq->body.len, 0, &jerr);
-        if (!j) {
-            char msg[320];
-            snprintf(msg, sizeof(msg), "request body is not valid JSON: %s (line %d, column %d)",
-                     jerr.text, jerr.line, jerr.column);
-            return send_error(rq, 400, "invalid_json", msg);
-        }
-        if (!json_is_object(j)) {
-            json_decref(j);
-            return send_error(rq, 400, "invalid_json", "request body must be a JSON object");
-        }
-        json_decref(j);
+        if (memchr(rq->body.p, '\0', rq->body.len))
+            return send_error(rq, 400, "invalid_json",
+                              "request body is not valid JSON: it contains a NUL byte");
     }
 
     /* The handle is held for the handler and for reading its error, which is per thread
-     * and per handle; it goes back before the answer is sent. */
-    rq->db = srv_db_acquire(rq->srv, def->write);
+     * and per handle; it goes back before the answer is sent. /healthz borrows one only
+     * when it has to ask the store, so it stays answerable while every reader is busy. */
+    if (rq->route != R_HEALTHZ)
+        rq->db = srv_db_acquire(rq->srv, def->write);
     rc = def->handler(rq);
     if (rc == SRV_HANDLED)
         ret = send_error(rq, (unsigned)rq->err_status, rq->err_code, rq->err_msg);
@@ -492,7 +497,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         rq->status = 499; /* the client went away before an answer (nginx's convention) */
     srv_metrics_observe(&srv->metrics, rq->route, rq->status, us);
     if (srv->cfg->access_log)
-        srv_log_request(rq, (double)us / 1000.0);
+        srv_log_request(rq, us);
     if (rq->admitted)
         atomic_fetch_sub(&srv->inflight, 1);
     req_free(rq);
@@ -608,7 +613,7 @@ static int open_listener(struct server *srv, int *exit_code, char *url, size_t u
     for (ai = res; ai; ai = ai->ai_next)
         loopback &= is_loopback(ai->ai_addr);
 
-    rc = engram_key_count(srv->db, &keys);
+    rc = srv_keys_active(srv, srv->db, &keys); /* also the first entry of the cache */
     if (rc != ENGRAM_OK) {
         fprintf(stderr, "engram: serve: cannot count API keys: %s\n", engram_errmsg(srv->db));
         *exit_code = 2;
@@ -710,6 +715,9 @@ int srv_run(engram *db, engram *const *readers, unsigned nreaders, const struct 
         for (i = 0; i < nreaders; i++)
             srv->pool.free[srv->pool.nfree++] = readers[i];
     }
+    snprintf(srv->healthz_body, sizeof(srv->healthz_body),
+             "{\"status\":\"ok\",\"version\":\"%s\",\"backend\":\"%s\"}", engram_libversion(),
+             engram_backend(db));
     srv->id_seed = random_seed();
     clock_gettime(CLOCK_MONOTONIC, &srv->started);
     json_object_seed(0); /* seed jansson's hash once, before worker threads race to */

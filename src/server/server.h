@@ -143,6 +143,11 @@ struct server {
     const struct srv_config *cfg;
     struct MHD_Daemon *daemon;
     int auth_required;     /* bound off loopback: no key is never enough */
+    /* The count of active API keys as of keys_checked_ns (CLOCK_MONOTONIC; 0 = never),
+     * shared by every request for SRV_KEYS_TTL_NS: see srv_keys_active() in auth.c. */
+    atomic_int keys_active;
+    atomic_llong keys_checked_ns;
+    char healthz_body[160]; /* /healthz's answer, which never changes */
     atomic_uint inflight;  /* admitted API requests not yet completed */
     atomic_int draining;   /* set by the signal: answer with Connection: close */
     atomic_ullong next_id; /* request id counter, mixed with id_seed */
@@ -215,6 +220,25 @@ void srv_db_release(struct server *srv, engram *db);
 
 /* ---- auth.c ------------------------------------------------------------------------------ */
 
+/* How long a count of active API keys is trusted: keys created in another process (engram
+ * keys create) switch auth on within this long. Validity of a presented key is never
+ * cached. */
+#define SRV_KEYS_TTL_NS 1000000000LL
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+int64_t srv_now_ns(void);
+
+/*
+ * The number of active API keys, from the cache while it is younger than SRV_KEYS_TTL_NS,
+ * else counted on db (which must be a handle the caller holds) and cached. On failure
+ * returns the engram status and engram_errmsg(db) says why; *out_count is 0.
+ */
+int srv_keys_active(struct server *srv, engram *db, int *out_count);
+
+/* 1 when the cached count is fresh and says whether keys are in use (*out_count set),
+ * 0 when it must be counted again with srv_keys_active(). Never touches the store. */
+int srv_keys_cached(struct server *srv, int *out_count);
+
 /*
  * Decide who is calling: fill rq->call from the Bearer key, or refuse with 401/403 on rq.
  * Returns 0 when the request may proceed, SRV_HANDLED when it was refused.
@@ -241,8 +265,8 @@ int h_erase(struct srv_req *rq);
 
 /* ---- log.c ------------------------------------------------------------------------------- */
 
-/* One access-log line for a finished request. */
-void srv_log_request(const struct srv_req *rq, double ms);
+/* One access-log line for a finished request that took `us` microseconds. */
+void srv_log_request(const struct srv_req *rq, uint64_t us);
 
 /* One lifecycle line: {"ts","level","msg", key: value}; key may be NULL. */
 void srv_log_event(const char *level, const char *msg, const char *key, const char *value);

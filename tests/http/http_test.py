@@ -6,8 +6,9 @@ Starts the server on a free loopback port (--listen 127.0.0.1:0; the bound URL i
 from the server's "listening" log line) with a temporary SQLite file, then exercises every
 route of DESIGN.md section 4 and every error the server owns: 400 (malformed JSON, invalid
 fields), 401/403 (keys, grants, contexts, scope floors), 404, 405 (+Allow), 413, 415, 429,
-X-Request-Id, Idempotency-Key, /metrics, /healthz, the JSON access log, the loopback rule
-and a draining SIGTERM. Assertions are about behaviour only; the deadlines below exist so
+X-Request-Id, Idempotency-Key, /metrics, /healthz, the JSON access log,
+the loopback rule, keys created and revoked while the server runs, and a draining SIGTERM.
+Assertions are about behaviour only; the deadlines below exist so
 that a hung server fails the test instead of hanging ctest, and never decide a pass.
 
 Environment: ENGRAM_BIN (the built engram binary). Exit status 0 when every check passed.
@@ -361,6 +362,8 @@ def phase_routes(tmp):
         check(is_error(r, 400, "invalid_json"), "a JSON array body is 400", r)
         r = s.request("POST", API + "/profile", "")
         check(is_error(r, 400), "an empty body is 400", r)
+        r = s.request("POST", API + "/profile", b'{"scope": "user/alice"}\x00junk')
+        check(is_error(r, 400, "invalid_json"), "a body with a NUL byte is 400", r)
         r = s.request("POST", API + "/profile", {"scope": "user/UPPER/bad/"})
         check(is_error(r, 400), "an invalid scope is 400 (library names it)", r)
         r = s.request("POST", API + "/context", {"scope": "user/alice"})
@@ -646,16 +649,59 @@ def phase_keys(tmp):
             s.proc.wait()
 
 
+# --------------------------------------------------------------------------------------
+# Phase C: keys created or revoked by another process while the server runs.
+# --------------------------------------------------------------------------------------
+
+def phase_live_keys(tmp):
+    db = os.path.join(tmp, "d.db")
+    s = Server(tmp, db, name="d")
+    body = {"scope": "user/dora"}
+    try:
+        r = s.request("POST", API + "/profile", body)
+        check(r.status == 200, "no keys: a keyless request is served", r)
+        key = create_key(db, "--context", CTX)
+        # "Are there keys?" is cached for about a second: the first key switches auth on
+        # soon, not necessarily at once. Poll (the deadline is only a hang guard).
+        deadline = time.monotonic() + GUARD
+        while time.monotonic() < deadline:
+            r = s.request("POST", API + "/profile", body)
+            if r.status != 200:
+                break
+            time.sleep(0.05)
+        check(is_error(r, 401), "a key created by another process switches auth on", r)
+        r = s.request("POST", API + "/profile", body, key=key["key"])
+        check(r.status == 200, "the new key works on the running server", r)
+        # A presented key is checked against the store every time: revocation is at once.
+        rc, out, err = cli(db, "keys", "revoke", key["id"])
+        check(rc == 0, "keys revoke (live)", (rc, out, err))
+        r = s.request("POST", API + "/profile", body, key=key["key"])
+        check(is_error(r, 401), "a key revoked by another process is refused at once", r)
+        # With no active key left, keyless requests are served again (after the cache).
+        while time.monotonic() < deadline:
+            r = s.request("POST", API + "/profile", body)
+            if r.status == 200:
+                break
+            time.sleep(0.05)
+        check(r.status == 200, "revoking the last key switches auth off again", r)
+        check(s.stop() == 0, "SIGTERM exits 0 (live keys server)")
+    finally:
+        if s.proc.poll() is None:
+            s.proc.kill()
+            s.proc.wait()
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="engram-http-") as tmp:
         try:
             phase_routes(tmp)
             phase_keys(tmp)
+            phase_live_keys(tmp)
         except Exception as e:  # a crash is a failure, with the server logs for context
             import traceback
             traceback.print_exc()
             failures.append("exception: %r" % e)
-            for name in ("a", "b", "c"):
+            for name in ("a", "b", "c", "d"):
                 p = os.path.join(tmp, name + ".log")
                 if os.path.exists(p):
                     print("---- %s.log (tail)" % name)
