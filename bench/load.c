@@ -1,19 +1,29 @@
 /*
  * load.c - HTTP load generator for engram serve (bench/RESULTS.md, "HTTP server").
  *
- * One thread drives N keep-alive connections with libcurl's multi interface: every
- * connection always has exactly one request outstanding (closed loop), so the offered
- * load is "N clients as fast as the server answers", which is what the p99 targets of
- * DESIGN.md section 7 are stated against. Latency is measured per request from hand-off
- * to curl to the last byte, kept in full and sorted for percentiles.
+ * One thread drives N keep-alive connections with libcurl's multi interface, in one of two
+ * ways:
+ *   - closed loop (the default): every connection always has exactly one request
+ *     outstanding, so the offered load is "N clients as fast as the server answers". It
+ *     finds the saturated rate; its latencies are mostly queueing (Little's law: with N
+ *     requests always in flight, mean latency = N / rate).
+ *   - open loop (--rate R, as wrk2 does): R requests/s in total, each connection sending
+ *     on its own fixed schedule (R/N per second, staggered). A request's latency runs from
+ *     the time it was *meant* to be sent, not from when a free connection picked it up,
+ *     so a server that stalls is charged for every request the stall held back (no
+ *     coordinated omission). This gives latency at a stated load below saturation.
+ * Latencies are kept in full and sorted for percentiles.
  *
  *   load --url http://127.0.0.1:8420 --mode ingest|context|profile|healthz
  *        [--connections 64] [--requests N | --seconds S] [--scopes 100000]
- *        [--context assistant] [--key KEY] [--warmup SECONDS (1)]
+ *        [--rate R] [--batch N] [--context assistant] [--key KEY] [--warmup SECONDS (1)]
  *   load --mode hello [--hello-threads T] ...
  *        starts a bare libmicrohttpd "hello" handler in this process (same MHD flags as
  *        engram serve: thread per connection when T is 0, else an epoll pool of T) and
  *        loads it: the floor that the server's own overhead is measured against.
+ *
+ * --batch N (ingest only) sends N turns per request, {"scope", "turns": [...]} to
+ * POST /api/v1/{ctx}/turns, and reports turns/s as well as requests/s.
  *
  * Prints one human line and one JSON line per run.
  */
@@ -24,12 +34,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 
 struct conn {
     CURL *easy;
-    struct timespec t0;
-    char body[512];
+    double t0;   /* when the request was handed to curl (closed loop) or due (open loop) */
+    double next; /* open loop: when this connection's next request is due */
+    int busy;    /* a request is outstanding */
+    char *body;  /* owned; bodycap bytes */
+    size_t bodycap;
     long scope;
 };
 
@@ -44,6 +59,8 @@ struct opts {
     long scopes;
     double warmup;
     long hello_threads;
+    double rate; /* open loop: requests/s over all connections; 0 = closed loop */
+    long batch;  /* ingest: turns per request; 0 = the single-turn body */
 };
 
 static double now_s(void)
@@ -82,31 +99,56 @@ static const char *const facts[] = {
 static const char *const nouns[] = {"London",     "Paris", "Berlin", "Acme Corp", "Globex",
                                     "TypeScript", "Rust",  "Go",     "Lisbon",    "Initech"};
 
-static void make_body(const struct opts *o, struct conn *c)
+/* One fact sentence, so that ingest does real extraction work. */
+static void make_sentence(char *out, size_t n)
 {
-    char sentence[160];
-    c->scope = (long)(rng() % (uint64_t)o->scopes);
-    if (strcmp(o->mode, "ingest") == 0) {
-        const char *f = facts[rng() % (sizeof(facts) / sizeof(facts[0]))];
-        const char *n = nouns[rng() % (sizeof(nouns) / sizeof(nouns[0]))];
+    const char *f = facts[rng() % (sizeof(facts) / sizeof(facts[0]))];
+    const char *noun = nouns[rng() % (sizeof(nouns) / sizeof(nouns[0]))];
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 #endif
-        snprintf(sentence, sizeof(sentence), f, n);
+    snprintf(out, n, f, noun);
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop
 #endif
-        snprintf(c->body, sizeof(c->body),
+}
+
+/* Bytes a body needs at most: a turn element is under 160 bytes. */
+static size_t body_cap(const struct opts *o)
+{
+    return 512 + (size_t)(o->batch > 0 ? o->batch : 1) * 160;
+}
+
+static void make_body(const struct opts *o, struct conn *c)
+{
+    char sentence[160];
+    size_t len = 0;
+    long i;
+
+    c->scope = (long)(rng() % (uint64_t)o->scopes);
+    if (strcmp(o->mode, "ingest") == 0 && o->batch > 0) {
+        len = (size_t)snprintf(c->body, c->bodycap, "{\"scope\":{\"user\":\"u%ld\"},\"turns\":[",
+                               c->scope);
+        for (i = 0; i < o->batch; i++) {
+            make_sentence(sentence, sizeof(sentence));
+            len += (size_t)snprintf(c->body + len, c->bodycap - len,
+                                    "%s{\"role\":\"user\",\"content\":\"%s\"}", i ? "," : "",
+                                    sentence);
+        }
+        snprintf(c->body + len, c->bodycap - len, "]}");
+    } else if (strcmp(o->mode, "ingest") == 0) {
+        make_sentence(sentence, sizeof(sentence));
+        snprintf(c->body, c->bodycap,
                  "{\"scope\":{\"user\":\"u%ld\"},\"role\":\"user\",\"content\":\"%s\"}", c->scope,
                  sentence);
     } else if (strcmp(o->mode, "context") == 0) {
-        snprintf(c->body, sizeof(c->body),
+        snprintf(c->body, c->bodycap,
                  "{\"scope\":{\"user\":\"u%ld\"},\"query\":\"where do I live and what language "
                  "do I prefer\",\"max_tokens\":300}",
                  c->scope);
     } else if (strcmp(o->mode, "profile") == 0) {
-        snprintf(c->body, sizeof(c->body), "{\"scope\":{\"user\":\"u%ld\"}}", c->scope);
+        snprintf(c->body, c->bodycap, "{\"scope\":{\"user\":\"u%ld\"}}", c->scope);
     } else {
         c->body[0] = '\0';
     }
@@ -165,7 +207,9 @@ static struct MHD_Daemon *start_hello(long threads, char *url, size_t urlsz)
 
 /* ---- The driver ---------------------------------------------------------------------- */
 
-static void setup(const struct opts *o, struct conn *c, struct curl_slist *hdrs, const char *url)
+/* Hand c's next request to curl; t0 is when its latency starts. */
+static void issue(const struct opts *o, CURLM *multi, struct conn *c, struct curl_slist *hdrs,
+                  const char *url, double t0)
 {
     make_body(o, c);
     curl_easy_setopt(c->easy, CURLOPT_URL, url);
@@ -180,7 +224,9 @@ static void setup(const struct opts *o, struct conn *c, struct curl_slist *hdrs,
     } else {
         curl_easy_setopt(c->easy, CURLOPT_HTTPGET, 1L);
     }
-    clock_gettime(CLOCK_MONOTONIC, &c->t0);
+    c->t0 = t0;
+    c->busy = 1;
+    curl_multi_add_handle(multi, c->easy);
 }
 
 static long parse_long(const char *s)
@@ -197,18 +243,47 @@ static long parse_long(const char *s)
     return v;
 }
 
+static double parse_double(const char *s)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || *end || !(v >= 0)) {
+        fprintf(stderr, "load: bad number '%s'\n", s);
+        exit(2);
+    }
+    return v;
+}
+
+/* Arm tfd to fire at monotonic time t (seconds), or disarm it when t is 0. */
+static void arm(int tfd, double t)
+{
+    struct itimerspec its;
+
+    memset(&its, 0, sizeof(its));
+    if (t > 0) {
+        its.it_value.tv_sec = (time_t)t;
+        its.it_value.tv_nsec = (long)((t - (double)(time_t)t) * 1e9);
+        if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+            its.it_value.tv_nsec = 1; /* all zero would disarm */
+    }
+    timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
 int main(int argc, char **argv)
 {
-    struct opts o = {
-        "http://127.0.0.1:8420", "context", "assistant", NULL, 64, 0, 10.0, 100000, 1.0, 0};
+    struct opts o = {"http://127.0.0.1:8420", "context", "assistant", NULL, 64, 0, 10.0, 100000,
+                     1.0, 0, 0.0, 0};
     struct MHD_Daemon *hello_d = NULL;
     struct curl_slist *hdrs = NULL;
     struct conn *conns = NULL;
     CURLM *multi = NULL;
-    double *lat = NULL, t_start, t_end, t_warm, elapsed;
-    int measuring = 0;
+    double *lat = NULL, t_start, t_end, t_warm, elapsed, interval = 0;
+    int measuring = 0, open_loop, tfd = -1;
     size_t nlat = 0, caplat = 1 << 20;
-    long done = 0, errors = 0, issued = 0, active = 0, i;
+    long errors = 0, active = 0, late = 0, i;
     char url[512], base[256], auth[600];
     int running, rc = 1;
 
@@ -233,13 +308,17 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--requests") == 0)
             o.requests = parse_long(v);
         else if (strcmp(a, "--seconds") == 0)
-            o.seconds = (double)parse_long(v);
+            o.seconds = parse_double(v);
         else if (strcmp(a, "--scopes") == 0)
             o.scopes = parse_long(v);
         else if (strcmp(a, "--warmup") == 0)
-            o.warmup = (double)parse_long(v);
+            o.warmup = parse_double(v);
         else if (strcmp(a, "--hello-threads") == 0)
             o.hello_threads = parse_long(v);
+        else if (strcmp(a, "--rate") == 0)
+            o.rate = parse_double(v);
+        else if (strcmp(a, "--batch") == 0)
+            o.batch = parse_long(v);
         else {
             fprintf(stderr, "load: unknown option %s\n", a);
             return 2;
@@ -249,6 +328,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "load: --connections and --scopes must be positive\n");
         return 2;
     }
+    if (o.batch > 0 && strcmp(o.mode, "ingest") != 0) {
+        fprintf(stderr, "load: --batch goes with --mode ingest\n");
+        return 2;
+    }
+    if (o.rate > 0 && o.requests) {
+        fprintf(stderr, "load: --rate runs for --seconds, not --requests\n");
+        return 2;
+    }
+    open_loop = o.rate > 0;
 
     snprintf(base, sizeof(base), "%s", o.url);
     if (strcmp(o.mode, "hello") == 0) {
@@ -281,49 +369,92 @@ int main(int argc, char **argv)
     curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, o.connections);
     conns = calloc((size_t)o.connections, sizeof(*conns));
     lat = malloc(caplat * sizeof(*lat));
-    if (!conns || !lat || !multi)
+    /* The open loop sleeps until the next request is due on a timerfd, which curl_multi_poll
+     * watches beside the sockets: its own timeout is whole milliseconds, and a millisecond
+     * of lateness would be charged to the server as latency. */
+    if (open_loop)
+        tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (!conns || !lat || !multi || (open_loop && tfd < 0))
         goto cleanup;
     for (i = 0; i < o.connections; i++) {
+        conns[i].bodycap = body_cap(&o);
+        conns[i].body = malloc(conns[i].bodycap);
         conns[i].easy = curl_easy_init();
-        setup(&o, &conns[i], hdrs, url);
-        curl_multi_add_handle(multi, conns[i].easy);
-        issued++;
-        active++;
+        if (!conns[i].body || !conns[i].easy)
+            goto cleanup;
     }
 
-    /* The first --warmup seconds (connects, cold caches) are not measured; the clock
-     * for --seconds starts at the first completion after them. */
+    /* The first --warmup seconds (connects, cold caches) are not measured. Closed loop: the
+     * clock for --seconds starts at the first completion after them. Open loop: requests
+     * due in [t_warm, t_end) are measured, and the run ends when they have all answered. */
     t_start = now_s();
     t_warm = t_start + o.warmup;
     t_end = t_warm + o.seconds;
+    if (open_loop) {
+        /* Each connection sends every connections/rate seconds, the connections staggered
+         * evenly, so the total is `rate` requests/s arriving at a steady pace. */
+        interval = (double)o.connections / o.rate;
+        for (i = 0; i < o.connections; i++)
+            conns[i].next = t_start + interval * (double)i / (double)o.connections;
+    } else {
+        for (i = 0; i < o.connections; i++) {
+            issue(&o, multi, &conns[i], hdrs, url, now_s());
+            active++;
+        }
+    }
     for (;;) {
         CURLMsg *msg;
         int left;
+        double due = 0;
+        int freed = 0;
+        struct curl_waitfd wfd = {tfd, CURL_WAIT_POLLIN, 0};
+
+        if (open_loop) {
+            /* Send whatever is due on an idle connection; its latency starts at the time
+             * it was due. A connection still busy past its due time sends as soon as it
+             * is free, and that request is charged the wait (`late` counts those more
+             * than one interval behind). */
+            double now = now_s();
+            for (i = 0; i < o.connections; i++) {
+                struct conn *c = &conns[i];
+                if (c->busy || c->next >= t_end)
+                    continue;
+                if (c->next <= now) {
+                    if (now - c->next > interval)
+                        late++;
+                    issue(&o, multi, c, hdrs, url, c->next);
+                    active++;
+                    c->next += interval;
+                } else if (due == 0 || c->next < due) {
+                    due = c->next;
+                }
+            }
+            arm(tfd, due);
+        }
         curl_multi_perform(multi, &running);
         while ((msg = curl_multi_info_read(multi, &left))) {
             struct conn *c;
             long code = 0;
-            struct timespec t1;
-            double ms;
+            double t1, ms;
             if (msg->msg != CURLMSG_DONE)
                 continue;
             curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&c);
             curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
-            clock_gettime(CLOCK_MONOTONIC, &t1);
-            ms = (double)(t1.tv_sec - c->t0.tv_sec) * 1e3 +
-                 (double)(t1.tv_nsec - c->t0.tv_nsec) / 1e6;
-            done++;
+            t1 = now_s();
+            ms = (t1 - c->t0) * 1e3;
             if (msg->data.result != CURLE_OK || code != 200) {
-                errors++;
+                if (measuring || (open_loop && c->t0 >= t_warm))
+                    errors++;
                 if (errors <= 5)
                     fprintf(stderr, "load: request failed: %s, HTTP %ld\n",
                             curl_easy_strerror(msg->data.result), code);
             }
-            if (!measuring && now_s() >= t_warm) {
+            if (open_loop) {
+                measuring = c->t0 >= t_warm && c->t0 < t_end;
+            } else if (!measuring && t1 >= t_warm) {
                 measuring = 1;
-                t_start = now_s();
+                t_start = t1;
                 t_end = t_start + o.seconds;
-                errors = 0;
             }
             if (measuring) {
                 if (nlat == caplat) {
@@ -336,35 +467,60 @@ int main(int argc, char **argv)
                 lat[nlat++] = ms;
             }
             curl_multi_remove_handle(multi, c->easy);
+            c->busy = 0;
+            freed = 1;
             active--;
-            if ((o.requests && (!measuring || (long)nlat + o.connections <= o.requests)) ||
-                (!o.requests && now_s() < t_end)) {
-                setup(&o, c, hdrs, url);
-                curl_multi_add_handle(multi, c->easy);
-                issued++;
+            if (!open_loop &&
+                ((o.requests && (!measuring || (long)nlat + o.connections <= o.requests)) ||
+                 (!o.requests && t1 < t_end))) {
+                issue(&o, multi, c, hdrs, url, now_s());
                 active++;
             }
         }
-        /* `running` is stale once handles are re-added; our own count is not. */
-        if (active == 0)
-            break;
-        curl_multi_poll(multi, NULL, 0, 100, NULL);
+        if (open_loop) {
+            int pending = 0;
+            for (i = 0; i < o.connections && !pending; i++)
+                pending = conns[i].next < t_end;
+            if (active == 0 && !pending)
+                break;
+            if (freed)
+                continue; /* a freed connection may be overdue: send before sleeping */
+            curl_multi_poll(multi, &wfd, 1, 100, NULL);
+            if (wfd.revents) {
+                uint64_t ticks;
+                if (read(tfd, &ticks, sizeof(ticks)) < 0)
+                    ticks = 0; /* EAGAIN: it was re-armed under us; nothing to do */
+            }
+        } else {
+            /* `running` is stale once handles are re-added; our own count is not. */
+            if (active == 0)
+                break;
+            curl_multi_poll(multi, NULL, 0, 100, NULL);
+        }
     }
-    elapsed = now_s() - t_start;
+    elapsed = open_loop ? o.seconds : now_s() - t_start;
 
     qsort(lat, nlat, sizeof(*lat), cmp_double);
     {
         double p50 = nlat ? lat[nlat / 2] : 0, p90 = nlat ? lat[nlat * 9 / 10] : 0;
         double p99 = nlat ? lat[nlat * 99 / 100] : 0, max = nlat ? lat[nlat - 1] : 0;
-        printf("%-8s conns=%ld requests=%zu errors=%ld time=%.2fs rate=%.0f/s "
+        double rate = (double)nlat / elapsed;
+        long per = o.batch > 0 ? o.batch : 1;
+        char extra[128] = "";
+        if (o.batch > 0)
+            snprintf(extra, sizeof(extra), " batch=%ld turns=%.0f/s", o.batch, rate * (double)per);
+        if (open_loop)
+            snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
+                     " offered=%.0f/s late=%ld", o.rate, late);
+        printf("%-8s conns=%ld requests=%zu errors=%ld time=%.2fs rate=%.0f/s%s "
                "p50=%.3fms p90=%.3fms p99=%.3fms max=%.3fms\n",
-               o.mode, o.connections, nlat, errors, elapsed, (double)nlat / elapsed, p50, p90, p99,
-               max);
+               o.mode, o.connections, nlat, errors, elapsed, rate, extra, p50, p90, p99, max);
         printf("{\"mode\":\"%s\",\"connections\":%ld,\"requests\":%zu,\"errors\":%ld,"
-               "\"seconds\":%.3f,\"rate\":%.1f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,"
-               "\"max_ms\":%.3f}\n",
-               o.mode, o.connections, nlat, errors, elapsed, (double)nlat / elapsed, p50, p90, p99,
-               max);
+               "\"seconds\":%.3f,\"rate\":%.1f,\"batch\":%ld,\"turns_per_s\":%.1f,"
+               "\"offered_rate\":%.1f,\"late\":%ld,\"p50_ms\":%.3f,\"p90_ms\":%.3f,"
+               "\"p99_ms\":%.3f,\"max_ms\":%.3f}\n",
+               o.mode, o.connections, nlat, errors, elapsed, rate, o.batch, rate * (double)per,
+               o.rate, late, p50, p90, p99, max);
     }
     rc = errors ? 1 : 0;
 
@@ -372,13 +528,17 @@ cleanup:
     if (conns) {
         for (i = 0; i < o.connections; i++) {
             if (conns[i].easy) {
-                curl_multi_remove_handle(multi, conns[i].easy);
+                if (conns[i].busy)
+                    curl_multi_remove_handle(multi, conns[i].easy);
                 curl_easy_cleanup(conns[i].easy);
             }
+            free(conns[i].body);
         }
     }
     free(conns);
     free(lat);
+    if (tfd >= 0)
+        close(tfd);
     if (multi)
         curl_multi_cleanup(multi);
     curl_slist_free_all(hdrs);
