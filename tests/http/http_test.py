@@ -6,7 +6,7 @@ Starts the server on a free loopback port (--listen 127.0.0.1:0; the bound URL i
 from the server's "listening" log line) with a temporary SQLite file, then exercises every
 route of DESIGN.md section 4 and every error the server owns: 400 (malformed JSON, invalid
 fields), 401/403 (keys, grants, contexts, scope floors), 404, 405 (+Allow), 413, 415, 429,
-X-Request-Id, Idempotency-Key, /metrics, /healthz, the JSON access log,
+X-Request-Id, Idempotency-Key, batched ingest, /metrics, /healthz, the JSON access log,
 the loopback rule, keys created and revoked while the server runs, and a draining SIGTERM.
 Assertions are about behaviour only; the deadlines below exist so
 that a hung server fails the test instead of hanging ctest, and never decide a pass.
@@ -279,6 +279,8 @@ def phase_routes(tmp):
         r = s.request("POST", API + "/turns", body, headers={"Idempotency-Key": "x" * 300})
         check(is_error(r, 400), "overlong Idempotency-Key is 400", r)
 
+        phase_batches(s, sid)
+
         # Reads.
         r = s.request("POST", API + "/context", {"scope": "user/alice", "query": "London",
                                                   "top_k": 5, "max_tokens": 200})
@@ -520,6 +522,91 @@ def phase_routes(tmp):
             s.proc.kill()
             s.proc.wait()
     return db
+
+
+def turn_lines(s, ctx_api, scope):
+    """The turns an export of `scope` holds, as parsed JSON Lines."""
+    r = s.request("POST", ctx_api + "/export", {"scope": scope})
+    out = []
+    for l in r.body.decode().split("\n"):
+        if l:
+            j = json.loads(l)
+            if j.get("type") == "turn":
+                out.append(j)
+    return out
+
+
+def phase_batches(s, sid):
+    """Batched ingest: {"turns": [...]} on /turns and on a session's /turns."""
+    texts = ["I live in Madrid.", "I work at Initech as an engineer.",
+             "My favourite language is Go."]
+    batch = {"scope": "user/batch", "turns": [{"role": "user", "content": t} for t in texts]}
+    r = s.request("POST", API + "/turns", batch)
+    j = r.json() or {}
+    items = j.get("turns") if isinstance(j.get("turns"), list) else []
+    check(r.status == 200 and len(items) == 3
+          and all(isinstance(i, dict) and "turn" in i and isinstance(i.get("diff"), list)
+                  and i.get("queued") is False for i in items),
+          "a batch of 3 turns answers {turns: [{turn, diff, queued: false}] x 3}", r)
+    check([(i.get("turn") or {}).get("content") for i in items] == texts,
+          "batch answers come in request order", items)
+    check(sorted(t.get("content") for t in turn_lines(s, API, "user/batch")) == sorted(texts),
+          "every turn of the batch is stored", r)
+    r = s.request("POST", API + "/profile", {"scope": "user/batch"})
+    check(r.status == 200 and "Madrid" in r.body.decode(), "a batch turn is extracted (Madrid)", r)
+
+    # All or nothing: one bad element fails the request, names itself, and writes nothing.
+    bad = {"scope": "user/batchbad",
+           "turns": [{"role": "user", "content": "I live in Oslo."},
+                     {"role": "robot", "content": "beep"}]}
+    r = s.request("POST", API + "/turns", bad)
+    check(is_error(r, 400) and "turns[1].role" in r.json()["error"]["message"],
+          "a bad batch element is 400 naming turns[1].role", r)
+    check(turn_lines(s, API, "user/batchbad") == [], "a refused batch writes nothing")
+    r = s.request("POST", API + "/turns", {"scope": "user/batchbad",
+                                           "turns": [{"role": "user", "content": "ok"}, 7]})
+    check(is_error(r, 400) and "turns[1]" in r.json()["error"]["message"],
+          "a batch element that is not an object is 400 naming turns[1]", r)
+
+    # Session batches.
+    before = (s.request("GET", API + "/sessions/" + sid).json() or {}).get("turn_count", -1)
+    r = s.request("POST", API + "/sessions/%s/turns" % sid,
+                  {"turns": [{"role": "user", "content": "I am learning Rust."},
+                             {"role": "assistant", "content": "Rust is a fine choice."}]})
+    j = r.json() or {}
+    check(r.status == 200 and isinstance(j.get("turns"), list) and len(j["turns"]) == 2,
+          "a session batch of 2 answers 2 turns", r)
+    r = s.request("POST", API + "/sessions/%s/turns" % sid,
+                  {"turns": [{"role": "user", "content": "fine"}, {"role": "user"}]})
+    check(is_error(r, 400) and "turns[1].content" in r.json()["error"]["message"],
+          "a session batch missing turns[1].content is 400 naming it", r)
+    after = (s.request("GET", API + "/sessions/" + sid).json() or {}).get("turn_count", -1)
+    check(after == before + 2, "the session holds the good batch and none of the bad one",
+          (before, after))
+
+    # An Idempotency-Key covers the whole batch.
+    idem = {"scope": "user/batchidem",
+            "turns": [{"role": "user", "content": "I moved to Lisbon last year."},
+                      {"role": "user", "content": "I prefer Rust over everything else."}]}
+    r1 = s.request("POST", API + "/turns", idem, headers={"Idempotency-Key": "batch-1"})
+    r2 = s.request("POST", API + "/turns", idem, headers={"Idempotency-Key": "batch-1"})
+    ids = lambda r: [(i.get("turn") or {}).get("id") for i in (r.json() or {}).get("turns", [])]
+    check(r1.status == 200 and r2.status == 200 and len(ids(r1)) == 2 and ids(r1) == ids(r2),
+          "a retried batch with the same Idempotency-Key answers the same turns", (r1, r2))
+    check(len(turn_lines(s, API, "user/batchidem")) == 2, "a retried batch is stored once")
+    r3 = s.request("POST", API + "/turns", dict(idem, turns=idem["turns"][:1]),
+                   headers={"Idempotency-Key": "batch-1"})
+    check(is_error(r3, 409), "the same Idempotency-Key with another batch is 409", r3)
+
+    # At most 1,000 turns per request; more is refused whole.
+    many = {"scope": "user/batchmany", "turns": [{"role": "user", "content": "t%d" % i}
+                                                  for i in range(1001)]}
+    r = s.request("POST", API + "/turns", many)
+    check(is_error(r, 400) and "1000" in r.json()["error"]["message"],
+          "a batch of 1,001 turns is 400 and states the limit", r)
+    check(turn_lines(s, API, "user/batchmany") == [], "an oversized batch writes nothing")
+    r = s.request("POST", API + "/turns", {"scope": "user/batchmany", "turns": []})
+    check(is_error(r, 400), "an empty batch is 400", r)
 
 
 # --------------------------------------------------------------------------------------
