@@ -3,7 +3,7 @@
  * "Context (in-process)"), and the load time of the retrieval data files.
  *
  *   bench_context --db bench.db [--scopes 100000] [--queries 20000] [--context assistant]
- *                 [--data DIR]
+ *                 [--data DIR] [--dump FILE] [--as-of ISO]
  *
  * The store is one gen_store made (user/u0 .. user/u<scopes-1>). Each query picks a random
  * scope and one of a fixed mix of messages: ones that share words with the stored facts,
@@ -12,6 +12,10 @@
  * vectors), every call is timed with CLOCK_MONOTONIC (wall) and CLOCK_THREAD_CPUTIME_ID
  * (CPU); p50, p90, p99, p99.9 and max of both are printed. Then the vector file and the WordNet cache are opened 20 times each and the
  * median and worst open times printed.
+ *
+ * --dump FILE writes every timed answer to FILE, one per line, and --as-of fixes the time
+ * the ranking's recency is measured from: two builds then give byte-identical files when
+ * a change to the code is meant not to change any answer (diff them).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +121,8 @@ static void time_opens(const char *data)
 int main(int argc, char **argv)
 {
     const char *db_path = NULL, *context = "assistant", *data = getenv("ENGRAM_DATA");
+    const char *dump_path = NULL, *as_of = NULL;
+    FILE *dump = NULL;
     long scopes = 100000, nq = 20000, warm = 500, items = 0, empty = 0;
     engram_options opt = {0};
     engram *db = NULL;
@@ -134,9 +140,13 @@ int main(int argc, char **argv)
             context = argv[++i];
         else if (!strcmp(argv[i], "--data") && i + 1 < argc)
             data = argv[++i];
+        else if (!strcmp(argv[i], "--dump") && i + 1 < argc)
+            dump_path = argv[++i];
+        else if (!strcmp(argv[i], "--as-of") && i + 1 < argc)
+            as_of = argv[++i];
         else {
             fprintf(stderr, "usage: bench_context --db PATH [--scopes N] [--queries N] "
-                            "[--context C] [--data DIR]\n");
+                            "[--context C] [--data DIR] [--dump FILE] [--as-of ISO]\n");
             return 1;
         }
     }
@@ -154,6 +164,10 @@ int main(int argc, char **argv)
         engram_close(db);
         return 1;
     }
+    if (dump_path && !(dump = fopen(dump_path, "w"))) {
+        perror(dump_path);
+        return 1;
+    }
     if (!(lat = malloc(sizeof(*lat) * (size_t)nq)) || !(cpu = malloc(sizeof(*cpu) * (size_t)nq)))
         return 1;
     for (long k = -warm; k < nq; k++) {
@@ -163,8 +177,9 @@ int main(int argc, char **argv)
         double a, b, ca, cb;
 
         snprintf(req, sizeof(req),
-                 "{\"scope\":\"user/u%ld\",\"query\":\"%s\",\"max_tokens\":1000,\"top_k\":10}", s,
-                 queries[which]);
+                 "{\"scope\":\"user/u%ld\",\"query\":\"%s\",\"max_tokens\":1000,\"top_k\":10%s%s%s}",
+                 s, queries[which], as_of ? ",\"as_of\":\"" : "", as_of ? as_of : "",
+                 as_of ? "\"" : "");
         ca = cpu_us();
         a = now_us();
         rc = engram_context_query(db, NULL, context, NULL, req, &out);
@@ -181,6 +196,8 @@ int main(int argc, char **argv)
             csum += cb - ca;
             per_q[which] += cb - ca;
             per_n[which]++;
+            if (dump)
+                fprintf(dump, "%s\n", out);
             if (strstr(out, "\"items\":[]"))
                 empty++;
             else
@@ -203,6 +220,8 @@ int main(int argc, char **argv)
            pct(cpu, (size_t)nq, 0.99), pct(cpu, (size_t)nq, 0.999), cpu[nq - 1]);
     for (size_t q = 0; q < NQ; q++)
         printf("  mean CPU %8.1f us  \"%s\"\n", per_n[q] > 0 ? per_q[q] / per_n[q] : 0, queries[q]);
+    if (dump)
+        fclose(dump);
     free(cpu);
     free(lat);
     engram_close(db);

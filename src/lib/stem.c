@@ -17,9 +17,67 @@
 
 #include "engram.h"
 
+/*
+ * Stemming a word costs libstemmer about half a microsecond, and a context query stems the
+ * same few hundred words (the scope's attribute texts, its turns, the query) on every
+ * call. So each stemmer keeps a small direct-mapped cache of word -> stem: Porter2 is a
+ * pure function of the word, so a hit gives exactly what libstemmer would. Words longer
+ * than STEM_SLOT_LEN bytes (rare) are always stemmed. 64 KB per stemmer, allocated on first
+ * use; without it (out of memory) every word is stemmed, as before.
+ */
+#define STEM_SLOTS    1024 /* a power of two */
+#define STEM_SLOT_LEN 30
+
+struct stem_slot {
+    unsigned char wn, sn; /* word and stem lengths; wn 0 = empty */
+    char w[STEM_SLOT_LEN], s[STEM_SLOT_LEN];
+};
+
 struct eg_stemmer {
     struct sb_stemmer *sb;
+    struct stem_slot *cache; /* STEM_SLOTS, or NULL */
+    int cache_failed;        /* calloc failed once: do not retry on every word */
 };
+
+/* The stem of the folded word w[0..n): *out (*out_n bytes) points into the cache or into
+ * libstemmer and stays valid until the stemmer's next use. ENGRAM_NOMEM from libstemmer. */
+static int stem_cached(struct eg_stemmer *st, const char *w, size_t n, const char **out,
+                       size_t *out_n)
+{
+    struct stem_slot *slot = NULL;
+    const sb_symbol *s;
+    size_t sn;
+
+    if (n > 0 && n <= STEM_SLOT_LEN) {
+        if (!st->cache && !st->cache_failed &&
+            !(st->cache = calloc(STEM_SLOTS, sizeof(*st->cache))))
+            st->cache_failed = 1;
+        if (st->cache) {
+            uint32_t h = 2166136261u;
+            for (size_t i = 0; i < n; i++)
+                h = (h ^ (unsigned char)w[i]) * 16777619u;
+            slot = &st->cache[h & (STEM_SLOTS - 1)];
+            if (slot->wn == n && !memcmp(slot->w, w, n)) {
+                *out = slot->s;
+                *out_n = slot->sn;
+                return ENGRAM_OK;
+            }
+        }
+    }
+    s = sb_stemmer_stem(st->sb, (const sb_symbol *)w, (int)n);
+    if (s == NULL)
+        return ENGRAM_NOMEM;
+    sn = (size_t)sb_stemmer_length(st->sb);
+    if (slot && sn <= STEM_SLOT_LEN) {
+        slot->wn = (unsigned char)n;
+        slot->sn = (unsigned char)sn;
+        memcpy(slot->w, w, n);
+        memcpy(slot->s, s, sn);
+    }
+    *out = (const char *)s;
+    *out_n = sn;
+    return ENGRAM_OK;
+}
 
 /* Decodes one UTF-8 code point at s[0..n). Returns its length (1-4) and sets *cp, or 0 for
  * an invalid, overlong or truncated sequence and surrogates. */
@@ -138,7 +196,7 @@ static uint32_t fold_cp(uint32_t c)
 /* One word at a time: scan() calls emit for each folded word; emit stems (or not) and calls
  * the user's callback. */
 struct scan_ctx {
-    struct sb_stemmer *sb; /* NULL: do not stem */
+    struct eg_stemmer *st; /* NULL: do not stem */
     int nomem_rc;          /* what to return when libstemmer fails (engram's or SQLite's) */
     eg_token_fn fn;
     void *arg;
@@ -146,14 +204,14 @@ struct scan_ctx {
 
 static int emit(struct scan_ctx *cx, const char *w, size_t n, size_t start, size_t end, int stem)
 {
-    const sb_symbol *s;
+    const char *s;
+    size_t sn;
 
-    if (cx->sb == NULL || !stem)
+    if (cx->st == NULL || !stem)
         return cx->fn(cx->arg, w, n, start, end);
-    s = sb_stemmer_stem(cx->sb, (const sb_symbol *)w, (int)n);
-    if (s == NULL)
+    if (stem_cached(cx->st, w, n, &s, &sn) != ENGRAM_OK)
         return cx->nomem_rc;
-    return cx->fn(cx->arg, (const char *)s, (size_t)sb_stemmer_length(cx->sb), start, end);
+    return cx->fn(cx->arg, s, sn, start, end);
 }
 
 static int scan(struct scan_ctx *cx, const char *text, size_t len)
@@ -225,20 +283,19 @@ void eg_stemmer_free(struct eg_stemmer *st)
     if (st == NULL)
         return;
     sb_stemmer_delete(st->sb);
+    free(st->cache);
     free(st);
 }
 
 int eg_stem_tokens(struct eg_stemmer *st, const char *text, size_t len, eg_token_fn fn, void *arg)
 {
-    struct scan_ctx cx = {st->sb, ENGRAM_NOMEM, fn, arg};
+    struct scan_ctx cx = {st, ENGRAM_NOMEM, fn, arg};
 
     return scan(&cx, text, len);
 }
 
 int eg_stem_word(struct eg_stemmer *st, const char *word, size_t n, const char **out, size_t *out_n)
 {
-    const sb_symbol *s;
-
     *out = NULL;
     *out_n = 0;
     if (n > EG_WORD_MAX) { /* the scanner never stems such a run either */
@@ -246,12 +303,7 @@ int eg_stem_word(struct eg_stemmer *st, const char *word, size_t n, const char *
         *out_n = n;
         return ENGRAM_OK;
     }
-    s = sb_stemmer_stem(st->sb, (const sb_symbol *)word, (int)n);
-    if (s == NULL)
-        return ENGRAM_NOMEM;
-    *out = (const char *)s;
-    *out_n = (size_t)sb_stemmer_length(st->sb);
-    return ENGRAM_OK;
+    return stem_cached(st, word, n, out, out_n);
 }
 
 int eg_words(const char *text, size_t len, eg_token_fn fn, void *arg)
@@ -312,7 +364,7 @@ int eg_is_stopword(const char *tok, size_t n)
 /* ---- FTS5 tokenizer ---------------------------------------------------------------- */
 
 struct fts_tok {
-    struct sb_stemmer *sb; /* one per instance: libstemmer objects are not thread-safe */
+    struct eg_stemmer *st; /* one per instance: libstemmer objects are not thread-safe */
 };
 
 struct fts_call {
@@ -339,8 +391,8 @@ static int fts_create(void *unused, const char **argv, int argc, Fts5Tokenizer *
     t = calloc(1, sizeof(*t));
     if (t == NULL)
         return SQLITE_NOMEM;
-    t->sb = sb_stemmer_new("english", "UTF_8");
-    if (t->sb == NULL) {
+    t->st = eg_stemmer_new();
+    if (t->st == NULL) {
         free(t);
         return SQLITE_NOMEM;
     }
@@ -354,7 +406,7 @@ static void fts_delete(Fts5Tokenizer *p)
 
     if (t == NULL)
         return;
-    sb_stemmer_delete(t->sb);
+    eg_stemmer_free(t->st);
     free(t);
 }
 
@@ -363,12 +415,12 @@ static int fts_tokenize(Fts5Tokenizer *p, void *ctx, int flags, const char *text
 {
     struct fts_tok *t = (struct fts_tok *)p;
     struct fts_call fc = {ctx, xToken};
-    struct scan_ctx cx = {t->sb, SQLITE_NOMEM, fts_token, &fc};
+    struct scan_ctx cx = {t->st, SQLITE_NOMEM, fts_token, &fc};
 
     /* A prefix query ("allerg*") must not be stemmed: its stem could be shorter or differ
      * from the stems in the index that it should prefix-match. */
     if (flags & FTS5_TOKENIZE_PREFIX)
-        cx.sb = NULL;
+        cx.st = NULL;
     if (text == NULL || ntext <= 0)
         return SQLITE_OK;
     return scan(&cx, text, (size_t)ntext);

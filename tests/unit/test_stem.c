@@ -124,6 +124,51 @@ static int stop_after_two(void *arg, const char *tok, size_t n, size_t start, si
     return ++*count == 2 ? 77 : 0;
 }
 
+/* The stem cache gives exactly what libstemmer gives: the same words stemmed before and
+ * after thousands of other words have evicted and refilled the cache's slots, and by a
+ * fresh stemmer, agree. */
+static void test_stem_cache(void **state)
+{
+    static const char *const words[] = {"running", "runs", "ran", "allergies", "allergic",
+                                        "restaurants", "generously", "flies", "dying",
+                                        "abcdefghijklmnopqrstuvwxyzabcdef", "a"};
+    struct eg_stemmer *st = eg_stemmer_new(), *fresh = eg_stemmer_new();
+    char first[11][64];
+
+    (void)state;
+    assert_non_null(st);
+    assert_non_null(fresh);
+    for (int round = 0; round < 3; round++) {
+        for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+            const char *s, *f;
+            size_t n, fn;
+            assert_int_equal(eg_stem_word(st, words[i], strlen(words[i]), &s, &n), ENGRAM_OK);
+            assert_true(n < sizeof(first[0]));
+            if (round == 0) {
+                memcpy(first[i], s, n);
+                first[i][n] = '\0';
+                assert_int_equal(eg_stem_word(fresh, words[i], strlen(words[i]), &f, &fn),
+                                 ENGRAM_OK);
+                assert_int_equal(fn, n);
+                assert_memory_equal(f, s, n);
+            } else {
+                assert_int_equal(strlen(first[i]), n);
+                assert_memory_equal(first[i], s, n);
+            }
+        }
+        for (int k = 0; k < 5000; k++) { /* fill every slot with other words */
+            char w[16];
+            const char *s;
+            size_t n;
+            int len = snprintf(w, sizeof(w), "w%dings", k * 7919 + round);
+            assert_int_equal(eg_stem_word(st, w, (size_t)len, &s, &n), ENGRAM_OK);
+            assert_true(n > 0 && n <= (size_t)len);
+        }
+    }
+    eg_stemmer_free(st);
+    eg_stemmer_free(fresh);
+}
+
 static void test_callback_stops(void **state)
 {
     int count = 0;
@@ -250,7 +295,7 @@ int main(void)
         cmocka_unit_test(test_plain_api),     cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_long_word),     cmocka_unit_test(test_callback_stops),
         cmocka_unit_test(test_stopwords),     cmocka_unit_test(test_fts5),
-        cmocka_unit_test(test_fts5_bad_args),
+        cmocka_unit_test(test_fts5_bad_args), cmocka_unit_test(test_stem_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
