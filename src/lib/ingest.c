@@ -10,6 +10,12 @@
  * caller in the batch wakes with its own answer and error. While a leader waits for its
  * fsync, the next batch gathers behind it (PostgreSQL's and InnoDB's group commit).
  *
+ * Everything that needs no store runs on the caller's thread before it queues: parsing and
+ * validating the body, the request digest, and rule extraction. The leader's serial work is
+ * only what must see the store (scope, idempotency, writes, resolving facts against current
+ * attributes) and the answer text, which is written inside the transaction so that a
+ * failure to write it (out of memory) still leaves nothing stored.
+ *
  * A request that fails before writing anything (bad JSON, unknown session, a reused
  * idempotency key) fails alone and the batch goes on. A failure after writing (the store
  * refusing an insert) rolls the batch back, and each request then runs in a transaction of
@@ -22,9 +28,11 @@
 #include <sodium.h>
 
 #include "lib/api_int.h"
+#include "lib/extract.h"
 #include "lib/internal.h"
 
-#define BATCH_MAX 256
+#define BATCH_MAX 256    /* requests per commit */
+#define BATCH_TURNS 2048 /* turns per commit, for requests that carry batches */
 
 /* One queued call. Lives on the caller's stack until the caller returns, which it does
  * only after a leader has set done. */
@@ -32,10 +40,18 @@ struct eg_pend {
     const engram_call *call;
     const char *context;
     const char *session_id;
-    const char *req_json;
+    const char *idem;       /* idempotency key or NULL */
+    /* prepared on the caller's thread (prepare) */
+    json_t *req;
+    struct eg_turn *ts;     /* n validated turns, ids and scope filled in by the leader */
+    struct eg_facts *facts; /* n extractions (empty for non-user and async turns) */
+    size_t n;
+    int batch;
+    int async;
+    char hash[33]; /* request digest, when idem */
+    /* set by the leader */
     int done;
     int rc;
-    int async; /* queued an extraction job: wake the worker after the commit */
     char *out;
     char errname[48];
     char errmsg[512];
@@ -160,10 +176,53 @@ static int turns_from_req(engram *db, const json_t *req, struct eg_turn **out, s
     return ENGRAM_OK;
 }
 
+/* Parse, validate, digest and extract on the caller's thread, without the handle's lock:
+ * none of it reads the store. Errors are this thread's own. */
+static int prepare(engram *db, struct eg_pend *p, const char *req_json)
+{
+    const engram_call *call = eg_call(p->call);
+    int rc;
+
+    eg_err_clear(db);
+    p->idem = call->idempotency_key && *call->idempotency_key ? call->idempotency_key : NULL;
+    if (p->idem && strlen(p->idem) > 200)
+        return eg_err(db, ENGRAM_INVALID, "invalid_idempotency_key",
+                      "idempotency key must be at most 200 characters");
+    if ((rc = eg_check_context(db, p->context)) != ENGRAM_OK ||
+        (rc = eg_req_parse(db, req_json, &p->req)) != ENGRAM_OK ||
+        (rc = turns_from_req(db, p->req, &p->ts, &p->n)) != ENGRAM_OK ||
+        (rc = eg_req_bool(db, p->req, "async", 0, &p->async)) != ENGRAM_OK)
+        return rc;
+    p->batch = json_object_get(p->req, "turns") != NULL;
+    if (p->idem && request_hash(p->session_id, p->req, p->hash) != ENGRAM_OK)
+        return eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
+    if (!(p->facts = calloc(p->n, sizeof(*p->facts))))
+        return eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->async)
+            continue; /* the worker extracts queued turns */
+        if ((rc = eg_extract_turn(db, &p->ts[i], &p->facts[i])) != ENGRAM_OK)
+            return rc;
+    }
+    return ENGRAM_OK;
+}
+
+static void pend_clear(struct eg_pend *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        free(p->ts[i].metadata);
+        if (p->facts)
+            eg_facts_free(&p->facts[i]);
+    }
+    free(p->ts);
+    free(p->facts);
+    json_decref(p->req);
+}
+
 /* Write one validated turn and its extraction (or its queued job): the answer object
  * {"turn", "diff", "queued"} in *out. */
-static int write_turn(engram *db, const engram_call *call, struct eg_turn *t, int async,
-                      json_t **out)
+static int write_turn(engram *db, const engram_call *call, struct eg_turn *t,
+                      const struct eg_facts *facts, int async, json_t **out)
 {
     json_t *diff = NULL;
     int rc;
@@ -187,7 +246,7 @@ static int write_turn(engram *db, const engram_call *call, struct eg_turn *t, in
             rc = eg_err_store(db, rc, "job");
     } else {
         async = 0;
-        rc = eg_resolve_turn(db, call, t, diff);
+        rc = eg_resolve_facts(db, call, t, facts, diff);
     }
     if (rc == ENGRAM_OK &&
         !(*out = json_pack("{s:o, s:O, s:b}", "turn", eg_turn_json(t), "diff", diff, "queued",
@@ -198,45 +257,29 @@ static int write_turn(engram *db, const engram_call *call, struct eg_turn *t, in
 }
 
 /*
- * Validate and write one request (one turn or a batch) inside the leader's open
- * transaction. *wrote says whether anything reached the store before a failure (then the
- * transaction must be rolled back).
+ * Write one prepared request (one turn or a batch) inside the leader's open transaction.
+ * *wrote says whether anything reached the store before a failure (then the transaction
+ * must be rolled back). Safe to run again after a rollback (run_alone).
  */
 static int turn_one(engram *db, struct eg_pend *p, int *wrote)
 {
     const engram_call *call = eg_call(p->call);
-    const char *context = p->context, *session_id = p->session_id, *idem;
-    struct eg_turn *ts = NULL;
-    size_t n = 0, i;
-    json_t *req = NULL, *answer = NULL, *list = NULL, *one;
-    char hash[33] = "", *prev_hash = NULL, *prev = NULL, *text = NULL, *scope = NULL;
-    int rc, async = 0, batch;
+    const char *context = p->context, *session_id = p->session_id;
+    json_t *answer = NULL, *list = NULL, *one;
+    char *prev_hash = NULL, *prev = NULL, *text = NULL, *scope = NULL;
+    int rc;
 
     *wrote = 0;
-    idem = call->idempotency_key && *call->idempotency_key ? call->idempotency_key : NULL;
-    if ((rc = eg_req_open(db, call, context, session_id, p->req_json, &req, &scope, NULL,
-                          NULL)) != ENGRAM_OK ||
-        (rc = turns_from_req(db, req, &ts, &n)) != ENGRAM_OK ||
-        (rc = eg_req_bool(db, req, "async", 0, &async)) != ENGRAM_OK)
+    if ((rc = eg_req_scope(db, call, context, session_id, p->req, &scope, NULL)) != ENGRAM_OK)
         goto cleanup;
-    batch = json_object_get(req, "turns") != NULL;
-    if (idem && strlen(idem) > 200) {
-        rc = eg_err(db, ENGRAM_INVALID, "invalid_idempotency_key",
-                    "idempotency key must be at most 200 characters");
-        goto cleanup;
-    }
-    if (idem && (rc = request_hash(session_id, req, hash)) != ENGRAM_OK) {
-        rc = eg_err(db, rc, NULL, "out of memory");
-        goto cleanup;
-    }
-    if (idem) {
+    if (p->idem) {
         /* Looked up inside the write transaction, so two racing retries cannot both
          * ingest: the second finds the first's record (in this batch or committed). */
-        rc = db->ops->idem_get(db->store, context, idem, &prev_hash, &prev);
+        rc = db->ops->idem_get(db->store, context, p->idem, &prev_hash, &prev);
         if (rc == ENGRAM_OK) {
-            if (strcmp(prev_hash, hash) != 0) {
+            if (strcmp(prev_hash, p->hash) != 0) {
                 rc = eg_err(db, ENGRAM_CONFLICT, "idempotency_key_reused",
-                            "idempotency key '%s' was used for a different request", idem);
+                            "idempotency key '%s' was used for a different request", p->idem);
                 goto cleanup;
             }
             p->out = prev; /* a retry: the first answer, nothing written */
@@ -248,43 +291,43 @@ static int turn_one(engram *db, struct eg_pend *p, int *wrote)
             goto cleanup;
         }
     }
-    if (batch && !(list = json_array())) {
+    if (p->batch && !(list = json_array())) {
         rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
         goto cleanup;
     }
     *wrote = 1;
-    for (i = 0; i < n; i++) {
-        ts[i].context = (char *)context;
-        ts[i].scope = scope;
+    for (size_t i = 0; i < p->n; i++) {
+        struct eg_turn *t = &p->ts[i];
+
+        t->context = (char *)context;
+        t->scope = scope;
         if (session_id)
-            snprintf(ts[i].session_id, sizeof(ts[i].session_id), "%s", session_id);
-        if ((rc = write_turn(db, call, &ts[i], async, &one)) != ENGRAM_OK)
+            snprintf(t->session_id, sizeof(t->session_id), "%s", session_id);
+        rc = write_turn(db, call, t, &p->facts[i], p->async, &one);
+        t->scope = NULL; /* freed below */
+        if (rc != ENGRAM_OK)
             goto cleanup;
-        if (!batch)
+        if (!p->batch)
             answer = one;
         else if (json_array_append_new(list, one) != 0) {
             rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
             goto cleanup;
         }
     }
-    if (batch) {
-        answer = json_pack("{s:O}", "turns", list);
-        if (!answer) {
-            rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
-            goto cleanup;
-        }
+    if (p->batch && !(answer = json_pack("{s:O}", "turns", list))) {
+        rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
+        goto cleanup;
     }
     if (!(text = json_dumps(answer, EG_JSON_ANSWER))) {
         rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory writing the answer");
         goto cleanup;
     }
-    if (idem && (rc = db->ops->idem_put(db->store, context, scope, idem, hash, text,
-                                        ts[0].recorded_at)) != ENGRAM_OK) {
+    if (p->idem && (rc = db->ops->idem_put(db->store, context, scope, p->idem, p->hash, text,
+                                p->ts[0].recorded_at)) != ENGRAM_OK) {
         rc = eg_err_store(db, rc, "idempotency");
         goto cleanup;
     }
     p->out = text;
-    p->async = async;
     text = NULL;
 cleanup:
     free(text);
@@ -292,10 +335,6 @@ cleanup:
     free(prev_hash);
     json_decref(answer);
     json_decref(list);
-    json_decref(req);
-    for (i = 0; i < n; i++)
-        free(ts[i].metadata);
-    free(ts);
     free(scope);
     return rc;
 }
@@ -372,6 +411,7 @@ int engram_turn_add(engram *db, const engram_call *call, const char *context,
                     const char *session_id, const char *req_json, char **out_json)
 {
     struct eg_pend me = {0};
+    int rc;
 
     if (!out_json)
         return ENGRAM_MISUSE;
@@ -381,23 +421,30 @@ int engram_turn_add(engram *db, const engram_call *call, const char *context,
     me.call = call;
     me.context = context;
     me.session_id = session_id;
-    me.req_json = req_json;
+    if ((rc = prepare(db, &me, req_json)) != ENGRAM_OK) {
+        pend_clear(&me);
+        return rc;
+    }
     pthread_mutex_lock(&db->ingest_mu);
     *db->ingest_tail = &me;
     db->ingest_tail = &me.next;
     while (!me.done) {
         struct eg_pend *batch, *p, **cut;
-        int n = 0;
+        size_t n = 0, turns = 0;
 
         if (db->ingest_leader) {
             pthread_cond_wait(&db->ingest_cv, &db->ingest_mu);
             continue;
         }
-        /* Lead: take up to BATCH_MAX from the head of the queue. */
+        /* Lead: take up to BATCH_MAX requests (or BATCH_TURNS turns) from the head of
+         * the queue, at least one. */
         db->ingest_leader = 1;
         batch = db->ingest_head;
-        for (cut = &db->ingest_head; *cut && n < BATCH_MAX; cut = &(*cut)->next)
+        for (cut = &db->ingest_head; *cut && n < BATCH_MAX && turns < BATCH_TURNS;
+             cut = &(*cut)->next) {
             n++;
+            turns += (*cut)->n;
+        }
         db->ingest_head = *cut;
         *cut = NULL;
         if (!db->ingest_head)
@@ -412,10 +459,12 @@ int engram_turn_add(engram *db, const engram_call *call, const char *context,
     }
     pthread_mutex_unlock(&db->ingest_mu);
     /* The leader ran our request on its thread; the error is ours to report. */
-    if (me.rc != ENGRAM_OK)
-        eg_err(db, me.rc, me.errname[0] ? me.errname : NULL, "%s", me.errmsg);
+    rc = me.rc;
+    if (rc != ENGRAM_OK)
+        eg_err(db, rc, me.errname[0] ? me.errname : NULL, "%s", me.errmsg);
     else
         eg_err_clear(db);
     *out_json = me.out;
-    return me.rc;
+    pend_clear(&me);
+    return rc;
 }

@@ -126,6 +126,13 @@ int eg_check_floor(engram *db, const engram_call *call, const char *scope);
  * object per change to diff (a JSON array). */
 int eg_resolve_turn(engram *db, const engram_call *call, const struct eg_turn *turn,
                     json_t *diff);
+/* The two halves of eg_resolve_turn. Extraction reads only the turn, so ingest runs it on
+ * the caller's thread before the write lock (empty facts for non-user turns); resolving
+ * reads and writes the store inside the transaction. */
+struct eg_facts;
+int eg_extract_turn(engram *db, const struct eg_turn *turn, struct eg_facts *out);
+int eg_resolve_facts(engram *db, const engram_call *call, const struct eg_turn *turn,
+                     const struct eg_facts *facts, json_t *diff);
 
 /* ---- worker (worker.c) ---- */
 int eg_worker_start(engram *db);

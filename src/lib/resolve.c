@@ -276,28 +276,46 @@ cleanup:
     return rc;
 }
 
-int eg_resolve_turn(engram *db, const engram_call *call, const struct eg_turn *turn,
-                    json_t *diff)
+int eg_resolve_facts(engram *db, const engram_call *call, const struct eg_turn *turn,
+                     const struct eg_facts *facts, json_t *diff)
 {
-    struct eg_facts facts = {0};
     struct ctx c = {db, call, turn, diff};
     char *user;
-    int rc;
+    int rc = ENGRAM_OK;
 
-    if (strcmp(turn->role, "user") != 0)
-        return ENGRAM_OK; /* assistant, system and tool turns never carry the user's facts */
-    rc = eg_extract_rules(turn->content, strlen(turn->content), turn->role, turn->created_at,
-                          &facts);
-    if (rc != ENGRAM_OK) {
-        eg_facts_free(&facts);
-        return eg_err(db, rc, NULL, "extraction failed: %s", engram_errstr(rc));
-    }
     /* The user entity is named by the scope's "user" dimension, as the seeds show
      * (entity ["Person","alice"] for scope {"user":"alice"}). */
     user = eg_scope_dim(turn->scope, "user");
-    for (size_t i = 0; rc == ENGRAM_OK && i < facts.n; i++)
-        rc = apply(&c, &facts.v[i], user ? user : "user");
+    for (size_t i = 0; rc == ENGRAM_OK && i < facts->n; i++)
+        rc = apply(&c, &facts->v[i], user ? user : "user");
     free(user);
+    return rc;
+}
+
+int eg_extract_turn(engram *db, const struct eg_turn *turn, struct eg_facts *out)
+{
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (strcmp(turn->role, "user") != 0)
+        return ENGRAM_OK; /* assistant, system and tool turns never carry the user's facts */
+    rc = eg_extract_rules(turn->content, strlen(turn->content), turn->role, turn->created_at,
+                          out);
+    if (rc != ENGRAM_OK) {
+        eg_facts_free(out);
+        return eg_err(db, rc, NULL, "extraction failed: %s", engram_errstr(rc));
+    }
+    return ENGRAM_OK;
+}
+
+int eg_resolve_turn(engram *db, const engram_call *call, const struct eg_turn *turn,
+                    json_t *diff)
+{
+    struct eg_facts facts;
+    int rc = eg_extract_turn(db, turn, &facts);
+
+    if (rc == ENGRAM_OK)
+        rc = eg_resolve_facts(db, call, turn, &facts, diff);
     eg_facts_free(&facts);
     return rc;
 }
