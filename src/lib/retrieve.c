@@ -4,8 +4,10 @@
  *
  * Candidates: every current attribute of the floor (a user has tens to hundreds), the turns
  * the store's full-text index finds for the query's words and, separately, for their
- * WordNet synonyms, the turns nearest to the query by stored word vector (and provider
- * embedding, when configured), and the session neighbours of the best turns. Each candidate
+ * WordNet synonyms (for a floor of at most SCAN_MAX turns: the same turns, found by reading
+ * the floor and matching it in memory, floor_scan()), the turns nearest to the query by
+ * stored word vector (and provider embedding, when configured), and the session neighbours
+ * of the best turns. Each candidate
  * gets named signals in [0,1]:
  *
  *   lexical     Snowball-stemmed term match: half bm25 (normalised by the best turn), half
@@ -50,6 +52,11 @@
 #define TURN_CANDIDATES    100 /* full-text hits read per query */
 #endif
 #define SYN_CANDIDATES     24  /* full-text hits read for the synonyms */
+#ifndef SCAN_MAX
+/* A floor holding at most this many turns is read whole and matched in memory instead of
+ * through the full-text index (floor_scan()); the answer is the same either way. */
+#define SCAN_MAX           64
+#endif
 #ifndef VEC_CANDIDATES
 #define VEC_CANDIDATES     40  /* nearest turns by vector added per query */
 #endif
@@ -291,7 +298,6 @@ struct cand {
     int kind;
     char id[EG_ID_MAX];
     char session_id[EG_ID_MAX];
-    json_t *item; /* the answer object, without score fields yet */
     char *text;   /* what is shown */
     char *match;  /* what is matched and embedded (attributes: key, value, phrase) */
     int64_t at;
@@ -303,6 +309,21 @@ struct cand {
     unsigned char tf[MAX_QUERY_TERMS]; /* turns: occurrences of each query term */
     int dl;                            /* turns: words in the text */
     double inherited; /* relevance passed on by a neighbouring strong turn */
+    /* What the answer object is built from (item_json()), only for the few candidates that
+     * are packed: building and freeing JSON for every candidate cost more than ranking. */
+    char *info; /* owned. Attributes: the strings below point into it; turns: metadata */
+    const char *etype, *ename, *category, *key, *value, *source;
+    int64_t recorded_at;
+    double confidence;
+    char role[16];
+    char *who; /* a turn's speaker from its metadata, owned; NULL: its role speaks */
+};
+
+/* A small floor's turns, read whole by floor_scan(). */
+struct floor {
+    struct eg_turn *v; /* SCAN_MAX slots; copies, owned */
+    size_t n;
+    int over; /* the floor holds more than SCAN_MAX turns: v is incomplete, unused */
 };
 
 struct cands {
@@ -315,7 +336,10 @@ struct cands {
     int64_t now;
     double max_bm25, avgdl;
     int origin_syn; /* turns being added came from the synonym search */
+    struct floor floor; /* the floor's turns when it is small (floor_scan) */
 };
+
+static const struct eg_turn *floor_find(const struct floor *f, const char *id);
 
 static uint32_t hash_id(const char *s)
 {
@@ -391,6 +415,29 @@ static double recency(int64_t now, int64_t at)
     return days <= 0 ? 1.0 : pow(0.5, days / HALF_LIFE_DAYS);
 }
 
+/* Copies the attribute's fields that its answer object shows into one allocation. */
+static int attr_info(struct cand *x, const struct eg_attr *a)
+{
+    const char *src[6] = {a->entity_type, a->entity_name, a->category, a->key, a->value,
+                          a->source_turn};
+    const char **dst[6] = {&x->etype, &x->ename, &x->category, &x->key, &x->value, &x->source};
+    size_t len[6], total = 0;
+    char *p;
+
+    for (int i = 0; i < 6; i++)
+        total += (len[i] = strlen(src[i] ? src[i] : "")) + 1;
+    if (!(x->info = p = malloc(total)))
+        return ENGRAM_NOMEM;
+    for (int i = 0; i < 6; i++) {
+        memcpy(p, src[i] ? src[i] : "", len[i] + 1);
+        *dst[i] = p;
+        p += len[i] + 1;
+    }
+    x->recorded_at = a->recorded_at;
+    x->confidence = a->confidence;
+    return ENGRAM_OK;
+}
+
 static int attr_cand(void *arg, const struct eg_attr *a)
 {
     struct cands *c = arg;
@@ -427,27 +474,20 @@ static int attr_cand(void *arg, const struct eg_attr *a)
     }
     x->text = eg_buf_detach(&text);
     x->match = eg_buf_detach(&match);
+    if (!x->text || !x->match || attr_info(x, a) != ENGRAM_OK)
+        return ENGRAM_NOMEM;
     x->at = a->valid_from;
     overlap_masks(c->q, x->match, &x->lexical, &x->synonym, &x->hit, &x->synhit);
     x->words = 3; /* key + value + phrase: always a full vector */
     x->recency = recency(c->now, a->valid_from);
     x->importance = a->importance * a->confidence;
-    x->item = json_pack("{s:s, s:s, s:s, s:[s,s], s:s, s:s, s:s, s:o, s:o, s:o, s:f}", "kind",
-                        "attribute", "id", a->id, "text", x->text, "entity", a->entity_type,
-                        a->entity_name, "category", a->category, "key", a->key, "value",
-                        a->value, "valid_from", eg_json_time(a->valid_from), "created_at",
-                        eg_json_time(a->recorded_at), "source_turn",
-                        a->source_turn[0] ? json_string(a->source_turn) : json_null(),
-                        "confidence", a->confidence);
-    return x->item && x->text && x->match ? ENGRAM_OK : ENGRAM_NOMEM;
+    return ENGRAM_OK;
 }
 
 /* Adds a turn as a candidate (once); *out (optional) receives it, new or existing. */
 static int turn_add(struct cands *c, const struct eg_turn *t, struct cand **out)
 {
     struct cand *x = find(c, t->id);
-    json_t *meta;
-
     if (out)
         *out = x;
     if (x)
@@ -463,26 +503,50 @@ static int turn_add(struct cands *c, const struct eg_turn *t, struct cand **out)
     x->at = t->created_at;
     x->recency = recency(c->now, t->created_at);
     x->importance = strcmp(t->role, "user") == 0 ? 0.5 : 0.3;
-    meta = t->metadata && *t->metadata ? json_loads(t->metadata, 0, NULL) : NULL;
-    {
+    snprintf(x->role, sizeof(x->role), "%s", t->role);
+    /* Most turns' metadata is "{}": parse only what can name a speaker. */
+    if (t->metadata && *t->metadata && strcmp(t->metadata, "{}") != 0) {
         /* A multi-party transcript names its speakers in metadata: "what did Caroline say
          * about X" should count "Caroline" as matched by her own turns. */
+        json_t *meta = json_loads(t->metadata, 0, NULL);
         const char *who = json_string_value(json_object_get(meta, "speaker"));
         struct eg_buf m = {0};
-        if (who && *who) {
-            if (eg_buf_printf(&m, "%s: %s", who, t->content) != ENGRAM_OK) {
-                json_decref(meta);
-                return ENGRAM_NOMEM;
-            }
-            x->match = eg_buf_detach(&m);
+        int rc = ENGRAM_OK;
+
+        if (!(x->info = strdup(t->metadata)))
+            rc = ENGRAM_NOMEM;
+        if (rc == ENGRAM_OK && who && *who) {
+            if (!(x->who = strdup(who)) ||
+                eg_buf_printf(&m, "%s: %s", who, t->content) != ENGRAM_OK)
+                rc = ENGRAM_NOMEM;
+            else
+                x->match = eg_buf_detach(&m);
         }
+        json_decref(meta);
+        return rc;
     }
-    x->item = json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o}", "kind", "turn", "id", t->id,
-                        "text", t->content, "session_id",
-                        t->session_id[0] ? json_string(t->session_id) : json_null(), "role",
-                        t->role, "created_at", eg_json_time(t->created_at), "metadata",
-                        meta ? meta : json_object());
-    return x->item ? ENGRAM_OK : ENGRAM_NOMEM;
+    return ENGRAM_OK;
+}
+
+/* The answer object of a candidate (without its score fields), or NULL on NOMEM. */
+static json_t *item_json(const struct cand *x)
+{
+    json_t *meta;
+
+    if (x->kind == K_ATTR)
+        return json_pack("{s:s, s:s, s:s, s:[s,s], s:s, s:s, s:s, s:o, s:o, s:o, s:f}", "kind",
+                         "attribute", "id", x->id, "text", x->text, "entity", x->etype,
+                         x->ename, "category", x->category, "key", x->key, "value", x->value,
+                         "valid_from", eg_json_time(x->at), "created_at",
+                         eg_json_time(x->recorded_at), "source_turn",
+                         x->source[0] ? json_string(x->source) : json_null(), "confidence",
+                         x->confidence);
+    meta = x->info ? json_loads(x->info, 0, NULL) : NULL;
+    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o}", "kind", "turn", "id", x->id, "text",
+                     x->text, "session_id",
+                     x->session_id[0] ? json_string(x->session_id) : json_null(), "role",
+                     x->role, "created_at", eg_json_time(x->at), "metadata",
+                     meta ? meta : json_object());
 }
 
 static int fts_cand(void *arg, const struct eg_turn *t, double bm25)
@@ -580,14 +644,20 @@ static int vec_pass(struct cands *c, const char *context, char **scopes, size_t 
         struct eg_turn t;
         struct cand *x = NULL;
 
-        rc = db->ops->turn_get(db->store, context, s->top[i].id, &t);
-        if (rc == ENGRAM_NOTFOUND) { /* a vector without its turn: ignore it */
-            rc = ENGRAM_OK;
-            continue;
-        }
-        if (rc == ENGRAM_OK) {
-            rc = turn_add(c, &t, &x);
-            eg_turn_clear(&t);
+        const struct eg_turn *ft = floor_find(&c->floor, s->top[i].id);
+
+        if (ft) { /* read already (floor_scan): the same row turn_get would read */
+            rc = turn_add(c, ft, &x);
+        } else {
+            rc = db->ops->turn_get(db->store, context, s->top[i].id, &t);
+            if (rc == ENGRAM_NOTFOUND) { /* a vector without its turn: ignore it */
+                rc = ENGRAM_OK;
+                continue;
+            }
+            if (rc == ENGRAM_OK) {
+                rc = turn_add(c, &t, &x);
+                eg_turn_clear(&t);
+            }
         }
         if (rc == ENGRAM_OK && x) {
             if (emb) {
@@ -800,10 +870,145 @@ struct query {
     int dim, edim;
 };
 
+/* ---- small floors ------------------------------------------------------------------------ */
+
+/*
+ * Most scopes hold few turns, and for them the full-text index is the expensive way in: a
+ * search walks every index segment for each query term and for the floor's scope token
+ * (150-300 us on a 1,000,000-turn store), while reading a small floor's turns is one
+ * index range of the turns table (about 10 us). So floor_scan() first reads up to
+ * SCAN_MAX + 1 turns of the floor; when the floor is small, it matches them in memory with
+ * the same tokenizer and stems the index uses and adds the turns the search would have
+ * returned. That is every turn containing a query term when they number at most
+ * TURN_CANDIDATES (the search's LIMIT), and every turn containing a synonym when they
+ * number at most SYN_CANDIDATES; when more match, the search's own ranking must choose
+ * (it ranks by index-wide statistics), so that search still runs. The floor's turns are
+ * kept (struct floor) for vec_pass, which then needs no turn_get per vector hit.
+ */
+struct scan_done {
+    int words, syns; /* the query-word / synonym search was answered from the floor */
+};
+
+static int floor_turn(void *arg, const struct eg_turn *t, double unused)
+{
+    struct floor *f = arg;
+    struct eg_turn *x;
+
+    (void)unused;
+    if (f->n == SCAN_MAX) {
+        f->over = 1;
+        return ENGRAM_OK;
+    }
+    x = &f->v[f->n];
+    *x = *t;
+    x->context = x->scope = NULL; /* not needed, not copied */
+    x->content = strdup(t->content ? t->content : "");
+    x->metadata = t->metadata ? strdup(t->metadata) : NULL;
+    if (!x->content || (t->metadata && !x->metadata)) {
+        free(x->content);
+        free(x->metadata);
+        return ENGRAM_NOMEM;
+    }
+    f->n++;
+    return ENGRAM_OK;
+}
+
+static void floor_free(struct floor *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        eg_turn_clear(&f->v[i]);
+    free(f->v);
+    f->v = NULL;
+    f->n = 0;
+}
+
+/* The floor's copy of turn id, or NULL. */
+static const struct eg_turn *floor_find(const struct floor *f, const char *id)
+{
+    for (size_t i = 0; f->v && !f->over && i < f->n; i++)
+        if (strcmp(f->v[i].id, id) == 0)
+            return &f->v[i];
+    return NULL;
+}
+
+/* 1 when word is one token of the index's tokenizer, spelled as the tokenizer folds it:
+ * only then does matching its stem in memory find what an FTS5 query for it finds (a
+ * WordNet lemma such as "o'clock" is a two-word phrase to FTS5). */
+struct one_token {
+    const char *w;
+    size_t n;
+    int count, same;
+};
+
+static int one_token_cb(void *arg, const char *tok, size_t n, size_t start, size_t end)
+{
+    struct one_token *o = arg;
+
+    (void)start, (void)end;
+    o->count++;
+    o->same = n == o->n && !memcmp(tok, o->w, n);
+    return 0;
+}
+
+static int is_one_token(const char *w)
+{
+    struct one_token o = {w, strlen(w), 0, 0};
+
+    eg_words(w, o.n, one_token_cb, &o);
+    return o.count == 1 && o.same;
+}
+
+static int floor_scan(engram *db, struct query *qq, const struct terms *q, struct cands *c,
+                      struct scan_done *done)
+{
+    struct floor *f = &c->floor;
+    struct match m[SCAN_MAX];
+    size_t nword = 0, nsyn = 0;
+    int rc = ENGRAM_OK, syn_ok = 1;
+
+    if (!db->ops->turns_list)
+        return ENGRAM_OK;
+    if (!(f->v = calloc(SCAN_MAX, sizeof(*f->v))))
+        return ENGRAM_NOMEM;
+    for (size_t i = 0; i < qq->nscopes && rc == ENGRAM_OK && !f->over; i++)
+        rc = db->ops->turns_list(db->store, qq->context, NULL, qq->scopes[i], INT64_MIN,
+                                 SCAN_MAX + 1, floor_turn, f);
+    if (rc != ENGRAM_OK || f->over)
+        return rc;
+    for (size_t i = 0; i < q->nsyn && syn_ok; i++)
+        syn_ok = is_one_token(q->syn[i]);
+    for (size_t i = 0; i < f->n; i++) {
+        const struct eg_turn *t = &f->v[i];
+        memset(&m[i], 0, sizeof(m[i]));
+        m[i].q = q;
+        if (qq->as_of && t->created_at > qq->as_of)
+            continue; /* the search's "created_at <= as_of" */
+        /* Content only, as the index holds it (not the speaker prefix of cand.match). */
+        if ((rc = eg_stem_tokens(q->st, t->content, strlen(t->content), match_stem, &m[i])) !=
+            ENGRAM_OK)
+            return rc;
+        nword += m[i].hit != 0;
+        nsyn += m[i].synhit != 0;
+    }
+    done->words = nword <= TURN_CANDIDATES;
+    done->syns = syn_ok && nsyn <= SYN_CANDIDATES;
+    /* In the search's order as far as it matters: query-word hits, then synonym hits. */
+    for (size_t i = 0; i < f->n && rc == ENGRAM_OK && done->words && q->n; i++)
+        if (m[i].hit)
+            rc = fts_cand(c, &f->v[i], 1.0);
+    c->origin_syn = 1;
+    for (size_t i = 0; i < f->n && rc == ENGRAM_OK && done->syns && q->nsyn; i++)
+        if (m[i].synhit)
+            rc = fts_cand(c, &f->v[i], 0);
+    c->origin_syn = 0;
+    return rc;
+}
+
 static int gather(engram *db, struct query *qq, struct terms *q, struct cands *c)
 {
     struct eg_attr_filter f = {0};
     const char *words[MAX_QUERY_TERMS > MAX_SYNONYMS ? MAX_QUERY_TERMS : MAX_SYNONYMS];
+    struct scan_done done = {0, 0};
     int rc;
 
     f.context = qq->context;
@@ -812,14 +1017,16 @@ static int gather(engram *db, struct query *qq, struct terms *q, struct cands *c
     f.as_of = qq->as_of;
     f.limit = 2000;
     rc = db->ops->attrs_query(db->store, &f, attr_cand, c);
-    if (rc == ENGRAM_OK && q->n) {
+    if (rc == ENGRAM_OK && (q->n || q->nsyn))
+        rc = floor_scan(db, qq, q, c, &done);
+    if (rc == ENGRAM_OK && q->n && !done.words) {
         for (size_t i = 0; i < q->n; i++)
             words[i] = q->word[i];
         rc = db->ops->turns_search(db->store, qq->context, (const char *const *)qq->scopes,
                                    qq->nscopes, words, q->n, qq->as_of, TURN_CANDIDATES,
                                    fts_cand, c);
     }
-    if (rc == ENGRAM_OK && q->nsyn) {
+    if (rc == ENGRAM_OK && q->nsyn && !done.syns) {
         for (size_t i = 0; i < q->nsyn; i++)
             words[i] = q->syn[i];
         c->origin_syn = 1;
@@ -1080,26 +1287,20 @@ static void final_scores(struct cands *c)
         char *ex;
 
         if (x->kind == K_TURN && x->relevant && (ex = excerpt(c->q, x->text)) != NULL) {
-            json_t *js = json_string(ex);
-            if (js) {
-                /* match keeps the whole turn (it is the turn's text when it has no speaker
-                 * prefix): the near-duplicate check below compares whole turns. */
-                if (x->match)
-                    free(x->text);
-                else
-                    x->match = x->text;
-                x->text = ex;
-                json_object_set_new(x->item, "text", js);
-            } else {
-                free(ex);
-            }
+            /* match keeps the whole turn (it is the turn's text when it has no speaker
+             * prefix): the near-duplicate check below compares whole turns. */
+            if (x->match)
+                free(x->text);
+            else
+                x->match = x->text;
+            x->text = ex;
         }
         x->score = x->relevant ? W_REL * x->relevance + W_REC * x->recency +
                                      W_IMP * x->importance + W_SES * x->session * x->relevance
                                : 0;
         x->tokens = eg_tokens_estimate(x->text) + ATTR_FRAMING;
         if (x->kind == K_TURN)
-            x->tokens += 1 + eg_tokens_estimate(speaker(x->item)); /* "- " counted above, ": " */
+            x->tokens += 1 + eg_tokens_estimate(x->who ? x->who : x->role); /* ": " */
     }
 }
 
@@ -1265,13 +1466,17 @@ int engram_context_query(engram *db, const engram_call *call, const char *contex
         const char *whole;
         int dup = 0;
 
-        const char *at = json_string_value(json_object_get(x->item, "created_at"));
+        char iso[EG_ISO_LEN];
+        const char *at = NULL;
+        json_t *item;
         int extra = 0;
 
         if (x->score <= 0)
             break;
         /* A turn on a date not yet shown also pays for that date's line. */
-        if (x->kind == K_TURN && at) {
+        if (x->kind == K_TURN && x->at) {
+            eg_iso_format(x->at, iso);
+            at = iso;
             extra = DATE_HEADER;
             for (size_t k = 0; k < ndates && extra; k++)
                 if (!strncmp(dates[k], at, 10))
@@ -1292,17 +1497,21 @@ int engram_context_query(engram *db, const engram_call *call, const char *contex
         used += x->tokens + extra;
         if (extra)
             snprintf(dates[ndates++], sizeof(dates[0]), "%.10s", at);
-        json_object_set_new(x->item, "score", json_real(x->score));
-        json_object_set_new(x->item, "tokens", json_integer(x->tokens));
-        json_object_set_new(x->item, "scores",
+        if (!(item = item_json(x))) {
+            rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
+            goto cleanup;
+        }
+        json_object_set_new(item, "score", json_real(x->score));
+        json_object_set_new(item, "tokens", json_integer(x->tokens));
+        json_object_set_new(item, "scores",
                             json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "lexical",
                                       x->lexical, "synonym", x->synonym, "vector", x->vector,
                                       "recency", x->recency, "importance", x->importance,
                                       "session", x->session, "relevance", x->relevance));
         if (qq.qe)
-            json_object_set_new(json_object_get(x->item, "scores"), "embedding",
+            json_object_set_new(json_object_get(item, "scores"), "embedding",
                                 json_real(x->embedding));
-        json_array_append(items, x->item);
+        json_array_append_new(items, item);
     }
 answer:
     if (format(items, &formatted) != ENGRAM_OK) {
@@ -1313,12 +1522,14 @@ answer:
                      out_json);
 cleanup:
     for (size_t i = 0; i < c.n; i++) {
-        json_decref(c.v[i].item);
         free(c.v[i].text);
         free(c.v[i].match);
+        free(c.v[i].info);
+        free(c.v[i].who);
     }
     free(c.v);
     free(c.slot);
+    floor_free(&c.floor);
     free(sigs);
     free(dates);
     free(formatted);

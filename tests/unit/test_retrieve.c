@@ -319,6 +319,48 @@ static void test_as_of(void **state)
     close_db(&t);
 }
 
+/* A floor of a few turns is matched in memory, a larger one through the full-text index
+ * (retrieve.c floor_scan): the same memories must come back, in the same order, with the
+ * same scores, whichever way the floor was read. */
+static void test_small_and_large_floor_agree(void **state)
+{
+    static const char *const mine[] = {
+        "I love pasta and Italian food", "The restaurant near work has great pasta",
+        "My laptop is slow when I cook dinner", "Pasta again for dinner, sorry",
+        "Red car for the trip to the restaurant"};
+    struct tdb t;
+    json_t *small, *large;
+    size_t i;
+
+    (void)state;
+    open_with(&t, fixdir);
+    for (i = 0; i < 5; i++) {
+        char at[32];
+        snprintf(at, sizeof(at), "2024-02-%02zuT10:00:00Z", i + 1);
+        free(turn(t.db, "user/small", "user", mine[i], at));
+        free(turn(t.db, "user/large", "user", mine[i], at));
+    }
+    for (i = 0; i < 100; i++) { /* words no query here uses, and no word vectors */
+        char text[64];
+        snprintf(text, sizeof(text), "zzfiller%zu qqnote%zu", i, i % 7);
+        free(turn(t.db, "user/large", "user", text, "2023-01-01T10:00:00Z"));
+    }
+    small = ctx(t.db, "user/small", "pasta for dinner at a restaurant", 10, 1000, NULL);
+    large = ctx(t.db, "user/large", "pasta for dinner at a restaurant", 10, 1000, NULL);
+    assert_true(json_array_size(items(small)) >= 3);
+    assert_int_equal(json_array_size(items(small)), json_array_size(items(large)));
+    for (i = 0; i < json_array_size(items(small)); i++) {
+        json_t *a = json_array_get(items(small), i), *b = json_array_get(items(large), i);
+        assert_string_equal(json_string_value(json_object_get(a, "text")),
+                            json_string_value(json_object_get(b, "text")));
+        assert_true(fabs(json_number_value(json_object_get(a, "score")) -
+                         json_number_value(json_object_get(b, "score"))) < 1e-9);
+    }
+    json_decref(small);
+    json_decref(large);
+    close_db(&t);
+}
+
 static void test_floor_isolation(void **state)
 {
     struct tdb t;
@@ -576,6 +618,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_relevance_floor),  cmocka_unit_test(test_budget_and_top_k),
         cmocka_unit_test(test_as_of),            cmocka_unit_test(test_floor_isolation),
+        cmocka_unit_test(test_small_and_large_floor_agree),
         cmocka_unit_test(test_diversity),        cmocka_unit_test(test_score_parts),
         cmocka_unit_test(test_synonym_below_exact), cmocka_unit_test(test_vector_signal),
         cmocka_unit_test(test_missing_data_logged_once), cmocka_unit_test(test_semantic_recall),
