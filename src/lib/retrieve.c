@@ -130,6 +130,8 @@ struct terms {
     unsigned char synof[MAX_SYNONYMS]; /* the query term each one expands */
     size_t nsyn;
     double w[MAX_QUERY_TERMS]; /* term weights for the share (1 until candidates are in) */
+    /* strlen of stem[] and synstem[]: match_stem() runs for every word of every candidate */
+    unsigned char stemlen[MAX_QUERY_TERMS], synlen[MAX_SYNONYMS];
     struct eg_stemmer *st;
 };
 
@@ -165,11 +167,11 @@ static int is_request_word(const char *w, size_t n)
 static int has_stem(const struct terms *t, const char *s, size_t n)
 {
     for (size_t i = 0; i < t->n; i++) {
-        if (strlen(t->stem[i]) == n && !memcmp(t->stem[i], s, n))
+        if (t->stemlen[i] == n && !memcmp(t->stem[i], s, n))
             return 1;
     }
     for (size_t i = 0; i < t->nsyn; i++) {
-        if (strlen(t->synstem[i]) == n && !memcmp(t->synstem[i], s, n))
+        if (t->synlen[i] == n && !memcmp(t->synstem[i], s, n))
             return 1;
     }
     return 0;
@@ -192,6 +194,7 @@ static int add_term(void *arg, const char *tok, size_t n, size_t start, size_t e
     t->word[t->n][n] = '\0';
     memcpy(t->stem[t->n], stem, sn);
     t->stem[t->n][sn] = '\0';
+    t->stemlen[t->n] = (unsigned char)sn;
     t->n++;
     return 0;
 }
@@ -221,6 +224,7 @@ static int expand(const struct eg_wordnet *wn, struct terms *t)
             memcpy(t->syn[t->nsyn], syn[k], n + 1);
             memcpy(t->synstem[t->nsyn], stem, sn);
             t->synstem[t->nsyn][sn] = '\0';
+            t->synlen[t->nsyn] = (unsigned char)sn;
             t->synof[t->nsyn] = (unsigned char)i;
             t->nsyn++;
             used++;
@@ -245,13 +249,15 @@ static int match_stem(void *arg, const char *tok, size_t n, size_t start, size_t
     m->words += !eg_is_stopword(tok, n);
     m->tokens++;
     for (size_t i = 0; i < m->q->n; i++) {
-        if (strlen(m->q->stem[i]) == n && !memcmp(m->q->stem[i], tok, n)) {
+        if (m->q->stemlen[i] == n && m->q->stem[i][0] == tok[0] &&
+            !memcmp(m->q->stem[i], tok, n)) {
             m->hit |= 1u << i;
             m->tf[i] += m->tf[i] < 255;
         }
     }
     for (size_t i = 0; i < m->q->nsyn; i++) {
-        if (strlen(m->q->synstem[i]) == n && !memcmp(m->q->synstem[i], tok, n))
+        if (m->q->synlen[i] == n && m->q->synstem[i][0] == tok[0] &&
+            !memcmp(m->q->synstem[i], tok, n))
             m->synhit |= 1u << m->q->synof[i];
     }
     return 0;
@@ -528,27 +534,6 @@ static int turn_add(struct cands *c, const struct eg_turn *t, struct cand **out)
     return ENGRAM_OK;
 }
 
-/* The answer object of a candidate (without its score fields), or NULL on NOMEM. */
-static json_t *item_json(const struct cand *x)
-{
-    json_t *meta;
-
-    if (x->kind == K_ATTR)
-        return json_pack("{s:s, s:s, s:s, s:[s,s], s:s, s:s, s:s, s:o, s:o, s:o, s:f}", "kind",
-                         "attribute", "id", x->id, "text", x->text, "entity", x->etype,
-                         x->ename, "category", x->category, "key", x->key, "value", x->value,
-                         "valid_from", eg_json_time(x->at), "created_at",
-                         eg_json_time(x->recorded_at), "source_turn",
-                         x->source[0] ? json_string(x->source) : json_null(), "confidence",
-                         x->confidence);
-    meta = x->info ? json_loads(x->info, 0, NULL) : NULL;
-    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o}", "kind", "turn", "id", x->id, "text",
-                     x->text, "session_id",
-                     x->session_id[0] ? json_string(x->session_id) : json_null(), "role",
-                     x->role, "created_at", eg_json_time(x->at), "metadata",
-                     meta ? meta : json_object());
-}
-
 static int fts_cand(void *arg, const struct eg_turn *t, double bm25)
 {
     struct cands *c = arg;
@@ -796,61 +781,56 @@ static double jaccard(const struct sig *a, const struct sig *b)
 
 /* ---- formatting -------------------------------------------------------------------------- */
 
-/* A turn's speaker: its metadata's "speaker" (imported multi-party chats), else its role. */
-static const char *speaker(json_t *it)
-{
-    const char *s = json_string_value(json_object_get(json_object_get(it, "metadata"), "speaker"));
-    return s && *s ? s : json_string_value(json_object_get(it, "role"));
-}
+/* An item's date, as its answer shows it ("2024-01-05T..."), or "" when it has none. */
+struct packed {
+    struct cand *x;
+    char iso[EG_ISO_LEN];
+};
 
 static int by_created(const void *a, const void *b)
 {
-    const char *x = json_string_value(json_object_get(*(json_t *const *)a, "created_at"));
-    const char *y = json_string_value(json_object_get(*(json_t *const *)b, "created_at"));
-    return strcmp(x ? x : "", y ? y : "");
+    return strcmp(((const struct packed *)a)->iso, ((const struct packed *)b)->iso);
 }
 
 /* "Known facts" first, then the excerpts in time order under one line per date, each with
- * its speaker: read like a conversation, and a date costs its tokens once. */
-static int format(json_t *items, char **out)
+ * its speaker (its metadata's "speaker" in imported multi-party chats, else its role): read
+ * like a conversation, and a date costs its tokens once. p is reordered. */
+static int format(struct packed *p, size_t n, char **out)
 {
     struct eg_buf b = {0};
-    json_t *it, **turns;
     char date[16] = "";
     size_t i, nturns = 0;
     int rc = ENGRAM_OK, facts = 0;
 
-    if (!(turns = malloc(sizeof(*turns) * (json_array_size(items) + 1))))
-        return ENGRAM_NOMEM;
-    json_array_foreach(items, i, it)
-    {
-        if (strcmp(json_string_value(json_object_get(it, "kind")), "attribute")) {
-            turns[nturns++] = it;
+    for (i = 0; i < n && rc == ENGRAM_OK; i++) {
+        if (p[i].x->kind != K_ATTR)
             continue;
-        }
         if (!facts++)
             rc = eg_buf_puts(&b, "Known facts about the user:\n");
         if (rc == ENGRAM_OK)
-            rc = eg_buf_printf(&b, "- %s\n", json_string_value(json_object_get(it, "text")));
-        if (rc != ENGRAM_OK)
-            break;
+            rc = eg_buf_printf(&b, "- %s\n", p[i].x->text);
     }
+    /* The turns, in their packing order, after the facts; then by time (a stable sort). */
+    for (i = 0; i < n; i++)
+        if (p[i].x->kind == K_TURN) {
+            struct packed t = p[i];
+            memmove(&p[nturns + 1], &p[nturns], sizeof(*p) * (i - nturns));
+            p[nturns++] = t;
+        }
     if (nturns) /* qsort's base must not be NULL, even for zero items */
-        qsort(turns, nturns, sizeof(*turns), by_created);
+        qsort(p, nturns, sizeof(*p), by_created);
     for (i = 0; i < nturns && rc == ENGRAM_OK; i++) {
-        const char *at = json_string_value(json_object_get(turns[i], "created_at"));
+        const struct cand *x = p[i].x;
         if (i == 0)
             rc = eg_buf_puts(&b, facts ? "\nFrom past conversations:\n"
                                        : "From past conversations:\n");
-        if (rc == ENGRAM_OK && at && strncmp(date, at, 10) != 0) {
-            snprintf(date, sizeof(date), "%.10s", at);
+        if (rc == ENGRAM_OK && x->at && strncmp(date, p[i].iso, 10) != 0) {
+            snprintf(date, sizeof(date), "%.10s", p[i].iso);
             rc = eg_buf_printf(&b, "[%s]\n", date);
         }
         if (rc == ENGRAM_OK)
-            rc = eg_buf_printf(&b, "- %s: %s\n", speaker(turns[i]),
-                               json_string_value(json_object_get(turns[i], "text")));
+            rc = eg_buf_printf(&b, "- %s: %s\n", x->who ? x->who : x->role, x->text);
     }
-    free(turns);
     if (rc != ENGRAM_OK) {
         eg_buf_reset(&b);
         return rc;
@@ -858,6 +838,220 @@ static int format(json_t *items, char **out)
     *out = b.p ? eg_buf_detach(&b) : strdup("");
     return *out ? ENGRAM_OK : ENGRAM_NOMEM;
 }
+
+/* ---- the answer's JSON ------------------------------------------------------------------- */
+
+/*
+ * The answer is written here rather than built as jansson objects and dumped: building,
+ * dumping and freeing a dozen objects of ten fields cost more than a fifth of a context
+ * call. The bytes are exactly what json_dumps(EG_JSON_ANSWER) wrote before (the tests
+ * re-dump answers through jansson and compare): compact, keys in the same order, UTF-8
+ * kept as is, reals as "%.6g" with ".0" added to whole numbers and exponents without "+"
+ * or leading zeros (jansson's jsonp_dtostr).
+ */
+
+/* s as a JSON string, escaped as jansson escapes it; an invalid UTF-8 byte (json_string
+ * refused those) becomes U+FFFD. */
+static int put_str(struct eg_buf *b, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s, *run;
+    int rc = eg_buf_append(b, "\"", 1);
+
+    while (*p && rc == ENGRAM_OK) {
+        for (run = p; *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\'; p++)
+            ;
+        if (p > run)
+            rc = eg_buf_append(b, (const char *)run, (size_t)(p - run));
+        if (!*p || rc != ENGRAM_OK)
+            break;
+        if (*p >= 0x80) {
+            size_t len = 0;
+            uint32_t c = *p;
+            if (c >= 0xC2 && c <= 0xDF)
+                len = 2, c &= 0x1F;
+            else if (c >= 0xE0 && c <= 0xEF)
+                len = 3, c &= 0x0F;
+            else if (c >= 0xF0 && c <= 0xF4)
+                len = 4, c &= 0x07;
+            for (size_t i = 1; i < len; i++) {
+                if ((p[i] & 0xC0) != 0x80) {
+                    len = 0;
+                    break;
+                }
+                c = (c << 6) | (p[i] & 0x3F);
+            }
+            if (len == 0 || (len == 3 && c < 0x800) ||
+                (len == 4 && (c < 0x10000 || c > 0x10FFFF)) || (c >= 0xD800 && c <= 0xDFFF)) {
+                rc = eg_buf_puts(b, "\\uFFFD");
+                p++;
+            } else {
+                rc = eg_buf_append(b, (const char *)p, len);
+                p += len;
+            }
+            continue;
+        }
+        switch (*p) {
+        case '"': rc = eg_buf_puts(b, "\\\""); break;
+        case '\\': rc = eg_buf_puts(b, "\\\\"); break;
+        case '\b': rc = eg_buf_puts(b, "\\b"); break;
+        case '\f': rc = eg_buf_puts(b, "\\f"); break;
+        case '\n': rc = eg_buf_puts(b, "\\n"); break;
+        case '\r': rc = eg_buf_puts(b, "\\r"); break;
+        case '\t': rc = eg_buf_puts(b, "\\t"); break;
+        default: rc = eg_buf_printf(b, "\\u%04X", (unsigned)*p); break;
+        }
+        p++;
+    }
+    return rc == ENGRAM_OK ? eg_buf_append(b, "\"", 1) : rc;
+}
+
+static int put_real(struct eg_buf *b, double v)
+{
+    char s[48], *e;
+    int n;
+
+    if (!isfinite(v)) /* jansson has no such number either; never produced by the ranking */
+        v = 0;
+    n = snprintf(s, sizeof(s) - 3, "%.6g", v);
+    if (n < 0 || n >= (int)sizeof(s) - 3)
+        return ENGRAM_NOMEM;
+    if (!strchr(s, '.') && !strchr(s, 'e')) {
+        memcpy(s + n, ".0", 3);
+        n += 2;
+    }
+    if ((e = strchr(s, 'e')) != NULL) {
+        char *start = e + 1, *end = start + 1;
+        if (*start == '-')
+            start++;
+        while (*end == '0')
+            end++;
+        if (end != start) {
+            memmove(start, end, (size_t)(s + n + 1 - end));
+            n -= (int)(end - start);
+        }
+    }
+    return eg_buf_append(b, s, (size_t)n);
+}
+
+static int put_time(struct eg_buf *b, int64_t ms)
+{
+    char iso[EG_ISO_LEN];
+
+    if (!ms)
+        return eg_buf_puts(b, "null");
+    eg_iso_format(ms, iso);
+    return put_str(b, iso);
+}
+
+/* A turn's metadata object, re-dumped compact as jansson writes it ("{}" when absent or
+ * unreadable, as before). */
+static int put_meta(struct eg_buf *b, const char *text)
+{
+    json_t *v = text ? json_loads(text, 0, NULL) : NULL;
+    char *d;
+    int rc;
+
+    if (!v)
+        return eg_buf_puts(b, "{}");
+    d = json_dumps(v, EG_JSON_ANSWER | JSON_ENCODE_ANY);
+    json_decref(v);
+    if (!d)
+        return ENGRAM_NOMEM;
+    rc = eg_buf_puts(b, d);
+    free(d);
+    return rc;
+}
+
+#define PUT(expr)                                                                              \
+    do {                                                                                       \
+        if (rc == ENGRAM_OK)                                                                   \
+            rc = (expr);                                                                       \
+    } while (0)
+
+/* One item of the answer: the fields an attribute or a turn shows, then its score parts
+ * (embedding only when the provider is on). */
+static int put_item(struct eg_buf *b, const struct cand *x, int with_emb)
+{
+    static const char *const part[] = {"lexical", "synonym", "vector", "recency",
+                                       "importance", "session", "relevance", "embedding"};
+    const double v[] = {x->lexical,    x->synonym, x->vector,    x->recency,
+                        x->importance, x->session, x->relevance, x->embedding};
+    int rc = ENGRAM_OK;
+
+    if (x->kind == K_ATTR) {
+        PUT(eg_buf_puts(b, "{\"kind\":\"attribute\",\"id\":"));
+        PUT(put_str(b, x->id));
+        PUT(eg_buf_puts(b, ",\"text\":"));
+        PUT(put_str(b, x->text));
+        PUT(eg_buf_puts(b, ",\"entity\":["));
+        PUT(put_str(b, x->etype));
+        PUT(eg_buf_puts(b, ","));
+        PUT(put_str(b, x->ename));
+        PUT(eg_buf_puts(b, "],\"category\":"));
+        PUT(put_str(b, x->category));
+        PUT(eg_buf_puts(b, ",\"key\":"));
+        PUT(put_str(b, x->key));
+        PUT(eg_buf_puts(b, ",\"value\":"));
+        PUT(put_str(b, x->value));
+        PUT(eg_buf_puts(b, ",\"valid_from\":"));
+        PUT(put_time(b, x->at));
+        PUT(eg_buf_puts(b, ",\"created_at\":"));
+        PUT(put_time(b, x->recorded_at));
+        PUT(eg_buf_puts(b, ",\"source_turn\":"));
+        PUT(x->source[0] ? put_str(b, x->source) : eg_buf_puts(b, "null"));
+        PUT(eg_buf_puts(b, ",\"confidence\":"));
+        PUT(put_real(b, x->confidence));
+    } else {
+        PUT(eg_buf_puts(b, "{\"kind\":\"turn\",\"id\":"));
+        PUT(put_str(b, x->id));
+        PUT(eg_buf_puts(b, ",\"text\":"));
+        PUT(put_str(b, x->text));
+        PUT(eg_buf_puts(b, ",\"session_id\":"));
+        PUT(x->session_id[0] ? put_str(b, x->session_id) : eg_buf_puts(b, "null"));
+        PUT(eg_buf_puts(b, ",\"role\":"));
+        PUT(put_str(b, x->role));
+        PUT(eg_buf_puts(b, ",\"created_at\":"));
+        PUT(put_time(b, x->at));
+        PUT(eg_buf_puts(b, ",\"metadata\":"));
+        PUT(put_meta(b, x->info));
+    }
+    PUT(eg_buf_puts(b, ",\"score\":"));
+    PUT(put_real(b, x->score));
+    PUT(eg_buf_printf(b, ",\"tokens\":%d,\"scores\":{", x->tokens));
+    for (size_t i = 0; i < sizeof(part) / sizeof(part[0]) - !with_emb; i++) {
+        PUT(eg_buf_printf(b, "%s\"%s\":", i ? "," : "", part[i]));
+        PUT(put_real(b, v[i]));
+    }
+    PUT(eg_buf_puts(b, "}}"));
+    return rc;
+}
+
+/* The answer, {"items":[...],"formatted":"..."}, malloc'd into *out. p is reordered. */
+static int answer_json(struct packed *p, size_t n, int with_emb, char **out)
+{
+    struct eg_buf b = {0};
+    char *formatted = NULL;
+    int rc = eg_buf_puts(&b, "{\"items\":[");
+
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            PUT(eg_buf_append(&b, ",", 1));
+        PUT(put_item(&b, p[i].x, with_emb));
+    }
+    PUT(eg_buf_puts(&b, "],\"formatted\":"));
+    PUT(format(p, n, &formatted));
+    PUT(put_str(&b, formatted));
+    PUT(eg_buf_append(&b, "}", 1));
+    free(formatted);
+    if (rc != ENGRAM_OK) {
+        eg_buf_reset(&b);
+        return rc;
+    }
+    *out = eg_buf_detach(&b);
+    return ENGRAM_OK;
+}
+
+#undef PUT
 
 /* ---- the query --------------------------------------------------------------------------- */
 
@@ -1346,8 +1540,10 @@ int engram_context_query(engram *db, const engram_call *call, const char *contex
     struct cands c = {0};
     struct query qq = {0};
     struct sig *sigs = NULL;
-    json_t *req = NULL, *items = NULL;
-    char *scope = NULL, *formatted = NULL;
+    json_t *req = NULL;
+    struct packed *pk = NULL; /* what is packed, best first */
+    size_t npk = 0;
+    char *scope = NULL;
     const char *query;
     int64_t top_k, max_tokens;
     size_t nsig = 0, ndates = 0;
@@ -1371,7 +1567,7 @@ int engram_context_query(engram *db, const engram_call *call, const char *contex
     qq.context = context;
     qq.session_id = session_id;
     rc = eg_scope_floor_list(scope, eg_call(call)->scope_floor, &qq.scopes, &qq.nscopes);
-    if (rc != ENGRAM_OK || !(q = calloc(1, sizeof(*q))) || !(items = json_array())) {
+    if (rc != ENGRAM_OK || !(q = calloc(1, sizeof(*q)))) {
         rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
         goto cleanup;
     }
@@ -1454,21 +1650,21 @@ int engram_context_query(engram *db, const engram_call *call, const char *contex
     if (c.n) /* qsort's base must not be NULL, even for zero items */
         qsort(c.v, c.n, sizeof(c.v[0]), by_score); /* the id index is stale from here on */
     if (!(sigs = calloc((size_t)top_k, sizeof(*sigs))) ||
-        !(dates = calloc((size_t)top_k, sizeof(*dates)))) {
+        !(dates = calloc((size_t)top_k, sizeof(*dates))) ||
+        !(pk = calloc((size_t)top_k, sizeof(*pk)))) {
         rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
         goto cleanup;
     }
     /* Greedy packing, best first: skip near-duplicates of what is in, skip what does not
      * fit, stop at top_k. */
-    for (size_t i = 0; i < c.n && (int64_t)json_array_size(items) < top_k; i++) {
+    for (size_t i = 0; i < c.n && (int64_t)npk < top_k; i++) {
         struct cand *x = &c.v[i];
         struct sig *s = &sigs[nsig];
         const char *whole;
         int dup = 0;
 
-        char iso[EG_ISO_LEN];
+        char iso[EG_ISO_LEN] = "";
         const char *at = NULL;
-        json_t *item;
         int extra = 0;
 
         if (x->score <= 0)
@@ -1497,29 +1693,12 @@ int engram_context_query(engram *db, const engram_call *call, const char *contex
         used += x->tokens + extra;
         if (extra)
             snprintf(dates[ndates++], sizeof(dates[0]), "%.10s", at);
-        if (!(item = item_json(x))) {
-            rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
-            goto cleanup;
-        }
-        json_object_set_new(item, "score", json_real(x->score));
-        json_object_set_new(item, "tokens", json_integer(x->tokens));
-        json_object_set_new(item, "scores",
-                            json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "lexical",
-                                      x->lexical, "synonym", x->synonym, "vector", x->vector,
-                                      "recency", x->recency, "importance", x->importance,
-                                      "session", x->session, "relevance", x->relevance));
-        if (qq.qe)
-            json_object_set_new(json_object_get(item, "scores"), "embedding",
-                                json_real(x->embedding));
-        json_array_append_new(items, item);
+        pk[npk].x = x;
+        memcpy(pk[npk++].iso, iso, sizeof(iso));
     }
 answer:
-    if (format(items, &formatted) != ENGRAM_OK) {
-        rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
-        goto cleanup;
-    }
-    rc = eg_json_out(db, json_pack("{s:O, s:s}", "items", items, "formatted", formatted),
-                     out_json);
+    if (answer_json(pk, npk, qq.qe != NULL, out_json) != ENGRAM_OK)
+        rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory writing the answer");
 cleanup:
     for (size_t i = 0; i < c.n; i++) {
         free(c.v[i].text);
@@ -1532,10 +1711,9 @@ cleanup:
     floor_free(&c.floor);
     free(sigs);
     free(dates);
-    free(formatted);
+    free(pk);
     free(qq.qv);
     free(qq.qe);
-    json_decref(items);
     free(q);
     eg_scope_list_free(qq.scopes, qq.nscopes);
     free(scope);

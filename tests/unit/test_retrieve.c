@@ -361,6 +361,44 @@ static void test_small_and_large_floor_agree(void **state)
     close_db(&t);
 }
 
+/* The answer is written by hand (retrieve.c put_item): it must be exactly what jansson
+ * writes for the same values, so re-dumping the parsed answer gives the same bytes, for
+ * escapes, non-ASCII text, metadata objects, nulls and reals alike. */
+static void test_answer_is_canonical_json(void **state)
+{
+    static const char *const req =
+        "{\"scope\":\"user/alice\",\"query\":\"pasta quote tab caf\u00e9 restaurant\","
+        "\"top_k\":20,\"max_tokens\":2000}";
+    struct tdb t;
+    json_t *in, *parsed;
+    char *text, *out = NULL, *again;
+
+    (void)state;
+    open_with(&t, fixdir);
+    free(turn(t.db, "user/alice", "user", "I live in London and love pasta", NULL));
+    free(turn(t.db, "user/alice", "user", "A \"quote\", a back\\slash, a tab\there and\nnew line: pasta",
+              NULL));
+    free(turn(t.db, "user/alice", "user", "Caf\u00e9 cr\u00e8me \u2014 \U0001F35D pasta at the restaurant",
+              NULL));
+    in = json_pack("{s:s, s:s, s:s, s:{s:s, s:f, s:[i, s], s:n}}", "scope", "user/alice", "role",
+                   "user", "content", "Ctrl \x01 char \x7f and pasta with \xc3\xa9 at the restaurant",
+                   "metadata", "speaker", "Zo\xc3\xab", "x", 1.5e-7, "list", 3, "a\"b/c", "none");
+    text = json_dumps(in, JSON_COMPACT);
+    json_decref(in);
+    json_decref(ok_json(t.db, engram_turn_add(t.db, NULL, "c", NULL, text, &out), &out, "turn"));
+    free(text);
+    assert_int_equal(engram_context_query(t.db, NULL, "c", NULL, req, &out), ENGRAM_OK);
+    parsed = json_loads(out, 0, NULL);
+    assert_non_null(parsed);
+    assert_true(json_array_size(json_object_get(parsed, "items")) >= 4);
+    again = json_dumps(parsed, JSON_COMPACT | JSON_REAL_PRECISION(6));
+    assert_string_equal(out, again);
+    free(again);
+    json_decref(parsed);
+    engram_free(out);
+    close_db(&t);
+}
+
 static void test_floor_isolation(void **state)
 {
     struct tdb t;
@@ -619,6 +657,7 @@ int main(void)
         cmocka_unit_test(test_relevance_floor),  cmocka_unit_test(test_budget_and_top_k),
         cmocka_unit_test(test_as_of),            cmocka_unit_test(test_floor_isolation),
         cmocka_unit_test(test_small_and_large_floor_agree),
+        cmocka_unit_test(test_answer_is_canonical_json),
         cmocka_unit_test(test_diversity),        cmocka_unit_test(test_score_parts),
         cmocka_unit_test(test_synonym_below_exact), cmocka_unit_test(test_vector_signal),
         cmocka_unit_test(test_missing_data_logged_once), cmocka_unit_test(test_semantic_recall),
