@@ -2,7 +2,7 @@
  * gen_store.c - write the benchmark store through the library (bench/RESULTS.md).
  *
  *   gen_store --db bench.db [--scopes 100000] [--turns 10] [--threads 2]
- *             [--context assistant] [--from 0] [--via import|turns]
+ *             [--context assistant] [--from 0] [--via import|turns|batch]
  *
  * Every scope user/u<N> gets --turns first-person statements, each about a different key
  * of the vocabulary (name, location, employer, role, ...): 100,000 scopes x 10 turns is
@@ -14,6 +14,8 @@
  * --via turns sends every statement through engram_turn_add instead, the same path as
  * HTTP ingest with inline rule extraction and one durable commit per turn: the realistic
  * store, but about 3,000 turns/s on the bench machine, so 1,000,000 turns take ~6 minutes.
+ * --via batch sends each scope's turns as one batched request ({"turns": [...]}), the
+ * path of a conversation backfill: extraction inline, one transaction per group commit.
  * --from lets a run continue where an earlier one stopped. Prints progress, and the
  * engram_stats() of the finished store.
  */
@@ -52,6 +54,7 @@ struct job {
     const char *ctx;
     long from, to, turns;
     int via_import;
+    int via_batch;
     atomic_long *done;
     atomic_long *failed;
 };
@@ -177,6 +180,34 @@ static void import_range(struct job *j)
     }
 }
 
+/* --via batch: each scope's turns as one batched request, {"scope", "turns": [...]}. */
+static void batch_range(struct job *j)
+{
+    struct eg_buf b = {0};
+    char ts[40];
+    long s, k;
+
+    for (s = j->from; s < j->to; s++) {
+        char *out = NULL;
+        int rc = eg_buf_printf(&b, "{\"scope\":{\"user\":\"u%ld\"},\"turns\":[", s);
+        for (k = 0; k < j->turns && rc == ENGRAM_OK; k++) {
+            struct fact f;
+            statement(s, k, &f);
+            timestamp(s, k, ts, sizeof(ts));
+            rc = eg_buf_printf(&b, "%s{\"role\":\"user\",\"content\":\"%s\",\"created_at\":\"%s\"}",
+                               k ? "," : "", f.text, ts);
+        }
+        if (rc == ENGRAM_OK && (rc = eg_buf_puts(&b, "]}")) == ENGRAM_OK)
+            rc = engram_turn_add(j->db, NULL, j->ctx, NULL, b.p, &out);
+        if (rc != ENGRAM_OK && atomic_fetch_add(j->failed, j->turns) < 5)
+            fprintf(stderr, "gen_store: turn_add: %s: %s\n", engram_errname(j->db),
+                    engram_errmsg(j->db));
+        engram_free(out);
+        eg_buf_reset(&b);
+        atomic_fetch_add(j->done, j->turns);
+    }
+}
+
 static void *worker(void *arg)
 {
     struct job *j = arg;
@@ -185,6 +216,10 @@ static void *worker(void *arg)
 
     if (j->via_import) {
         import_range(j);
+        return NULL;
+    }
+    if (j->via_batch) {
+        batch_range(j);
         return NULL;
     }
     for (s = j->from; s < j->to; s++) {
@@ -257,9 +292,9 @@ int main(int argc, char **argv)
             break;
     }
     if (!path || i != argc || threads < 1 || threads > 64 || from > scopes ||
-        (strcmp(via, "import") != 0 && strcmp(via, "turns") != 0)) {
+        (strcmp(via, "import") != 0 && strcmp(via, "turns") != 0 && strcmp(via, "batch") != 0)) {
         fprintf(stderr, "usage: gen_store --db PATH [--scopes N] [--turns N] [--threads N] "
-                        "[--context C] [--from N] [--via import|turns]\n");
+                        "[--context C] [--from N] [--via import|turns|batch]\n");
         return 2;
     }
 
@@ -277,8 +312,15 @@ int main(int argc, char **argv)
     for (i = 0; i < threads; i++) {
         long per = (scopes - from + threads - 1) / threads;
         jobs[i] = (struct job){
-            db,    ctx,    from + i * per, from + (i + 1) * per, turns, strcmp(via, "import") == 0,
-            &done, &failed};
+            .db = db,
+            .ctx = ctx,
+            .from = from + i * per,
+            .to = from + (i + 1) * per,
+            .turns = turns,
+            .via_import = strcmp(via, "import") == 0,
+            .via_batch = strcmp(via, "batch") == 0,
+            .done = &done,
+            .failed = &failed};
         if (jobs[i].to > scopes)
             jobs[i].to = scopes;
         if (jobs[i].from > scopes)

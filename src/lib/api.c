@@ -484,8 +484,8 @@ int eg_check_floor(engram *db, const engram_call *call, const char *scope)
     return ENGRAM_OK;
 }
 
-int eg_audit(engram *db, const engram_call *call, const char *context, const char *scope,
-             const char *action, const char *target, json_t *detail)
+int eg_audit_text(engram *db, const engram_call *call, const char *context, const char *scope,
+                  const char *action, const char *target, const char *detail)
 {
     struct eg_audit a = {0};
     int rc;
@@ -498,14 +498,24 @@ int eg_audit(engram *db, const engram_call *call, const char *context, const cha
     a.actor = (char *)(call->actor ? call->actor : "local");
     a.action = (char *)action;
     a.target = (char *)(target ? target : "");
-    a.detail = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+    a.detail = (char *)detail;
     a.request_id = (char *)call->request_id;
-    json_decref(detail);
-    if (detail && !a.detail)
-        return eg_err(db, ENGRAM_NOMEM, NULL, "out of memory writing the audit log");
     rc = db->ops->audit_put(db->store, &a);
-    free(a.detail);
     return rc == ENGRAM_OK ? rc : eg_err_store(db, rc, "audit");
+}
+
+int eg_audit(engram *db, const engram_call *call, const char *context, const char *scope,
+             const char *action, const char *target, json_t *detail)
+{
+    char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+    int rc;
+
+    json_decref(detail);
+    if (detail && !text)
+        return eg_err(db, ENGRAM_NOMEM, NULL, "out of memory writing the audit log");
+    rc = eg_audit_text(db, call, context, scope, action, target, text);
+    free(text);
+    return rc;
 }
 
 int eg_check_context(engram *db, const char *context)

@@ -30,6 +30,7 @@
 #include "lib/api_int.h"
 #include "lib/extract.h"
 #include "lib/internal.h"
+#include "util/buf.h"
 
 #define BATCH_MAX 256    /* requests per commit */
 #define BATCH_TURNS 2048 /* turns per commit, for requests that carry batches */
@@ -224,6 +225,7 @@ static void pend_clear(struct eg_pend *p)
 static int write_turn(engram *db, const engram_call *call, struct eg_turn *t,
                       const struct eg_facts *facts, int async, json_t **out)
 {
+    struct eg_buf detail = {0};
     json_t *diff = NULL;
     int rc;
 
@@ -233,10 +235,18 @@ static int write_turn(engram *db, const engram_call *call, struct eg_turn *t,
         return eg_err_store(db, rc, "turn");
     if ((rc = eg_retrieval_index_turn(db, t)) != ENGRAM_OK)
         return rc;
-    if ((rc = eg_audit(db, call, t->context, t->scope, "turn", t->id,
-                       json_pack("{s:s, s:o}", "role", t->role, "session_id",
-                                 t->session_id[0] ? json_string(t->session_id)
-                                                  : json_null()))) != ENGRAM_OK)
+    /* The audit detail {"role", "session_id"}, written directly: this is per turn. */
+    if ((rc = eg_buf_puts(&detail, "{\"role\":")) != ENGRAM_OK ||
+        (rc = eg_buf_json_str(&detail, t->role)) != ENGRAM_OK ||
+        (rc = eg_buf_puts(&detail, ",\"session_id\":")) != ENGRAM_OK ||
+        (rc = eg_buf_json_str(&detail, t->session_id[0] ? t->session_id : NULL)) != ENGRAM_OK ||
+        (rc = eg_buf_puts(&detail, "}")) != ENGRAM_OK) {
+        eg_buf_reset(&detail);
+        return eg_err(db, ENGRAM_NOMEM, NULL, "out of memory writing the audit log");
+    }
+    rc = eg_audit_text(db, call, t->context, t->scope, "turn", t->id, detail.p);
+    eg_buf_reset(&detail);
+    if (rc != ENGRAM_OK)
         return rc;
     if (!(diff = json_array()))
         return eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");

@@ -117,6 +117,10 @@ json_t *eg_audit_json(const struct eg_audit *a);
 /* Append one audit entry in the current transaction. detail is stolen (may be NULL). */
 int eg_audit(engram *db, const engram_call *call, const char *context, const char *scope,
              const char *action, const char *target, json_t *detail);
+/* The same with the detail already written as compact JSON text (may be NULL): the hot
+ * paths of ingest write theirs with eg_buf instead of building and dumping a json_t. */
+int eg_audit_text(engram *db, const engram_call *call, const char *context, const char *scope,
+                  const char *action, const char *target, const char *detail);
 
 /* ---- checks on the caller's floor (api.c) ---- */
 int eg_check_floor(engram *db, const engram_call *call, const char *scope);

@@ -17,6 +17,7 @@
 #include "lib/extract.h"
 #include "lib/internal.h"
 #include "lib/vocab.h"
+#include "util/buf.h"
 
 /* Below this, a new value does not displace a confident existing one. */
 #define CONTRADICTION_FLOOR 0.5
@@ -70,6 +71,8 @@ struct ctx {
     json_t *diff;
 };
 
+/* Record one change: its object in the diff, and its audit entry (the same object plus
+ * the turn), the latter written as text directly. */
 static int note(struct ctx *c, const char *action, const char *etype, const char *ename,
                 const char *category, const char *key, const char *value, const char *prev,
                 const char *attr_id)
@@ -78,18 +81,36 @@ static int note(struct ctx *c, const char *action, const char *etype, const char
                           etype, ename, "category", category, "key", key, "value",
                           value ? json_string(value) : json_null(), "previous_value",
                           prev ? json_string(prev) : json_null(), "attribute_id", attr_id);
-    json_t *detail;
+    struct eg_buf b = {0};
+    int rc;
 
-    if (!d || json_array_append(c->diff, d)) {
-        json_decref(d);
+    if (!d || json_array_append_new(c->diff, d))
         return eg_err(c->db, ENGRAM_NOMEM, NULL, "out of memory");
+    if ((rc = eg_buf_puts(&b, "{\"action\":")) != ENGRAM_OK ||
+        (rc = eg_buf_json_str(&b, action)) != ENGRAM_OK ||
+        (rc = eg_buf_puts(&b, ",\"entity\":[")) != ENGRAM_OK ||
+        (rc = eg_buf_json_str(&b, etype)) != ENGRAM_OK || (rc = eg_buf_puts(&b, ",")) != ENGRAM_OK ||
+        (rc = eg_buf_json_str(&b, ename)) != ENGRAM_OK ||
+        (rc = eg_buf_puts(&b, "],\"category\":")) != ENGRAM_OK ||
+        (rc = eg_buf_json_str(&b, category)) != ENGRAM_OK ||
+        (rc = eg_buf_puts(&b, ",\"key\":")) != ENGRAM_OK ||
+        (rc = eg_buf_json_str(&b, key)) != ENGRAM_OK ||
+        (rc = eg_buf_puts(&b, ",\"value\":")) != ENGRAM_OK ||
+        (rc = eg_buf_json_str(&b, value)) != ENGRAM_OK ||
+        (rc = eg_buf_puts(&b, ",\"previous_value\":")) != ENGRAM_OK ||
+        (rc = eg_buf_json_str(&b, prev)) != ENGRAM_OK ||
+        (rc = eg_buf_puts(&b, ",\"attribute_id\":")) != ENGRAM_OK ||
+        (rc = eg_buf_json_str(&b, attr_id)) != ENGRAM_OK ||
+        (rc = eg_buf_puts(&b, ",\"turn\":")) != ENGRAM_OK ||
+        (rc = eg_buf_json_str(&b, c->turn->id)) != ENGRAM_OK ||
+        (rc = eg_buf_puts(&b, "}")) != ENGRAM_OK) {
+        eg_buf_reset(&b);
+        return eg_err(c->db, ENGRAM_NOMEM, NULL, "out of memory writing the audit log");
     }
-    detail = json_deep_copy(d);
-    json_decref(d);
-    if (detail)
-        json_object_set_new(detail, "turn", json_string(c->turn->id));
-    return eg_audit(c->db, c->call, c->turn->context, c->turn->scope, "extract", attr_id,
-                    detail);
+    rc = eg_audit_text(c->db, c->call, c->turn->context, c->turn->scope, "extract", attr_id,
+                       b.p);
+    eg_buf_reset(&b);
+    return rc;
 }
 
 static int put_attr(struct ctx *c, const char *entity_id, const struct eg_fact *f,
@@ -188,8 +209,15 @@ static int apply(struct ctx *c, const struct eg_fact *f, const char *user)
         goto cleanup;
     }
 
-    /* A repeat of what is already known (in this category) is "unchanged". */
-    rc = active(c, entity_id, f->key, category, f->value, &same);
+    /* One read of the key's active values in this category serves both questions below:
+     * is this a repeat (same value, compared ASCII case-insensitively as SQLite's lower()
+     * did), and what does it supersede. Both keep the store's order (most confident and
+     * most recent first). */
+    rc = active(c, entity_id, f->key, category, NULL, &cur);
+    for (size_t i = 0; rc == ENGRAM_OK && i < cur.n; i++) {
+        if (strcasecmp(cur.v[i].value, f->value) == 0 && collect(&same, &cur.v[i]) != ENGRAM_OK)
+            rc = eg_err(c->db, ENGRAM_NOMEM, NULL, "out of memory");
+    }
     if (rc != ENGRAM_OK)
         goto cleanup;
     if (same.n) {
@@ -217,9 +245,6 @@ static int apply(struct ctx *c, const struct eg_fact *f, const char *user)
             rc = note(c, "added", etype, ename, category, f->key, f->value, NULL, id);
         goto cleanup;
     }
-    rc = active(c, entity_id, f->key, category, NULL, &cur);
-    if (rc != ENGRAM_OK)
-        goto cleanup;
     if (cur.n == 0 && f->previous_value && *f->previous_value &&
         strcasecmp(f->previous_value, f->value) != 0) {
         /* "I just moved from Berlin to London" about a user we knew nothing of: the text

@@ -24,6 +24,7 @@ struct eg_store {
     char err[512];
     struct {
         const char *key; /* the caller's pointer: a cheap first test before strcmp */
+        uint64_t hash;   /* sql_hash(sql) */
         char *sql;
         sqlite3_stmt *st;
     } cache[STMT_CACHE];
@@ -259,27 +260,35 @@ static int migrate(struct eg_store *s)
 
 /* ---- statements ---------------------------------------------------------------------- */
 
+/* FNV-1a 64 of a statement's text, for the statement cache. */
+static uint64_t sql_hash(const char *sql)
+{
+    uint64_t h = 14695981039346656037ull;
+
+    for (; *sql; sql++)
+        h = (h ^ (unsigned char)*sql) * 1099511628211ull;
+    return h;
+}
+
 /* A cached, reset statement for sql; NULL after setting s->err. */
 static sqlite3_stmt *prep(struct eg_store *s, const char *sql)
 {
     sqlite3_stmt *st;
+    uint64_t h;
     int i;
 
-    /* Most SQL is a string literal, so its address finds it; dynamic SQL (IN-lists) is
-     * found by content. A reused buffer address with new text fails the strcmp. */
+    /* Most SQL is a string literal, so its address finds it; dynamic SQL (filters,
+     * IN-lists) is found by a hash of its text, then compared in full. A reused buffer
+     * address with new text fails the strcmp. */
     for (i = 0; i < s->ncache; i++) {
-        if (s->cache[i].key == sql && strcmp(s->cache[i].sql, sql) == 0) {
-            sqlite3_reset(s->cache[i].st);
-            sqlite3_clear_bindings(s->cache[i].st);
-            return s->cache[i].st;
-        }
+        if (s->cache[i].key == sql && strcmp(s->cache[i].sql, sql) == 0)
+            goto found;
     }
+    h = sql_hash(sql);
     for (i = 0; i < s->ncache; i++) {
-        if (strcmp(s->cache[i].sql, sql) == 0) {
+        if (s->cache[i].hash == h && strcmp(s->cache[i].sql, sql) == 0) {
             s->cache[i].key = sql;
-            sqlite3_reset(s->cache[i].st);
-            sqlite3_clear_bindings(s->cache[i].st);
-            return s->cache[i].st;
+            goto found;
         }
     }
     if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
@@ -299,8 +308,13 @@ static sqlite3_stmt *prep(struct eg_store *s, const char *sql)
         return NULL;
     }
     s->cache[s->ncache].key = sql;
+    s->cache[s->ncache].hash = h;
     s->cache[s->ncache++].st = st;
     return st;
+found:
+    sqlite3_reset(s->cache[i].st);
+    sqlite3_clear_bindings(s->cache[i].st);
+    return s->cache[i].st;
 }
 
 #define PREP(s, st, sql)                                                                    \

@@ -41,6 +41,64 @@ int eg_buf_puts(struct eg_buf *b, const char *s)
     return eg_buf_append(b, s, strlen(s));
 }
 
+int eg_buf_json_str(struct eg_buf *b, const char *s)
+{
+    size_t start = b->len, run;
+    int rc;
+
+    if (!s)
+        return eg_buf_append(b, "null", 4);
+    rc = eg_buf_append(b, "\"", 1);
+    while (rc == ENGRAM_OK && *s) {
+        unsigned char c = (unsigned char)*s;
+        char esc[8];
+
+        for (run = 0; s[run] && (unsigned char)s[run] >= 0x20 && s[run] != '"' && s[run] != '\\';
+             run++)
+            ;
+        if (run) {
+            rc = eg_buf_append(b, s, run);
+            s += run;
+            continue;
+        }
+        switch (c) {
+        case '"':
+            rc = eg_buf_append(b, "\\\"", 2);
+            break;
+        case '\\':
+            rc = eg_buf_append(b, "\\\\", 2);
+            break;
+        case '\b':
+            rc = eg_buf_append(b, "\\b", 2);
+            break;
+        case '\f':
+            rc = eg_buf_append(b, "\\f", 2);
+            break;
+        case '\n':
+            rc = eg_buf_append(b, "\\n", 2);
+            break;
+        case '\r':
+            rc = eg_buf_append(b, "\\r", 2);
+            break;
+        case '\t':
+            rc = eg_buf_append(b, "\\t", 2);
+            break;
+        default:
+            snprintf(esc, sizeof(esc), "\\u%04X", c);
+            rc = eg_buf_append(b, esc, 6);
+        }
+        s++;
+    }
+    if (rc == ENGRAM_OK)
+        rc = eg_buf_append(b, "\"", 1);
+    if (rc != ENGRAM_OK) { /* leave b as it was */
+        b->len = start;
+        if (b->p)
+            b->p[start] = '\0';
+    }
+    return rc;
+}
+
 int eg_buf_printf(struct eg_buf *b, const char *fmt, ...)
 {
     char small[256];

@@ -4,6 +4,7 @@
  * (with dry_run), profile (summary, as_of), the durable async queue, and the audit trail.
  */
 #include "testutil.h"
+#include "util/buf.h"
 
 static struct tstore ts;
 
@@ -310,6 +311,34 @@ static void test_audit_trail(void **state)
     json_decref(a);
 }
 
+/* Audit details are written as text on the ingest path; they must read as jansson would
+ * have written them, for any value a user can send. */
+static void test_json_str_matches_jansson(void **state)
+{
+    static const char *const cases[] = {
+        "", "plain", "quote \" and backslash \\", "tab\tnew\nline\rcr\bbs\fff",
+        "\x01\x1f control", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "slash / and \x7f del",
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct eg_buf b = {0};
+        json_t *j = json_string(cases[i]);
+        char *want = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
+
+        assert_int_equal(eg_buf_json_str(&b, cases[i]), ENGRAM_OK);
+        assert_string_equal(b.p, want);
+        free(want);
+        json_decref(j);
+        eg_buf_reset(&b);
+    }
+    {
+        struct eg_buf b = {0};
+        assert_int_equal(eg_buf_json_str(&b, NULL), ENGRAM_OK);
+        assert_string_equal(b.p, "null");
+        eg_buf_reset(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +351,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_profile_summary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_async_queue_survives_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_trail, setup, teardown),
+        cmocka_unit_test(test_json_str_matches_jansson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
