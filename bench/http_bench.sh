@@ -4,17 +4,22 @@
 #   bench/http_bench.sh [BUILD_DIR] [STORE]     (defaults: build, /tmp/engram-bench.db)
 #
 # 1. writes the store once if missing (gen_store: 100,000 scopes x 10 turns through the
-#    library -> 1,000,000 turns, ~1,000,000 attributes);
+#    library -> 1,000,000 turns, ~1,000,000 attributes). Ingest adds turns to it: run on a
+#    copy (cp /tmp/engram-bench.db /tmp/mine.db) to keep the original as generated;
 # 2. starts engram serve on it on a free port (its access log goes to a file);
-# 3. loads it with bench/load at 64 connections: context, profile, then ingest (which
-#    adds turns to the same store's scopes, with inline rule extraction, durable);
-# 4. loads a bare libmicrohttpd handler in the same run, the floor.
-# Env: SECONDS_PER_RUN (default 10), CONNS (64), SERVE_ARGS (extra serve options).
+# 3. a bare libmicrohttpd handler (the floor) and /healthz, closed loop;
+# 4. context and profile: closed loop (the saturated rate), then open loop (bench/load
+#    --rate) at 25%, 50% and 75% of that rate, where latency is service time plus honest
+#    queueing rather than 64 requests always waiting on 2 cores;
+# 5. ingest, durable, closed loop: one turn per request, then BATCH turns per request.
+# Each line is prefixed with the 1-minute load average, since other work shares the machine.
+# Env: SECONDS_PER_RUN (default 10), CONNS (64), BATCH (50), SERVE_ARGS (extra serve options).
 set -euo pipefail
 build=${1:-build}
 store=${2:-/tmp/engram-bench.db}
 secs=${SECONDS_PER_RUN:-10}
 conns=${CONNS:-64}
+batch=${BATCH:-50}
 
 echo "# $(date -u +%FT%TZ) $(uname -srm), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 if [ ! -f "$store" ]; then
@@ -34,9 +39,27 @@ for _ in $(seq 300); do
 done
 echo "# server: $url ${SERVE_ARGS:-(thread per connection)}, access log -> $log"
 
-"$build/load" --mode hello --connections "$conns" --seconds "$secs" | head -1
-"$build/load" --url "$url" --mode healthz --connections "$conns" --seconds "$secs" | head -1
-"$build/load" --url "$url" --mode context --connections "$conns" --seconds "$secs" --scopes 100000 | head -1
-"$build/load" --url "$url" --mode profile --connections "$conns" --seconds "$secs" --scopes 100000 | head -1
-"$build/load" --url "$url" --mode ingest --connections "$conns" --seconds "$secs" --scopes 100000 | head -1
+loadavg() { cut -d' ' -f1 /proc/loadavg; }
+# run ARGS...: one human line, prefixed by the load average; the JSON line goes to $last.
+last=
+run() {
+  local out
+  out=$("$build/load" --connections "$conns" --seconds "$secs" "$@" || true)
+  echo "load=$(loadavg) $(echo "$out" | head -1)"
+  last=$(echo "$out" | tail -1)
+}
+rate_of() { echo "$last" | grep -o '"rate":[0-9.]*' | cut -d: -f2 | cut -d. -f1; }
+
+run --mode hello
+run --url "$url" --mode healthz
+for mode in context profile; do
+  run --url "$url" --mode "$mode" --scopes 100000
+  sat=$(rate_of)
+  for pct in 25 50 75; do
+    r=$((sat * pct / 100))
+    [ "$r" -gt 0 ] && run --url "$url" --mode "$mode" --scopes 100000 --rate "$r"
+  done
+done
+run --url "$url" --mode ingest --scopes 100000
+run --url "$url" --mode ingest --scopes 100000 --batch "$batch"
 curl -s "$url/metrics" | grep -E '^engram_store_(turns|attributes|sessions) ' || true
