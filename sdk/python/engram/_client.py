@@ -13,8 +13,8 @@ import inspect
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
 
-from ._core import (AgentFn, Calls, Scope, SessionState, defaults, healthz_request,
-                    reply_text)
+from ._core import (AgentFn, Calls, Scope, SessionState, batch_turns, defaults,
+                    healthz_request, reply_text)
 from ._http import Transport
 from ._types import (Attribute, ChatResult, Context, ForgetResult, Profile, TurnResult)
 
@@ -77,6 +77,15 @@ class Memory:
                            created_at=created_at, metadata=metadata, async_=async_,
                            idempotency_key=idempotency_key)
         return TurnResult.from_dict(await self._json(req))
+
+    async def turns(self, scope: Scope, turns: Iterable[Mapping[str, Any]], *,
+                    async_: bool = False,
+                    idempotency_key: Optional[str] = None) -> List[TurnResult]:
+        """Record several turns without a session (``POST /turns`` with a batch body); see
+        ``Session.turns``."""
+        req = self._c.turns(session_id=None, scope=scope, turns=batch_turns(turns),
+                            async_=async_, idempotency_key=idempotency_key)
+        return TurnResult.list_from_dict(await self._json(req))
 
     async def context(self, scope: Scope, query: str, top_k: Optional[int] = None,
                       max_tokens: Optional[int] = None, as_of: Any = None) -> Context:
@@ -158,6 +167,23 @@ class Session(SessionState):
                         idempotency_key=idempotency_key)
         res = TurnResult.from_dict(await m._json(req))
         self._record(role, content, metadata)
+        return res
+
+    async def turns(self, turns: Iterable[Mapping[str, Any]], *, async_: bool = False,
+                    idempotency_key: Optional[str] = None) -> List[TurnResult]:
+        """Record several turns in one request, in order, all or none: an exchange's two
+        turns, or a conversation's history (each turn may carry its own ``created_at``).
+        ``turns`` is a list of ``{"role", "content", "created_at"?, "metadata"?}`` dicts (1 to
+        1,000); the answer is one ``TurnResult`` per turn, in the same order. An invalid
+        element fails the whole batch, naming it (``turns[1].role``): checked here
+        (``ValueError``/``TypeError``) or by the server (``InvalidRequest``). One
+        ``Idempotency-Key`` covers the batch, so a retried batch is recorded once."""
+        m: Memory = self._memory
+        items = batch_turns(turns)
+        req = m._c.turns(session_id=self.id, scope=None, turns=items, async_=async_,
+                         idempotency_key=idempotency_key)
+        res = TurnResult.list_from_dict(await m._json(req))
+        self._record_all(items)
         return res
 
     async def context(self, query: str, top_k: Optional[int] = None,

@@ -91,6 +91,47 @@ def jsonl_bytes(data: Union[str, bytes, Iterable[Any]]) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
+TURN_FIELDS = ("role", "content", "created_at", "metadata")
+
+
+def batch_turn(i: int, t: Any) -> Dict[str, Any]:
+    """One element of a batch, checked as ``Calls.turn`` checks its arguments."""
+    if not isinstance(t, Mapping):
+        raise TypeError(f"turns[{i}] must be a dict with 'role' and 'content', "
+                        f"got {type(t).__name__}")
+    extra = [k for k in t if k not in TURN_FIELDS]
+    if extra:
+        raise TypeError(f"turns[{i}] has unknown field {extra[0]!r} "
+                        f"(a turn has {', '.join(TURN_FIELDS)})")
+    role = t.get("role")
+    if role not in ROLES:
+        raise ValueError(f"turns[{i}].role must be one of {', '.join(ROLES)}; got {role!r}")
+    content = t.get("content")
+    if not isinstance(content, str):
+        raise TypeError(f"turns[{i}].content must be a string")
+    md = t.get("metadata")
+    if md is not None and not isinstance(md, Mapping):
+        raise TypeError(f"turns[{i}].metadata must be a dict, got {type(md).__name__}")
+    try:
+        at = iso(t.get("created_at"))
+    except TypeError as e:
+        raise TypeError(f"turns[{i}].created_at: {e}") from None
+    return _put({"role": role, "content": content}, created_at=at,
+                metadata=dict(md) if md else None)
+
+
+def batch_turns(turns: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
+    """The ``turns`` of a batch as sent: each element checked as ``Calls.turn`` checks its
+    arguments, the error naming it (``turns[1].role``). The server checks the rest and names
+    the element the same way (``turns[1].created_at``), answering 400 (``InvalidRequest``)."""
+    if isinstance(turns, (str, bytes, Mapping)):
+        raise TypeError("turns must be a list of {'role', 'content', ...} dicts")
+    items = [batch_turn(i, t) for i, t in enumerate(turns)]
+    if not items:
+        raise ValueError("turns must hold at least one turn (1 to 1,000)")
+    return items
+
+
 class Calls:
     """Request builders for one context: ``/api/v1/{context_id}/...``."""
 
@@ -125,6 +166,25 @@ class Calls:
         if async_:
             body["async"] = True
         # One key per logical turn, reused by every retry: the server stores the turn once.
+        headers = {"Idempotency-Key": idempotency_key or f"idem_{uuid.uuid4().hex}"}
+        path = (f"{self.base}/sessions/{quote_seg(session_id)}/turns" if session_id is not None
+                else f"{self.base}/turns")
+        return json_request("POST", path, body, retryable=True, headers=headers)
+
+    def turns(self, *, session_id: Optional[str], scope: Optional[Scope],
+              turns: List[Dict[str, Any]], async_: bool,
+              idempotency_key: Optional[str]) -> Request:
+        """A batch: ``{"turns": [...], "async"?, "scope"?}``, recorded in order, all or none.
+        ``turns`` comes from ``batch_turns``."""
+        body: Dict[str, Any] = {}
+        if session_id is None:
+            if scope is None:
+                raise ValueError("turns without a session need a scope")
+            body["scope"] = _scope_arg(scope)
+        body["turns"] = list(turns)
+        if async_:
+            body["async"] = True
+        # One key per batch, reused by every retry: the server records the batch once.
         headers = {"Idempotency-Key": idempotency_key or f"idem_{uuid.uuid4().hex}"}
         path = (f"{self.base}/sessions/{quote_seg(session_id)}/turns" if session_id is not None
                 else f"{self.base}/turns")
@@ -232,6 +292,10 @@ class SessionState:
         if self._history is not None:
             m: Dict[str, Any] = {"role": role, "content": content}
             self._history.append(m)
+
+    def _record_all(self, turns: List[Dict[str, Any]]) -> None:
+        for t in turns:
+            self._record(t["role"], t["content"], t.get("metadata"))
 
     @property
     def messages(self) -> List[Dict[str, Any]]:

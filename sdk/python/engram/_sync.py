@@ -14,8 +14,8 @@ import inspect
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
 
-from ._core import (AgentFn, Calls, Scope, SessionState, defaults, healthz_request,
-                    reply_text)
+from ._core import (AgentFn, Calls, Scope, SessionState, batch_turns, defaults,
+                    healthz_request, reply_text)
 from ._http import Transport
 from ._types import Attribute, ChatResult, Context, ForgetResult, Profile, TurnResult
 
@@ -68,6 +68,12 @@ class MemorySync:
                            created_at=created_at, metadata=metadata, async_=async_,
                            idempotency_key=idempotency_key)
         return TurnResult.from_dict(self._json(req))
+
+    def turns(self, scope: Scope, turns: Iterable[Mapping[str, Any]], *, async_: bool = False,
+              idempotency_key: Optional[str] = None) -> List[TurnResult]:
+        req = self._c.turns(session_id=None, scope=scope, turns=batch_turns(turns),
+                            async_=async_, idempotency_key=idempotency_key)
+        return TurnResult.list_from_dict(self._json(req))
 
     def context(self, scope: Scope, query: str, top_k: Optional[int] = None,
                 max_tokens: Optional[int] = None, as_of: Any = None) -> Context:
@@ -136,6 +142,16 @@ class SessionSync(SessionState):
                         idempotency_key=idempotency_key)
         res = TurnResult.from_dict(m._json(req))
         self._record(role, content, metadata)
+        return res
+
+    def turns(self, turns: Iterable[Mapping[str, Any]], *, async_: bool = False,
+              idempotency_key: Optional[str] = None) -> List[TurnResult]:
+        m: MemorySync = self._memory
+        items = batch_turns(turns)
+        req = m._c.turns(session_id=self.id, scope=None, turns=items, async_=async_,
+                         idempotency_key=idempotency_key)
+        res = TurnResult.list_from_dict(m._json(req))
+        self._record_all(items)
         return res
 
     def context(self, query: str, top_k: Optional[int] = None,

@@ -67,6 +67,11 @@ class TurnResult:
                    diff=[DiffEntry.from_dict(x) for x in d.get("diff") or []],
                    queued=bool(d.get("queued", False)), raw=d)
 
+    @classmethod
+    def list_from_dict(cls, d: Any) -> List["TurnResult"]:
+        """A batch's answer, ``{"turns": [{"turn", "diff", "queued"}, ...]}``, in order."""
+        return [cls.from_dict(x) for x in _d(d).get("turns") or []]
+
 
 @dataclass
 class ContextItem:
