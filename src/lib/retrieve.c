@@ -31,6 +31,7 @@
  * relevant, items is [] and formatted is "", so the caller's prompt is left unchanged.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -421,6 +422,20 @@ static double recency(int64_t now, int64_t at)
     return days <= 0 ? 1.0 : pow(0.5, days / HALF_LIFE_DAYS);
 }
 
+/* Appends the strings up to NULL to b (printf's cost, without its parsing). */
+static int cat(struct eg_buf *b, ...)
+{
+    va_list ap;
+    const char *p;
+    int rc = ENGRAM_OK;
+
+    va_start(ap, b);
+    while (rc == ENGRAM_OK && (p = va_arg(ap, const char *)) != NULL)
+        rc = eg_buf_puts(b, p);
+    va_end(ap);
+    return rc;
+}
+
 /* Copies the attribute's fields that its answer object shows into one allocation. */
 static int attr_info(struct cand *x, const struct eg_attr *a)
 {
@@ -455,22 +470,21 @@ static int attr_cand(void *arg, const struct eg_attr *a)
     snprintf(key, sizeof(key), "%s", a->key);
     for (char *p = key; *p; p++)
         *p = *p == '_' ? ' ' : *p;
-    rc = eg_buf_printf(&text, "%s: %s", key, a->value);
+    rc = cat(&text, key, ": ", a->value, NULL);
     if (rc == ENGRAM_OK && strcmp(a->entity_type, "Person") == 0 && a->entity_name[0]) {
         char *user = eg_scope_dim(a->scope, "user");
         if (!user || strcmp(user, a->entity_name)) {
             eg_buf_reset(&text);
-            rc = eg_buf_printf(&text, "%s's %s: %s", a->entity_name, key, a->value);
+            rc = cat(&text, a->entity_name, "'s ", key, ": ", a->value, NULL);
         }
         free(user);
     } else if (rc == ENGRAM_OK && strcmp(a->entity_type, "Person") != 0 && a->entity_name[0]) {
         /* A fact about a pet, a project, a place: say which. */
         eg_buf_reset(&text);
-        rc = eg_buf_printf(&text, "%s %s's %s: %s", a->entity_type, a->entity_name, key,
-                           a->value);
+        rc = cat(&text, a->entity_type, " ", a->entity_name, "'s ", key, ": ", a->value, NULL);
     }
     if (rc == ENGRAM_OK)
-        rc = eg_buf_printf(&match, "%s ", text.p);
+        rc = cat(&match, text.p, " ", NULL);
     if (rc == ENGRAM_OK)
         rc = eg_retr_attr_match_text(a->key, a->value, &match);
     if (rc != ENGRAM_OK || !(x = push(c, K_ATTR, a->id))) {
@@ -972,8 +986,9 @@ static int put_meta(struct eg_buf *b, const char *text)
  * (embedding only when the provider is on). */
 static int put_item(struct eg_buf *b, const struct cand *x, int with_emb)
 {
-    static const char *const part[] = {"lexical", "synonym", "vector", "recency",
-                                       "importance", "session", "relevance", "embedding"};
+    static const char *const part[] = {
+        "\"lexical\":", ",\"synonym\":",   ",\"vector\":",    ",\"recency\":",
+        ",\"importance\":", ",\"session\":", ",\"relevance\":", ",\"embedding\":"};
     const double v[] = {x->lexical,    x->synonym, x->vector,    x->recency,
                         x->importance, x->session, x->relevance, x->embedding};
     int rc = ENGRAM_OK;
@@ -1019,7 +1034,7 @@ static int put_item(struct eg_buf *b, const struct cand *x, int with_emb)
     PUT(put_real(b, x->score));
     PUT(eg_buf_printf(b, ",\"tokens\":%d,\"scores\":{", x->tokens));
     for (size_t i = 0; i < sizeof(part) / sizeof(part[0]) - !with_emb; i++) {
-        PUT(eg_buf_printf(b, "%s\"%s\":", i ? "," : "", part[i]));
+        PUT(eg_buf_puts(b, part[i]));
         PUT(put_real(b, v[i]));
     }
     PUT(eg_buf_puts(b, "}}"));
@@ -1162,7 +1177,7 @@ static int floor_scan(engram *db, struct query *qq, const struct terms *q, struc
 
     if (!db->ops->turns_list)
         return ENGRAM_OK;
-    if (!(f->v = calloc(SCAN_MAX, sizeof(*f->v))))
+    if (!(f->v = malloc(SCAN_MAX * sizeof(*f->v)))) /* floor_turn fills each slot whole */
         return ENGRAM_NOMEM;
     for (size_t i = 0; i < qq->nscopes && rc == ENGRAM_OK && !f->over; i++)
         rc = db->ops->turns_list(db->store, qq->context, NULL, qq->scopes[i], INT64_MIN,
@@ -1567,11 +1582,13 @@ int engram_context_query(engram *db, const engram_call *call, const char *contex
     qq.context = context;
     qq.session_id = session_id;
     rc = eg_scope_floor_list(scope, eg_call(call)->scope_floor, &qq.scopes, &qq.nscopes);
-    if (rc != ENGRAM_OK || !(q = calloc(1, sizeof(*q)))) {
+    /* malloc, not calloc: the term arrays are 20 KB and only their first n rows are read. */
+    if (rc != ENGRAM_OK || !(q = malloc(sizeof(*q)))) {
         rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
         goto cleanup;
     }
     q->st = db->retr->stem;
+    q->n = q->nsyn = 0;
     for (size_t t = 0; t < MAX_QUERY_TERMS; t++)
         q->w[t] = 1.0;
     if ((rc = eg_words(query, strlen(query), add_term, q)) != ENGRAM_OK ||

@@ -152,7 +152,9 @@ int eg_retr_attr_match_text(const char *key, const char *value, struct eg_buf *b
 
     for (size_t i = 0; i < sizeof(key_topics) / sizeof(key_topics[0]); i++) {
         if (strcmp(key_topics[i].key, key) == 0) {
-            rc = eg_buf_printf(b, "%s ", key_topics[i].topics);
+            rc = eg_buf_puts(b, key_topics[i].topics);
+            if (rc == ENGRAM_OK)
+                rc = eg_buf_append(b, " ", 1);
             break;
         }
     }
@@ -160,7 +162,9 @@ int eg_retr_attr_match_text(const char *key, const char *value, struct eg_buf *b
     for (const char *p = key; *p && rc == ENGRAM_OK; p++)
         rc = eg_buf_append(b, *p == '_' ? " " : p, 1);
     if (rc == ENGRAM_OK)
-        rc = eg_buf_printf(b, " %s", value);
+        rc = eg_buf_append(b, " ", 1);
+    if (rc == ENGRAM_OK)
+        rc = eg_buf_puts(b, value);
     if (rc == ENGRAM_OK && vk && vk->phrase) {
         /* The phrase is a trusted "%s" template from vocab.c; fill it by hand so no
          * format string ever comes from data. */

@@ -343,14 +343,20 @@ int eg_is_stopword(const char *tok, size_t n)
 
     if (n == 0 || n > 12)
         return 0;
+    /* Compared byte by byte, without strlen: this runs for every word of every text a
+     * context query matches, and most comparisons end at the first byte. */
     while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const char *w = stopwords[mid];
-        size_t wl = strlen(w);
-        int c = memcmp(tok, w, n < wl ? n : wl);
+        size_t mid = lo + (hi - lo) / 2, i = 0;
+        const unsigned char *w = (const unsigned char *)stopwords[mid];
+        const unsigned char *t = (const unsigned char *)tok;
+        int c;
 
-        if (c == 0)
-            c = (n > wl) - (n < wl);
+        while (i < n && w[i] && t[i] == w[i])
+            i++;
+        if (i < n)
+            c = w[i] ? (int)t[i] - (int)w[i] : 1; /* tok is longer than w */
+        else
+            c = w[i] ? -1 : 0;
         if (c == 0)
             return 1;
         if (c < 0)
