@@ -29,7 +29,7 @@ if [ ! -x "$ROOT/sdk/ts/node_modules/.bin/tsc" ] || [ "$ROOT/sdk/ts/package-lock
 fi
 npm run --prefix "$ROOT/sdk/ts" --silent build
 flock -s 9  # keep a shared lock while dist/ is in use: no rebuild under our feet
-# The seeds' TypeScript call shapes type-check under strict mode.
+# The seeds' TypeScript call shapes (and the batch ones) type-check under strict mode.
 "$ROOT/sdk/ts/node_modules/.bin/tsc" -p "$ROOT/sdk/ts/test/tsconfig.json"
 
 cd "$ROOT/sdk/ts"

@@ -99,6 +99,36 @@ function toTurnResult(d: Partial<TurnResult> | undefined): TurnResult {
   return { turn: (d?.turn ?? {}) as Turn, diff: d?.diff ?? [], queued: Boolean(d?.queued) };
 }
 
+function toTurnResults(d: { turns?: Partial<TurnResult>[] } | undefined): TurnResult[] {
+  return (d?.turns ?? []).map(toTurnResult);
+}
+
+const TURN_FIELDS: readonly string[] = ["role", "content", "createdAt", "metadata"];
+
+/** One element of a batch, checked as `Calls.turn` checks its options, naming it (`turns[1].role`). */
+function batchTurn(i: number, t: TurnInput): JsonObject {
+  if (!t || typeof t !== "object" || Array.isArray(t)) {
+    throw new TypeError(`turns[${i}] must be an object with role and content`);
+  }
+  const extra = Object.keys(t).find((k) => !TURN_FIELDS.includes(k));
+  if (extra !== undefined) {
+    throw new TypeError(`turns[${i}] has unknown field ${JSON.stringify(extra)} (a turn has ${TURN_FIELDS.join(", ")})`);
+  }
+  if (!ROLES.includes(t.role)) throw new TypeError(`turns[${i}].role must be one of ${ROLES.join(", ")}; got ${t.role}`);
+  if (typeof t.content !== "string") throw new TypeError(`turns[${i}].content must be a string`);
+  if (t.metadata !== undefined && t.metadata !== null && (typeof t.metadata !== "object" || Array.isArray(t.metadata))) {
+    throw new TypeError(`turns[${i}].metadata must be an object`);
+  }
+  return put({ role: t.role, content: t.content }, { created_at: iso(t.createdAt), metadata: t.metadata });
+}
+
+/** The `turns` of a batch as sent (1 to 1,000; the server enforces the upper bound). */
+function batchTurns(turns: readonly TurnInput[]): JsonObject[] {
+  if (!Array.isArray(turns)) throw new TypeError("turns must be an array of { role, content, ... }");
+  if (turns.length === 0) throw new TypeError("turns must hold at least one turn (1 to 1,000)");
+  return turns.map((t, i) => batchTurn(i, t));
+}
+
 function toContext(d: Partial<Context> | undefined): Context {
   return { items: d?.items ?? [], formatted: d?.formatted ?? "" };
 }
@@ -158,6 +188,21 @@ class Calls {
     put(body, { created_at: iso(o.createdAt), metadata: o.metadata });
     if (o.async) body["async"] = true;
     // One key per logical turn, reused by every retry: the server stores the turn once.
+    const headers = { "Idempotency-Key": o.idempotencyKey ?? newIdempotencyKey() };
+    const path = sessionId === undefined ? `${this.base}/turns` : `${this.base}/sessions/${seg(sessionId)}/turns`;
+    return jsonRequest("POST", path, body, true, headers);
+  }
+
+  /** A batch: `{turns: [...], async?, scope?}`, recorded in order, all or none. */
+  turns(sessionId: string | undefined, turns: JsonObject[], o: TurnsOptions & { scope?: Scope }): RequestSpec {
+    const body: JsonObject = {};
+    if (sessionId === undefined) {
+      if (o.scope === undefined) throw new TypeError("turns without a session need a scope");
+      body["scope"] = checkScope(o.scope);
+    }
+    body["turns"] = turns;
+    if (o.async) body["async"] = true;
+    // One key per batch, reused by every retry: the server records the batch once.
     const headers = { "Idempotency-Key": o.idempotencyKey ?? newIdempotencyKey() };
     const path = sessionId === undefined ? `${this.base}/turns` : `${this.base}/sessions/${seg(sessionId)}/turns`;
     return jsonRequest("POST", path, body, true, headers);
@@ -232,6 +277,24 @@ export interface TurnOptions {
 }
 export interface ScopedTurnOptions extends TurnOptions {
   scope: Scope;
+}
+/** One turn of a batch (`session.turns`, `memory.turns`). */
+export interface TurnInput {
+  role: Role;
+  content: string;
+  /** When the turn happened, to backfill a history (relative dates resolve against it). */
+  createdAt?: Date | string;
+  metadata?: JsonObject;
+}
+export interface TurnsOptions {
+  /** Queue extraction for the whole batch instead of running it inline (the diffs come back empty). */
+  async?: boolean;
+  /** One key for the whole batch, reused across retries; generated when absent. */
+  idempotencyKey?: string;
+}
+export interface ScopedTurnsOptions extends TurnsOptions {
+  scope: Scope;
+  turns: TurnInput[];
 }
 export interface SessionContextOptions {
   query: string;
@@ -338,6 +401,13 @@ export class Memory {
   /** Record a turn without a session (`POST /turns`). */
   async turn(opts: ScopedTurnOptions): Promise<TurnResult> {
     return toTurnResult(await this.transport.json(this.calls.turn(undefined, opts)));
+  }
+
+  /** Record several turns without a session (`POST /turns` with a batch body); see
+   * {@link Session.turns}. */
+  async turns(opts: ScopedTurnsOptions): Promise<TurnResult[]> {
+    const items = batchTurns(opts.turns);
+    return toTurnResults(await this.transport.json(this.calls.turns(undefined, items, opts)));
   }
 
   async context(opts: ContextOptions): Promise<Context> {
@@ -490,6 +560,19 @@ export class Session {
     const res = toTurnResult(await this.memory.transport.json(this.memory.calls.turn(this.id, opts)));
     this.turnCount += 1;
     this.history?.push({ role: opts.role, content: opts.content });
+    return res;
+  }
+
+  /** Record several turns in one request, in order, all or none: an exchange's two turns, or a
+   * conversation's history (each turn may carry its own `createdAt`). 1 to 1,000 turns; the
+   * answer is one TurnResult per turn, in the same order. An invalid element fails the whole
+   * batch, naming it (`turns[1].role`): checked here (TypeError, nothing sent) or by the server
+   * (InvalidRequest). One Idempotency-Key covers the batch, so a retried batch is recorded once. */
+  async turns(turns: TurnInput[], opts: TurnsOptions = {}): Promise<TurnResult[]> {
+    const items = batchTurns(turns);
+    const res = toTurnResults(await this.memory.transport.json(this.memory.calls.turns(this.id, items, opts)));
+    this.turnCount += items.length;
+    for (const t of turns) this.history?.push({ role: t.role, content: t.content });
     return res;
   }
 
