@@ -9,6 +9,8 @@ if [ ! -x "$ENGRAM_BIN" ]; then
     echo "$(basename "$0"): engram binary not found at $ENGRAM_BIN (make build, or set ENGRAM_BIN)" >&2
     exit 1
 fi
+# Tests run from other directories: make a relative ENGRAM_BIN (build-t/engram) absolute.
+ENGRAM_BIN=$(cd "$(dirname "$ENGRAM_BIN")" && pwd)/$(basename "$ENGRAM_BIN")
 
 if command -v node >/dev/null 2>&1; then
     # Build the TS SDK the examples import (shares test_ts.sh's lock: no concurrent npm ci).

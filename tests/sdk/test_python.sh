@@ -9,6 +9,8 @@ if [ ! -x "$ENGRAM_BIN" ]; then
     echo "$(basename "$0"): engram binary not found at $ENGRAM_BIN (make build, or set ENGRAM_BIN)" >&2
     exit 1
 fi
+# Tests run from other directories: make a relative ENGRAM_BIN (build-t/engram) absolute.
+ENGRAM_BIN=$(cd "$(dirname "$ENGRAM_BIN")" && pwd)/$(basename "$ENGRAM_BIN")
 export PYTHONDONTWRITEBYTECODE=1
 
 # Debian's python3-pytest installs for /usr/bin/python3; another python3 may come first in PATH.
