@@ -114,7 +114,8 @@ struct eg_attr_filter {
     int include_expired;
     int64_t as_of; /* nonzero: valid_from <= as_of < valid_until (or active) */
     const char *id;
-    int limit; /* 0 = no limit */
+    int limit;     /* 0 = no limit */
+    int unordered; /* rows in any order (the caller sorts): spares the store a sort */
 };
 
 /* Counts of what an erase removed. */

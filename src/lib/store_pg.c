@@ -1332,7 +1332,7 @@ static int pg_attrs_query(struct eg_store *s, const struct eg_attr_filter *f, eg
                            p.n, p.n);
     } else if (rc == ENGRAM_OK && !f->include_expired)
         rc = eg_buf_puts(&sql, " AND a.valid_until IS NULL");
-    if (rc == ENGRAM_OK)
+    if (rc == ENGRAM_OK && !f->unordered)
         rc = eg_buf_puts(&sql, " ORDER BY CASE a.category WHEN 'identity' THEN 0"
                                " WHEN 'knowledge' THEN 1 WHEN 'context' THEN 2"
                                " WHEN 'instructions' THEN 3 ELSE 4 END,"
