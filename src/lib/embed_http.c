@@ -5,10 +5,15 @@
  * Owns one curl easy handle (reused, so connections are kept alive) and the provider's
  * dimension, which is either configured (engram_options.embed_dim) or fixed by the first
  * answer; any later answer of another size is refused, because vectors of different models
- * or sizes must never be compared. Used under db->mu only. Requests are bounded by a short
- * timeout: retrieval falls back to the offline signals when the provider is slow or down.
+ * or sizes must never be compared. Thread-safe: ingest embeds on its callers' threads,
+ * outside the write lock, so a call that finds the kept handle busy uses a handle of its own
+ * rather than wait (provider round trips overlap instead of queueing). Requests are bounded
+ * by a short timeout: retrieval falls back to the offline signals when the provider is slow
+ * or down.
  */
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,11 +28,12 @@
 #define EMBED_MAX_INPUT    32768 /* bytes of text sent; long turns are cut (providers cap too) */
 
 struct eg_embedder {
+    pthread_mutex_t mu; /* held while curl is in use */
     CURL *curl;
     char *url;
     char *model;
     struct curl_slist *headers;
-    int dim;
+    atomic_int dim;
 };
 
 static int ends_with(const char *s, const char *suffix)
@@ -45,6 +51,7 @@ struct eg_embedder *eg_embedder_new(const char *url, const char *model, const ch
 
     if (!e)
         return NULL;
+    pthread_mutex_init(&e->mu, NULL);
     /* Accept a base URL (".../v1", "http://host") or the full endpoint. */
     rc = eg_buf_puts(&u, url);
     while (rc == ENGRAM_OK && u.len && u.p[u.len - 1] == '/')
@@ -81,12 +88,13 @@ void eg_embedder_free(struct eg_embedder *e)
     curl_slist_free_all(e->headers);
     free(e->url);
     free(e->model);
+    pthread_mutex_destroy(&e->mu);
     free(e);
 }
 
-int eg_embedder_dim(const struct eg_embedder *e)
+int eg_embedder_dim(struct eg_embedder *e)
 {
-    return e ? e->dim : 0;
+    return e ? atomic_load(&e->dim) : 0;
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
@@ -108,7 +116,8 @@ int eg_embedder_embed(struct eg_embedder *e, const char *text, float **out, int 
     long status = 0;
     size_t len = strlen(text), i;
     double norm = 0;
-    int rc = ENGRAM_OK, n;
+    int rc = ENGRAM_OK, n, want, own = 0;
+    CURL *curl = NULL;
     CURLcode cc;
 
     *out = NULL;
@@ -128,21 +137,34 @@ int eg_embedder_embed(struct eg_embedder *e, const char *text, float **out, int 
             goto cleanup;
         }
     }
-    curl_easy_reset(e->curl);
-    curl_easy_setopt(e->curl, CURLOPT_URL, e->url);
-    curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, e->headers);
-    curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, payload);
-    curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, (long)EMBED_TIMEOUT_MS);
-    curl_easy_setopt(e->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, &body);
-    cc = curl_easy_perform(e->curl);
+    if (pthread_mutex_trylock(&e->mu) == 0) {
+        curl = e->curl;
+        curl_easy_reset(curl);
+    } else if ((curl = curl_easy_init()) != NULL) {
+        own = 1;
+    } else {
+        rc = ENGRAM_NOMEM;
+        goto cleanup;
+    }
+    curl_easy_setopt(curl, CURLOPT_URL, e->url);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, e->headers);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)EMBED_TIMEOUT_MS);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+    cc = curl_easy_perform(curl);
+    if (cc == CURLE_OK)
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    if (own)
+        curl_easy_cleanup(curl);
+    else
+        pthread_mutex_unlock(&e->mu);
     if (cc != CURLE_OK) {
         snprintf(err, errlen, "embeddings endpoint %s: %s", e->url, curl_easy_strerror(cc));
         rc = ENGRAM_UNAVAILABLE;
         goto cleanup;
     }
-    curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &status);
     if (status != 200) {
         snprintf(err, errlen, "embeddings endpoint %s answered HTTP %ld", e->url, status);
         rc = ENGRAM_UNAVAILABLE;
@@ -157,9 +179,9 @@ int eg_embedder_embed(struct eg_embedder *e, const char *text, float **out, int 
         rc = ENGRAM_INVALID;
         goto cleanup;
     }
-    if (e->dim && n != e->dim) {
+    if ((want = atomic_load(&e->dim)) != 0 && n != want) {
         snprintf(err, errlen, "embeddings endpoint %s: dimension %d, expected %d", e->url, n,
-                 e->dim);
+                 want);
         rc = ENGRAM_INVALID;
         goto cleanup;
     }
@@ -185,7 +207,15 @@ int eg_embedder_embed(struct eg_embedder *e, const char *text, float **out, int 
     norm = sqrt(norm);
     for (i = 0; i < (size_t)n; i++)
         v[i] = (float)(v[i] / norm);
-    e->dim = n; /* the first answer fixes the dimension when none was configured */
+    /* The first good answer fixes the dimension when none was configured; a concurrent
+     * first answer of another size loses. */
+    want = 0;
+    if (!atomic_compare_exchange_strong(&e->dim, &want, n) && want != n) {
+        snprintf(err, errlen, "embeddings endpoint %s: dimension %d, expected %d", e->url, n,
+                 want);
+        rc = ENGRAM_INVALID;
+        goto cleanup;
+    }
     *out = v;
     *out_dim = n;
     v = NULL;

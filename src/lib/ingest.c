@@ -11,7 +11,9 @@
  * fsync, the next batch gathers behind it (PostgreSQL's and InnoDB's group commit).
  *
  * Everything that needs no store runs on the caller's thread before it queues: parsing and
- * validating the body, the request digest, and rule extraction. The leader's serial work is
+ * validating the body, the request digest, rule extraction, and the retrieval vectors of
+ * each turn and extracted value (word vectors, and the embedding provider's round trip when
+ * one is configured, which must never be made while holding the write lock). The leader's serial work is
  * only what must see the store (scope, idempotency, writes, resolving facts against current
  * attributes) and the answer text, which is written inside the transaction so that a
  * failure to write it (out of memory) still leaves nothing stored.
@@ -33,7 +35,8 @@
 #include "util/buf.h"
 
 #define BATCH_MAX 256    /* requests per commit */
-#define BATCH_TURNS 2048 /* turns per commit, for requests that carry batches */
+#define BATCH_TURNS 2048 /* a leader stops taking requests once it holds this many turns
+                          * (one request may still bring up to EG_TURN_BATCH_MAX more) */
 
 /* One queued call. Lives on the caller's stack until the caller returns, which it does
  * only after a leader has set done. */
@@ -46,6 +49,9 @@ struct eg_pend {
     json_t *req;
     struct eg_turn *ts;     /* n validated turns, ids and scope filled in by the leader */
     struct eg_facts *facts; /* n extractions (empty for non-user and async turns) */
+    struct eg_item_vecs *tvecs; /* n turn vectors */
+    struct eg_item_vecs **fvecs; /* n arrays of 2 per fact: value, previous value */
+    char *scope;                 /* a session-less request's scope, checked against the floor */
     size_t n;
     int batch;
     int async;
@@ -53,6 +59,7 @@ struct eg_pend {
     /* set by the leader */
     int done;
     int rc;
+    int queued; /* an extraction job was queued: wake the worker after the commit */
     char *out;
     char errname[48];
     char errmsg[512];
@@ -195,15 +202,37 @@ static int prepare(engram *db, struct eg_pend *p, const char *req_json)
         (rc = eg_req_bool(db, p->req, "async", 0, &p->async)) != ENGRAM_OK)
         return rc;
     p->batch = json_object_get(p->req, "turns") != NULL;
+    /* Without a session the scope is in the body: parse it and check the floor now. */
+    if (!p->session_id &&
+        (rc = eg_req_scope(db, call, p->context, NULL, p->req, &p->scope, NULL)) != ENGRAM_OK)
+        return rc;
     if (p->idem && request_hash(p->session_id, p->req, p->hash) != ENGRAM_OK)
         return eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
-    if (!(p->facts = calloc(p->n, sizeof(*p->facts))))
+    if (!(p->facts = calloc(p->n, sizeof(*p->facts))) ||
+        !(p->tvecs = calloc(p->n, sizeof(*p->tvecs))) ||
+        !(p->fvecs = calloc(p->n, sizeof(*p->fvecs))))
         return eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
     for (size_t i = 0; i < p->n; i++) {
+        const struct eg_facts *f = &p->facts[i];
+
+        if ((rc = eg_retrieval_vecs(db, p->ts[i].content, &p->tvecs[i])) != ENGRAM_OK)
+            return rc;
         if (p->async)
             continue; /* the worker extracts queued turns */
         if ((rc = eg_extract_turn(db, &p->ts[i], &p->facts[i])) != ENGRAM_OK)
             return rc;
+        if (f->n && !(p->fvecs[i] = calloc(2 * f->n, sizeof(*p->fvecs[i]))))
+            return eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
+        for (size_t k = 0; k < f->n; k++) {
+            const struct eg_fact *x = &f->v[k];
+
+            if ((x->value && (rc = eg_retrieval_vecs_attr(db, x->key, x->value,
+                                                          &p->fvecs[i][2 * k])) != ENGRAM_OK) ||
+                (x->previous_value &&
+                 (rc = eg_retrieval_vecs_attr(db, x->key, x->previous_value,
+                                              &p->fvecs[i][2 * k + 1])) != ENGRAM_OK))
+                return rc;
+        }
     }
     return ENGRAM_OK;
 }
@@ -212,10 +241,20 @@ static void pend_clear(struct eg_pend *p)
 {
     for (size_t i = 0; i < p->n; i++) {
         free(p->ts[i].metadata);
+        if (p->tvecs)
+            eg_item_vecs_clear(&p->tvecs[i]);
+        if (p->fvecs && p->fvecs[i]) {
+            for (size_t k = 0; k < 2 * p->facts[i].n; k++)
+                eg_item_vecs_clear(&p->fvecs[i][k]);
+            free(p->fvecs[i]);
+        }
         if (p->facts)
             eg_facts_free(&p->facts[i]);
     }
+    free(p->scope);
     free(p->ts);
+    free(p->tvecs);
+    free(p->fvecs);
     free(p->facts);
     json_decref(p->req);
 }
@@ -223,7 +262,8 @@ static void pend_clear(struct eg_pend *p)
 /* Write one validated turn and its extraction (or its queued job): the answer object
  * {"turn", "diff", "queued"} in *out. */
 static int write_turn(engram *db, const engram_call *call, struct eg_turn *t,
-                      const struct eg_facts *facts, int async, json_t **out)
+                      const struct eg_facts *facts, const struct eg_item_vecs *tvec,
+                      const struct eg_item_vecs *fvecs, int async, json_t **out)
 {
     struct eg_buf detail = {0};
     json_t *diff = NULL;
@@ -233,7 +273,7 @@ static int write_turn(engram *db, const engram_call *call, struct eg_turn *t,
     eg_id_new(db, "turn", t->id);
     if ((rc = db->ops->turn_put(db->store, t)) != ENGRAM_OK)
         return eg_err_store(db, rc, "turn");
-    if ((rc = eg_retrieval_index_turn(db, t)) != ENGRAM_OK)
+    if ((rc = eg_retrieval_put_turn(db, t, tvec)) != ENGRAM_OK)
         return rc;
     /* The audit detail {"role", "session_id"}, written directly: this is per turn. */
     if ((rc = eg_buf_puts(&detail, "{\"role\":")) != ENGRAM_OK ||
@@ -256,7 +296,7 @@ static int write_turn(engram *db, const engram_call *call, struct eg_turn *t,
             rc = eg_err_store(db, rc, "job");
     } else {
         async = 0;
-        rc = eg_resolve_facts(db, call, t, facts, diff);
+        rc = eg_resolve_facts(db, call, t, facts, fvecs, diff);
     }
     if (rc == ENGRAM_OK &&
         !(*out = json_pack("{s:o, s:O, s:b}", "turn", eg_turn_json(t), "diff", diff, "queued",
@@ -276,12 +316,17 @@ static int turn_one(engram *db, struct eg_pend *p, int *wrote)
     const engram_call *call = eg_call(p->call);
     const char *context = p->context, *session_id = p->session_id;
     json_t *answer = NULL, *list = NULL, *one;
-    char *prev_hash = NULL, *prev = NULL, *text = NULL, *scope = NULL;
+    char *prev_hash = NULL, *prev = NULL, *text = NULL, *scope = p->scope, *own = NULL;
     int rc;
 
     *wrote = 0;
-    if ((rc = eg_req_scope(db, call, context, session_id, p->req, &scope, NULL)) != ENGRAM_OK)
-        goto cleanup;
+    p->queued = 0;
+    /* A session's scope is the session's: read here, under the lock. */
+    if (!scope) {
+        if ((rc = eg_req_scope(db, call, context, session_id, p->req, &own, NULL)) != ENGRAM_OK)
+            goto cleanup;
+        scope = own;
+    }
     if (p->idem) {
         /* Looked up inside the write transaction, so two racing retries cannot both
          * ingest: the second finds the first's record (in this batch or committed). */
@@ -313,10 +358,11 @@ static int turn_one(engram *db, struct eg_pend *p, int *wrote)
         t->scope = scope;
         if (session_id)
             snprintf(t->session_id, sizeof(t->session_id), "%s", session_id);
-        rc = write_turn(db, call, t, &p->facts[i], p->async, &one);
+        rc = write_turn(db, call, t, &p->facts[i], &p->tvecs[i], p->fvecs[i], p->async, &one);
         t->scope = NULL; /* freed below */
         if (rc != ENGRAM_OK)
             goto cleanup;
+        p->queued |= p->async && strcmp(t->role, "user") == 0;
         if (!p->batch)
             answer = one;
         else if (json_array_append_new(list, one) != 0) {
@@ -345,7 +391,7 @@ cleanup:
     free(prev_hash);
     json_decref(answer);
     json_decref(list);
-    free(scope);
+    free(own);
     return rc;
 }
 
@@ -398,7 +444,11 @@ static void run_batch(engram *db, struct eg_pend *batch)
     for (p = batch; p && !failed; p = p->next) {
         rc = turn_one(db, p, &wrote);
         settle(db, p, rc);
-        failed = rc != ENGRAM_OK && wrote;
+        /* A request's own fault before writing (unknown session, floor, a reused key)
+         * leaves the batch's transaction as it was; anything else (a store error, even
+         * on a read) might not, so the batch is rolled back and replayed one by one. */
+        failed = rc != ENGRAM_OK && (wrote || !(rc == ENGRAM_INVALID || rc == ENGRAM_NOTFOUND ||
+                                                rc == ENGRAM_FORBIDDEN || rc == ENGRAM_CONFLICT));
     }
     if (!failed && (rc = eg_tx_commit(db)) != ENGRAM_OK)
         failed = 1;
@@ -411,7 +461,7 @@ static void run_batch(engram *db, struct eg_pend *batch)
         }
     }
     for (p = batch; p; p = p->next)
-        wake |= p->rc == ENGRAM_OK && p->async;
+        wake |= p->rc == ENGRAM_OK && p->queued;
     if (wake)
         eg_worker_wake(db);
     eg_leave(db, ENGRAM_OK);

@@ -135,8 +135,12 @@ int eg_resolve_turn(engram *db, const engram_call *call, const struct eg_turn *t
  * reads and writes the store inside the transaction. */
 struct eg_facts;
 int eg_extract_turn(engram *db, const struct eg_turn *turn, struct eg_facts *out);
+struct eg_item_vecs;
+/* vecs: NULL, or two per fact (its value's and its previous value's attribute vectors, from
+ * eg_retrieval_vecs_attr), computed before the lock. */
 int eg_resolve_facts(engram *db, const engram_call *call, const struct eg_turn *turn,
-                     const struct eg_facts *facts, json_t *diff);
+                     const struct eg_facts *facts, const struct eg_item_vecs *vecs,
+                     json_t *diff);
 
 /* ---- worker (worker.c) ---- */
 int eg_worker_start(engram *db);
@@ -151,5 +155,24 @@ void eg_retrieval_free(engram *db);
  * source is configured; a failing embedding provider is logged, not an error. */
 int eg_retrieval_index_turn(engram *db, const struct eg_turn *t);
 int eg_retrieval_index_attr(engram *db, const struct eg_attr *a);
+/* The same in two halves, so ingest can compute vectors on its callers' threads, outside the
+ * write lock (the embedding provider is a network round trip), and only store them inside.
+ * eg_retrieval_vecs* need no store and must be called WITHOUT db->mu (they take it once to
+ * load the vector file); eg_retrieval_index_* are called with it. An absent signal leaves
+ * its part NULL. */
+struct eg_item_vecs {
+    int8_t *wv; /* offline word vector (wv_dim int8), NULL when off */
+    int wv_dim;
+    float wv_scale;
+    int8_t *em; /* provider embedding, NULL when off or failed */
+    int em_dim;
+    float em_scale;
+};
+int eg_retrieval_vecs(engram *db, const char *text, struct eg_item_vecs *out);
+int eg_retrieval_vecs_attr(engram *db, const char *key, const char *value,
+                           struct eg_item_vecs *out);
+void eg_item_vecs_clear(struct eg_item_vecs *v);
+int eg_retrieval_put_turn(engram *db, const struct eg_turn *t, const struct eg_item_vecs *v);
+int eg_retrieval_put_attr(engram *db, const struct eg_attr *a, const struct eg_item_vecs *v);
 
 #endif

@@ -12,7 +12,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "lib/extract.h"
 #include "lib/internal.h"
@@ -56,6 +55,24 @@ static int collect(void *arg, const struct eg_attr *a)
     return ENGRAM_OK;
 }
 
+/* Equal ignoring ASCII case only, as SQLite's lower() compares; strcasecmp would also
+ * fold other bytes under a single-byte locale an embedding application may set. */
+static int ascii_caseeq(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+
+        if (x >= 'A' && x <= 'Z')
+            x = (unsigned char)(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z')
+            y = (unsigned char)(y - 'A' + 'a');
+        if (x != y)
+            return 0;
+        if (!x)
+            return 1;
+    }
+}
+
 static void found_free(struct found *f)
 {
     for (size_t i = 0; i < f->n; i++)
@@ -69,6 +86,8 @@ struct ctx {
     const engram_call *call;
     const struct eg_turn *turn;
     json_t *diff;
+    const struct eg_fact *fact;      /* the fact being applied */
+    const struct eg_item_vecs *vecs; /* its precomputed vectors (value, previous), or NULL */
 };
 
 /* Record one change: its object in the diff, and its audit entry (the same object plus
@@ -139,7 +158,15 @@ static int put_attr(struct ctx *c, const char *entity_id, const struct eg_fact *
     rc = c->db->ops->attr_put(c->db->store, &a);
     if (rc != ENGRAM_OK)
         return eg_err_store(c->db, rc, "attribute");
-    if ((rc = eg_retrieval_index_attr(c->db, &a)) != ENGRAM_OK)
+    /* Vectors made before the write lock (ingest) are for the fact's value and previous
+     * value, which is all an attribute of this fact can hold. */
+    if (c->vecs && value == c->fact->value)
+        rc = eg_retrieval_put_attr(c->db, &a, &c->vecs[0]);
+    else if (c->vecs && value == c->fact->previous_value)
+        rc = eg_retrieval_put_attr(c->db, &a, &c->vecs[1]);
+    else
+        rc = eg_retrieval_index_attr(c->db, &a);
+    if (rc != ENGRAM_OK)
         return rc;
     memcpy(out_id, a.id, EG_ID_MAX);
     return ENGRAM_OK;
@@ -209,14 +236,19 @@ static int apply(struct ctx *c, const struct eg_fact *f, const char *user)
         goto cleanup;
     }
 
-    /* One read of the key's active values in this category serves both questions below:
-     * is this a repeat (same value, compared ASCII case-insensitively as SQLite's lower()
-     * did), and what does it supersede. Both keep the store's order (most confident and
-     * most recent first). */
-    rc = active(c, entity_id, f->key, category, NULL, &cur);
-    for (size_t i = 0; rc == ENGRAM_OK && i < cur.n; i++) {
-        if (strcasecmp(cur.v[i].value, f->value) == 0 && collect(&same, &cur.v[i]) != ENGRAM_OK)
-            rc = eg_err(c->db, ENGRAM_NOMEM, NULL, "out of memory");
+    /* A repeat of what is already known (in this category) is "unchanged". For a
+     * single-valued key one read of its active values answers both that and what a new
+     * value supersedes, in the store's order (most confident and most recent first); the
+     * value comparison is ASCII case-insensitive like the store's lower(). A multi-valued
+     * key can hold many values, so it asks the store for this one only. */
+    if (multi) {
+        rc = active(c, entity_id, f->key, category, f->value, &same);
+    } else {
+        rc = active(c, entity_id, f->key, category, NULL, &cur);
+        for (size_t i = 0; rc == ENGRAM_OK && i < cur.n; i++) {
+            if (ascii_caseeq(cur.v[i].value, f->value) && collect(&same, &cur.v[i]) != ENGRAM_OK)
+                rc = eg_err(c->db, ENGRAM_NOMEM, NULL, "out of memory");
+        }
     }
     if (rc != ENGRAM_OK)
         goto cleanup;
@@ -246,7 +278,7 @@ static int apply(struct ctx *c, const struct eg_fact *f, const char *user)
         goto cleanup;
     }
     if (cur.n == 0 && f->previous_value && *f->previous_value &&
-        strcasecmp(f->previous_value, f->value) != 0) {
+        !ascii_caseeq(f->previous_value, f->value)) {
         /* "I just moved from Berlin to London" about a user we knew nothing of: the text
          * itself dates Berlin's end, so record it closed and chain London to it. Its start
          * is unknown; the record spans no time, so as_of reads never claim it. */
@@ -302,17 +334,21 @@ cleanup:
 }
 
 int eg_resolve_facts(engram *db, const engram_call *call, const struct eg_turn *turn,
-                     const struct eg_facts *facts, json_t *diff)
+                     const struct eg_facts *facts, const struct eg_item_vecs *vecs,
+                     json_t *diff)
 {
-    struct ctx c = {db, call, turn, diff};
+    struct ctx c = {db, call, turn, diff, NULL, NULL};
     char *user;
     int rc = ENGRAM_OK;
 
     /* The user entity is named by the scope's "user" dimension, as the seeds show
      * (entity ["Person","alice"] for scope {"user":"alice"}). */
     user = eg_scope_dim(turn->scope, "user");
-    for (size_t i = 0; rc == ENGRAM_OK && i < facts->n; i++)
+    for (size_t i = 0; rc == ENGRAM_OK && i < facts->n; i++) {
+        c.fact = &facts->v[i];
+        c.vecs = vecs ? &vecs[2 * i] : NULL;
         rc = apply(&c, &facts->v[i], user ? user : "user");
+    }
     free(user);
     return rc;
 }
@@ -340,7 +376,7 @@ int eg_resolve_turn(engram *db, const engram_call *call, const struct eg_turn *t
     int rc = eg_extract_turn(db, turn, &facts);
 
     if (rc == ENGRAM_OK)
-        rc = eg_resolve_facts(db, call, turn, &facts, diff);
+        rc = eg_resolve_facts(db, call, turn, &facts, NULL, diff);
     eg_facts_free(&facts);
     return rc;
 }

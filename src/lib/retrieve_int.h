@@ -7,6 +7,7 @@
 #ifndef EG_RETRIEVE_INT_H
 #define EG_RETRIEVE_INT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,11 +33,12 @@ struct eg_stemmer;
 struct eg_retrieval {
     struct eg_stemmer *stem;
     int wn_tried, vec_tried;
+    atomic_int vec_ready; /* set (release) once vec/dim are final: readable without db->mu */
     struct eg_wordnet *wn;  /* NULL: synonyms off */
     struct eg_vectors *vec; /* NULL: word vectors off */
     int dim;                /* word-vector dimensions (0 when off) */
     struct eg_embedder *emb; /* NULL unless engram_options.embed_url */
-    int emb_failed_logged;
+    atomic_int emb_failed_logged;
 };
 
 /* The word vectors, loading them on first use; NULL when absent (logged once). */
@@ -61,7 +63,7 @@ struct eg_embedder *eg_embedder_new(const char *url, const char *model, const ch
                                     int dim);
 void eg_embedder_free(struct eg_embedder *e);
 /* The provider's dimension, 0 until known. */
-int eg_embedder_dim(const struct eg_embedder *e);
+int eg_embedder_dim(struct eg_embedder *e);
 /*
  * Embeds one text into a malloc'd unit vector *out of *out_dim floats. ENGRAM_OK;
  * ENGRAM_UNAVAILABLE when the endpoint fails or times out; ENGRAM_INVALID when the answer is

@@ -18,6 +18,7 @@
  * context query reads vectors instead of computing them. Backends without vec_put skip
  * this; retrieve.c then embeds candidates at query time.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,21 @@ struct eg_vectors *eg_retr_vectors(engram *db)
         r->vec = NULL;
         eg_log(db, "engram: word vectors %s (%s); vector signal off (run `make data`)", path,
                rc == ENGRAM_NOTFOUND ? "not found" : engram_errstr(rc));
+    }
+    atomic_store_explicit(&r->vec_ready, 1, memory_order_release);
+    return r->vec;
+}
+
+/* The word vectors from a thread that does not hold db->mu (ingest's callers): the first
+ * load happens under db->mu like every other; afterwards vec and dim never change. */
+static struct eg_vectors *vectors_unlocked(engram *db)
+{
+    struct eg_retrieval *r = db->retr;
+
+    if (!atomic_load_explicit(&r->vec_ready, memory_order_acquire)) {
+        pthread_mutex_lock(&db->mu);
+        eg_retr_vectors(db);
+        pthread_mutex_unlock(&db->mu);
     }
     return r->vec;
 }
@@ -183,27 +199,31 @@ int eg_retr_attr_match_text(const char *key, const char *value, struct eg_buf *b
     return rc;
 }
 
-/* Store the word vector and (when configured) the provider embedding of one item. */
-static int index_item(engram *db, const char *context, const char *scope, const char *id,
-                      const char *wv_kind, const char *em_kind, int64_t at, const char *text)
+void eg_item_vecs_clear(struct eg_item_vecs *v)
+{
+    free(v->wv);
+    free(v->em);
+    memset(v, 0, sizeof(*v));
+}
+
+/* locked: the caller holds db->mu (index_*), else it must not (ingest's prepare). */
+static int item_vecs(engram *db, const char *text, int locked, struct eg_item_vecs *out)
 {
     struct eg_retrieval *r = db->retr;
     struct eg_vectors *v;
-    int rc = ENGRAM_OK;
 
+    memset(out, 0, sizeof(*out));
     if (!r || !db->ops->vec_put)
         return ENGRAM_OK;
-    if ((v = eg_retr_vectors(db)) != NULL) {
+    v = locked ? eg_retr_vectors(db) : vectors_unlocked(db);
+    if (v && r->dim <= EG_EMBED_MAX_DIM / 4) {
         float f[EG_EMBED_MAX_DIM / 4];
-        int8_t q[EG_EMBED_MAX_DIM / 4];
-        float scale;
 
-        if (r->dim <= (int)(sizeof(f) / sizeof(f[0])) &&
-            eg_vectors_embed(v, text, strlen(text), f) == ENGRAM_OK) {
-            eg_vec_quantize(f, r->dim, q, &scale);
-            rc = db->ops->vec_put(db->store, context, scope, id, wv_kind, at, q, r->dim, scale);
-            if (rc != ENGRAM_OK)
-                return eg_err_store(db, rc, "item vector");
+        if (eg_vectors_embed(v, text, strlen(text), f) == ENGRAM_OK) {
+            if (!(out->wv = malloc((size_t)r->dim)))
+                return eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
+            eg_vec_quantize(f, r->dim, out->wv, &out->wv_scale);
+            out->wv_dim = r->dim;
         }
     }
     if (r->emb) {
@@ -213,46 +233,97 @@ static int index_item(engram *db, const char *context, const char *scope, const 
         int erc = eg_embedder_embed(r->emb, text, &e, &dim, err, sizeof(err));
 
         if (erc == ENGRAM_OK) {
-            int8_t *q = malloc((size_t)dim);
-            float scale;
-            if (!q) {
+            if (!(out->em = malloc((size_t)dim))) {
                 free(e);
+                eg_item_vecs_clear(out);
                 return eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
             }
-            eg_vec_quantize(e, dim, q, &scale);
-            rc = db->ops->vec_put(db->store, context, scope, id, em_kind, at, q, dim, scale);
-            free(q);
+            eg_vec_quantize(e, dim, out->em, &out->em_scale);
+            out->em_dim = dim;
             free(e);
-            if (rc != ENGRAM_OK)
-                return eg_err_store(db, rc, "item embedding");
         } else if (erc == ENGRAM_NOMEM) {
+            eg_item_vecs_clear(out);
             return eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
-        } else if (!r->emb_failed_logged) {
+        } else if (!atomic_exchange(&r->emb_failed_logged, 1)) {
             /* The write still succeeds: embeddings are an optional signal, and a turn must
              * never be lost because a remote model is down. */
-            r->emb_failed_logged = 1;
             eg_log(db, "engram: %s; items written now have no provider embedding", err);
         }
     }
     return ENGRAM_OK;
 }
 
+static int attr_vecs(engram *db, const char *key, const char *value, int locked,
+                     struct eg_item_vecs *out)
+{
+    struct eg_buf b = {0};
+    int rc = eg_retr_attr_match_text(key, value, &b);
+
+    if (rc == ENGRAM_OK)
+        rc = item_vecs(db, b.p ? b.p : "", locked, out);
+    else
+        rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
+    eg_buf_reset(&b);
+    return rc;
+}
+
+int eg_retrieval_vecs(engram *db, const char *text, struct eg_item_vecs *out)
+{
+    return item_vecs(db, text, 0, out);
+}
+
+int eg_retrieval_vecs_attr(engram *db, const char *key, const char *value,
+                           struct eg_item_vecs *out)
+{
+    return attr_vecs(db, key, value, 0, out);
+}
+
+/* Store an item's vectors, in the caller's transaction. */
+static int put_vecs(engram *db, const char *context, const char *scope, const char *id,
+                    const char *wv_kind, const char *em_kind, int64_t at,
+                    const struct eg_item_vecs *v)
+{
+    int rc;
+
+    if (v->wv && (rc = db->ops->vec_put(db->store, context, scope, id, wv_kind, at, v->wv,
+                                        v->wv_dim, v->wv_scale)) != ENGRAM_OK)
+        return eg_err_store(db, rc, "item vector");
+    if (v->em && (rc = db->ops->vec_put(db->store, context, scope, id, em_kind, at, v->em,
+                                        v->em_dim, v->em_scale)) != ENGRAM_OK)
+        return eg_err_store(db, rc, "item embedding");
+    return ENGRAM_OK;
+}
+
+int eg_retrieval_put_turn(engram *db, const struct eg_turn *t, const struct eg_item_vecs *v)
+{
+    return put_vecs(db, t->context, t->scope, t->id, EG_VK_WV_TURN, EG_VK_EM_TURN,
+                    t->created_at, v);
+}
+
+int eg_retrieval_put_attr(engram *db, const struct eg_attr *a, const struct eg_item_vecs *v)
+{
+    return put_vecs(db, a->context, a->scope, a->id, EG_VK_WV_ATTR, EG_VK_EM_ATTR,
+                    a->valid_from, v);
+}
+
 int eg_retrieval_index_turn(engram *db, const struct eg_turn *t)
 {
-    return index_item(db, t->context, t->scope, t->id, EG_VK_WV_TURN, EG_VK_EM_TURN,
-                      t->created_at, t->content);
+    struct eg_item_vecs v;
+    int rc = item_vecs(db, t->content, 1, &v);
+
+    if (rc == ENGRAM_OK)
+        rc = eg_retrieval_put_turn(db, t, &v);
+    eg_item_vecs_clear(&v);
+    return rc;
 }
 
 int eg_retrieval_index_attr(engram *db, const struct eg_attr *a)
 {
-    struct eg_buf b = {0};
-    int rc = eg_retr_attr_match_text(a->key, a->value, &b);
+    struct eg_item_vecs v;
+    int rc = attr_vecs(db, a->key, a->value, 1, &v);
 
     if (rc == ENGRAM_OK)
-        rc = index_item(db, a->context, a->scope, a->id, EG_VK_WV_ATTR, EG_VK_EM_ATTR,
-                        a->valid_from, b.p ? b.p : "");
-    else
-        rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
-    eg_buf_reset(&b);
+        rc = eg_retrieval_put_attr(db, a, &v);
+    eg_item_vecs_clear(&v);
     return rc;
 }

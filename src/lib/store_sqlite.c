@@ -23,8 +23,7 @@ struct eg_store {
     sqlite3 *db;
     char err[512];
     struct {
-        const char *key; /* the caller's pointer: a cheap first test before strcmp */
-        uint64_t hash;   /* sql_hash(sql) */
+        uint64_t hash; /* sql_hash(sql) */
         char *sql;
         sqlite3_stmt *st;
     } cache[STMT_CACHE];
@@ -277,19 +276,12 @@ static sqlite3_stmt *prep(struct eg_store *s, const char *sql)
     uint64_t h;
     int i;
 
-    /* Most SQL is a string literal, so its address finds it; dynamic SQL (filters,
-     * IN-lists) is found by a hash of its text, then compared in full. A reused buffer
-     * address with new text fails the strcmp. */
-    for (i = 0; i < s->ncache; i++) {
-        if (s->cache[i].key == sql && strcmp(s->cache[i].sql, sql) == 0)
-            goto found;
-    }
+    /* Found by a hash of its text, then compared in full: a linear strcmp over ~90 long
+     * statements with common prefixes showed in ingest profiles. */
     h = sql_hash(sql);
     for (i = 0; i < s->ncache; i++) {
-        if (s->cache[i].hash == h && strcmp(s->cache[i].sql, sql) == 0) {
-            s->cache[i].key = sql;
+        if (s->cache[i].hash == h && strcmp(s->cache[i].sql, sql) == 0)
             goto found;
-        }
     }
     if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
         fail(s, SQLITE_ERROR);
@@ -307,7 +299,6 @@ static sqlite3_stmt *prep(struct eg_store *s, const char *sql)
         snprintf(s->err, sizeof(s->err), "out of memory");
         return NULL;
     }
-    s->cache[s->ncache].key = sql;
     s->cache[s->ncache].hash = h;
     s->cache[s->ncache++].st = st;
     return st;
@@ -461,6 +452,12 @@ static int sq_open(const char *uri, int busy_ms, struct eg_store **out, char *er
         sq_close(s);
         return rc == ENGRAM_OK ? ENGRAM_ERROR : rc;
     }
+    /* Turns past the last indexed one were written by a process from before schema 5 (its
+     * prepared inserts relied on the dropped trigger) still running during an upgrade:
+     * index them now. Two index lookups when there is nothing to do. */
+    exec(s, "INSERT INTO turns_fts2(rowid, content, scopetok)"
+            " SELECT rid, content, eg_scopetok(context, scope) FROM turns"
+            " WHERE rid > (SELECT coalesce(max(id), 0) FROM turns_fts2_docsize)");
     /* A crash leaves claimed jobs 'running'; with one process per file they are ours. */
     exec(s, "UPDATE jobs SET state='pending' WHERE state='running'");
     *out = s;
@@ -596,6 +593,13 @@ static int sq_turn_put(struct eg_store *s, const struct eg_turn *in)
     int64_t rid;
     int rc;
 
+    /* Every writer opens a transaction first; outside one the turn and its index rows could
+     * not commit together (fts_flush), so refuse rather than risk an unindexed turn. This
+     * also catches a transaction SQLite rolled back on its own after an error. */
+    if (sqlite3_get_autocommit(s->db)) {
+        snprintf(s->err, sizeof(s->err), "a turn can only be written inside a transaction");
+        return ENGRAM_ERROR;
+    }
     PREP(s, st, "INSERT INTO turns(id, session_id, context, scope, role, content, created_at,"
                 " recorded_at, metadata) VALUES (?,?,?,?,?,?,?,?,?)");
     bind_text(st, 1, in->id);
@@ -612,8 +616,7 @@ static int sq_turn_put(struct eg_store *s, const struct eg_turn *in)
     rid = sqlite3_last_insert_rowid(s->db);
     if (!s->fts_from || rid < s->fts_from)
         s->fts_from = rid;
-    /* Outside a transaction there is no commit to wait for. */
-    return sqlite3_get_autocommit(s->db) ? fts_flush(s) : ENGRAM_OK;
+    return ENGRAM_OK;
 }
 
 /*

@@ -357,11 +357,20 @@ static void test_threads_share_a_handle(void **state)
  * turn, one answer for all). */
 struct mixed_arg {
     int n;
+    int boom;      /* a trigger makes 'boom' turns fail after writing (SQLite only) */
     int bad_ok;    /* invalid requests answered INVALID naming the field */
+    int nf_ok;     /* turns for an unknown session answered NOTFOUND */
+    int boom_ok;   /* turns failing after their write answered with the store's error */
     int good;      /* valid turns acknowledged */
     char idem_answer[128];
 };
 
+/*
+ * Three ways to fail, each at another stage of group commit: a bad role on the caller's
+ * thread before queueing; an unknown session in the leader before anything is written (the
+ * batch goes on); and a store error after the turn's write (the leader rolls the batch back
+ * and replays each request alone). Valid turns around them must all be acknowledged.
+ */
 static void *mixed_writer(void *p)
 {
     struct mixed_arg *w = p;
@@ -369,14 +378,20 @@ static void *mixed_writer(void *p)
     char req[200], *out = NULL;
 
     for (int i = 0; i < 30; i++) {
-        int bad = i % 3 == 0;
+        int kind = i % 5, rc;
+        const char *session = kind == 1 ? "sess_01nosuchsession0000000000" : NULL;
+
         snprintf(req, sizeof(req),
-                 "{\"scope\":\"user/m%d\",\"role\":\"%s\",\"content\":\"msg %d\"}", w->n,
-                 bad ? "robot" : "user", i);
-        int rc = engram_turn_add(ts.db, NULL, "assistant", NULL, req, &out);
-        if (bad && rc == ENGRAM_INVALID && strstr(engram_errmsg(ts.db), "role"))
+                 "{\"scope\":\"user/m%d\",\"role\":\"%s\",\"content\":\"%s %d\"}", w->n,
+                 kind == 0 ? "robot" : "user", kind == 2 && w->boom ? "boom" : "msg", i);
+        rc = engram_turn_add(ts.db, NULL, "assistant", session, req, &out);
+        if (kind == 0 && rc == ENGRAM_INVALID && strstr(engram_errmsg(ts.db), "role"))
             w->bad_ok++;
-        if (!bad && rc == ENGRAM_OK && out)
+        else if (kind == 1 && rc == ENGRAM_NOTFOUND)
+            w->nf_ok++;
+        else if (kind == 2 && w->boom && rc != ENGRAM_OK && strstr(engram_errmsg(ts.db), "boom"))
+            w->boom_ok++;
+        else if (rc == ENGRAM_OK && out)
             w->good++;
         engram_free(out);
         out = NULL;
@@ -397,21 +412,38 @@ static void test_group_commit_isolates_failures(void **state)
     struct mixed_arg w[8];
     char *out = NULL;
     json_t *j;
+    int boom = ts.pgdb[0] == '\0', good;
 
     (void)state;
+    if (boom) { /* a write that fails inside the transaction, after the turn row */
+        sqlite3 *raw;
+        assert_int_equal(sqlite3_open(ts.path, &raw), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(raw,
+                                      "CREATE TRIGGER boom BEFORE INSERT ON audit"
+                                      " WHEN new.action = 'turn' AND EXISTS (SELECT 1 FROM turns"
+                                      "  WHERE id = new.target AND content LIKE 'boom %')"
+                                      " BEGIN SELECT RAISE(ABORT, 'boom'); END",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+        sqlite3_close(raw);
+    }
     memset(w, 0, sizeof(w));
     for (int i = 0; i < 8; i++) {
         w[i].n = i;
+        w[i].boom = boom;
         assert_int_equal(pthread_create(&t[i], NULL, mixed_writer, &w[i]), 0);
     }
+    good = boom ? 12 : 18;
     for (int i = 0; i < 8; i++) {
         pthread_join(t[i], NULL);
-        assert_int_equal(w[i].bad_ok, 10);
-        assert_int_equal(w[i].good, 20);
+        assert_int_equal(w[i].bad_ok, 6);
+        assert_int_equal(w[i].nf_ok, 6);
+        assert_int_equal(w[i].boom_ok, boom ? 6 : 0);
+        assert_int_equal(w[i].good, good);
         assert_string_equal(w[i].idem_answer, w[0].idem_answer);
     }
     j = ok_json(ts.db, engram_stats(ts.db, &out), &out, "stats");
-    assert_int_equal(json_integer_value(json_object_get(j, "turns")), 8 * 20 + 1);
+    assert_int_equal(json_integer_value(json_object_get(j, "turns")), 8 * good + 1);
     json_decref(j);
 }
 
@@ -465,6 +497,43 @@ static void test_batch_turns(void **state)
     assert_int_equal(found, 1);
     json_decref(ctx);
 
+    /* A batch large enough that the scope's turns are searched through the full-text index
+     * (small floors are read whole): each turn is found by its own word. */
+    {
+        static const char cons[] = "bcdfghjklmnpqrstvwxz"; /* stems leave these words be */
+        size_t cap2 = 128 + 100 * 80, at2;
+        char *many = malloc(cap2), w[8], q[96], *o = NULL;
+        json_t *mans, *mturns, *it;
+
+        assert_non_null(many);
+        at2 = (size_t)snprintf(many, cap2, "{\"scope\":\"user/bob\",\"turns\":[");
+        for (i = 0; i < 100; i++) {
+            snprintf(w, sizeof(w), "zq%c%c", cons[i / 20], cons[i % 20]);
+            at2 += (size_t)snprintf(many + at2, cap2 - at2,
+                                    "%s{\"role\":\"assistant\",\"content\":\"noted %s\"}",
+                                    i ? "," : "", w);
+        }
+        snprintf(many + at2, cap2 - at2, "]}");
+        mans = ok_json(ts.db, engram_turn_add(ts.db, NULL, "assistant", NULL, many, &o), &o,
+                       "batch of 100");
+        mturns = json_object_get(mans, "turns");
+        assert_int_equal(json_array_size(mturns), 100);
+        for (i = 0; i < 100; i += 33) {
+            snprintf(w, sizeof(w), "zq%c%c", cons[i / 20], cons[i % 20]);
+            snprintf(q, sizeof(q), "{\"scope\":\"user/bob\",\"query\":\"%s\"}", w);
+            ctx = ok_json(ts.db, engram_context_query(ts.db, NULL, "assistant", NULL, q, &o), &o,
+                          "context by word");
+            found = 0;
+            json_array_foreach(json_object_get(ctx, "items"), at2, it) found +=
+                strcmp(jstr(it, "id"), jstr(json_array_get(mturns, i), "turn.id")) == 0;
+            assert_int_equal(found, 1);
+            json_decref(ctx);
+        }
+        json_decref(mans);
+        free(many);
+    }
+    assert_int_equal(turn_count(), 103);
+
     /* The same key and body: the first answer again, nothing written. */
     assert_int_equal(engram_turn_add(ts.db, &idem, "assistant", NULL, batch, &again),
                      ENGRAM_OK);
@@ -473,7 +542,7 @@ static void test_batch_turns(void **state)
                         jstr(json_array_get(turns, 2), "turn.id"));
     json_decref(j);
     engram_free(again);
-    assert_int_equal(turn_count(), 3);
+    assert_int_equal(turn_count(), 103);
 
     /* One bad element: the request fails naming it, and no turn of it is written. */
     want_rc(ts.db,
@@ -514,7 +583,7 @@ static void test_batch_turns(void **state)
             "too many");
     assert_string_equal(engram_errname(ts.db), "too_many_turns");
     free(big);
-    assert_int_equal(turn_count(), 3);
+    assert_int_equal(turn_count(), 103);
     json_decref(ans);
 }
 
