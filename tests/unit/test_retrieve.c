@@ -399,6 +399,28 @@ static void test_answer_is_canonical_json(void **state)
     close_db(&t);
 }
 
+/* Excerpts are grouped under one plain date line per day ("5 Jan 2024"), priced in the
+ * budget like any other text. */
+static void test_date_lines(void **state)
+{
+    struct tdb t;
+    json_t *j;
+    const char *f;
+
+    (void)state;
+    open_with(&t, fixdir);
+    free(turn(t.db, "user/alice", "user", "The pasta place was closed", "2024-01-05T10:00:00Z"));
+    free(turn(t.db, "user/alice", "user", "We found another pasta place", "2024-01-05T11:00:00Z"));
+    free(turn(t.db, "user/alice", "user", "More pasta at home tonight", "2024-11-23T09:00:00Z"));
+    j = ctx(t.db, "user/alice", "pasta", 10, 1000, NULL);
+    f = jstr(j, "formatted");
+    assert_non_null(strstr(f, "\n5 Jan 2024\n- user: The pasta place was closed\n"));
+    assert_non_null(strstr(f, "\n23 Nov 2024\n- user: More pasta at home tonight\n"));
+    assert_null(strstr(strstr(f, "5 Jan 2024") + 1, "5 Jan 2024")); /* once per day */
+    json_decref(j);
+    close_db(&t);
+}
+
 static void test_floor_isolation(void **state)
 {
     struct tdb t;
@@ -657,7 +679,7 @@ int main(void)
         cmocka_unit_test(test_relevance_floor),  cmocka_unit_test(test_budget_and_top_k),
         cmocka_unit_test(test_as_of),            cmocka_unit_test(test_floor_isolation),
         cmocka_unit_test(test_small_and_large_floor_agree),
-        cmocka_unit_test(test_answer_is_canonical_json),
+        cmocka_unit_test(test_answer_is_canonical_json), cmocka_unit_test(test_date_lines),
         cmocka_unit_test(test_diversity),        cmocka_unit_test(test_score_parts),
         cmocka_unit_test(test_synonym_below_exact), cmocka_unit_test(test_vector_signal),
         cmocka_unit_test(test_missing_data_logged_once), cmocka_unit_test(test_semantic_recall),
