@@ -804,9 +804,10 @@ static double jaccard(const struct sig *a, const struct sig *b)
 
 /*
  * The line that dates the excerpts under it: "5 Jan 2024". A context of 30-40 excerpts spans
- * 10-20 dates, and "[2024-01-05]" cost 8 BPE tokens a line (9 by our estimate) where "5 Jan
- * 2024" costs 4-5 (5): the saving goes to one or two more excerpts in the same budget
- * (LoCoMo 0.751 -> 0.757, eval/RESULTS.md), and the date reads as plainly.
+ * 10-20 dates, and "[2024-01-05]\n" is 8 cl100k tokens (9 by our estimate) where "5 Jan
+ * 2024\n" is 6 (5 by the estimate, which counts no newlines; whole contexts stay under it):
+ * the saving goes to one or two more excerpts in the same budget (LoCoMo 0.751 -> 0.757,
+ * eval/RESULTS.md), and the date reads as plainly.
  */
 static int date_line(struct eg_buf *b, const char *ymd)
 {
