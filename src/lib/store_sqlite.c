@@ -440,6 +440,10 @@ static int sq_open(const char *uri, int busy_ms, struct eg_store **out, char *er
     if ((rc = exec(s, "PRAGMA journal_mode=WAL")) != ENGRAM_OK ||
         (rc = exec(s, "PRAGMA synchronous=FULL")) != ENGRAM_OK ||
         (rc = exec(s, "PRAGMA foreign_keys=ON")) != ENGRAM_OK ||
+        /* Checkpoint every ~40 MB of WAL instead of SQLite's ~4 MB: the committing thread
+         * runs the checkpoint, and rarer ones copy hot pages (index roots) fewer times;
+         * 64-connection ingest ran 10-15% faster in wall time (bench/RESULTS.md, ingest). */
+        (rc = exec(s, "PRAGMA wal_autocheckpoint=10000")) != ENGRAM_OK ||
         (rc = eg_stem_register_fts5(s->db)) != ENGRAM_OK ||
         (rc = sqlite3_create_function(s->db, "eg_scopetok", 2,
                                       SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
