@@ -421,6 +421,30 @@ static void test_date_lines(void **state)
     close_db(&t);
 }
 
+/* A rare query word's turn is found even when a common query word has more hits than the
+ * search reads: the common word's hits must not crowd it out of the candidates. */
+static void test_rare_word_not_crowded_out(void **state)
+{
+    struct tdb t;
+    json_t *j;
+
+    (void)state;
+    open_with(&t, fixdir);
+    for (int i = 0; i < 130; i++) {
+        char text[64];
+        snprintf(text, sizeof(text), "Pasta night %d", i);
+        free(turn(t.db, "user/alice", "user", text, "2024-01-05T10:00:00Z"));
+    }
+    free(turn(t.db, "user/alice", "user",
+              "We talked for a long while about the garden, the weather, the neighbours, the "
+              "new bakery on the corner and, at the very end, about saffron",
+              "2024-01-06T10:00:00Z"));
+    j = ctx(t.db, "user/alice", "pasta with saffron", 100, 4000, NULL);
+    assert_true(find_text(j, "saffron") >= 0);
+    json_decref(j);
+    close_db(&t);
+}
+
 static void test_floor_isolation(void **state)
 {
     struct tdb t;
@@ -680,6 +704,7 @@ int main(void)
         cmocka_unit_test(test_as_of),            cmocka_unit_test(test_floor_isolation),
         cmocka_unit_test(test_small_and_large_floor_agree),
         cmocka_unit_test(test_answer_is_canonical_json), cmocka_unit_test(test_date_lines),
+        cmocka_unit_test(test_rare_word_not_crowded_out),
         cmocka_unit_test(test_diversity),        cmocka_unit_test(test_score_parts),
         cmocka_unit_test(test_synonym_below_exact), cmocka_unit_test(test_vector_signal),
         cmocka_unit_test(test_missing_data_logged_once), cmocka_unit_test(test_semantic_recall),
