@@ -227,7 +227,6 @@ int engram_open(const char *uri, const engram_options *opt, engram **out)
     pthread_mutex_init(&db->err_mu, NULL);
     pthread_cond_init(&db->worker_cv, NULL);
     pthread_mutex_init(&db->ingest_mu, NULL);
-    pthread_cond_init(&db->ingest_cv, NULL);
     db->ingest_tail = &db->ingest_head;
     db->log = log_stderr;
     *out = db;
@@ -289,7 +288,6 @@ int engram_close(engram *db)
     free((char *)db->opt.embed_api_key);
     free(db->data_dir);
     pthread_cond_destroy(&db->worker_cv);
-    pthread_cond_destroy(&db->ingest_cv);
     pthread_mutex_destroy(&db->ingest_mu);
     pthread_mutex_destroy(&db->err_mu);
     pthread_mutex_destroy(&db->mu);

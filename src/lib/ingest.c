@@ -57,6 +57,7 @@ struct eg_pend {
     int async;
     char hash[33]; /* request digest, when idem */
     /* set by the leader */
+    pthread_cond_t cv; /* signalled when done, or when it is at the head to lead */
     int done;
     int rc;
     int queued; /* an extraction job was queued: wake the worker after the commit */
@@ -485,6 +486,9 @@ int engram_turn_add(engram *db, const engram_call *call, const char *context,
         pend_clear(&me);
         return rc;
     }
+    /* Each waiter sleeps on its own condition: a finished leader wakes exactly the callers
+     * it answered and the new head of the queue (the next leader), not every waiter. */
+    pthread_cond_init(&me.cv, NULL);
     pthread_mutex_lock(&db->ingest_mu);
     *db->ingest_tail = &me;
     db->ingest_tail = &me.next;
@@ -493,7 +497,7 @@ int engram_turn_add(engram *db, const engram_call *call, const char *context,
         size_t n = 0, turns = 0;
 
         if (db->ingest_leader) {
-            pthread_cond_wait(&db->ingest_cv, &db->ingest_mu);
+            pthread_cond_wait(&me.cv, &db->ingest_mu);
             continue;
         }
         /* Lead: take up to BATCH_MAX requests (or BATCH_TURNS turns) from the head of
@@ -512,12 +516,16 @@ int engram_turn_add(engram *db, const engram_call *call, const char *context,
         pthread_mutex_unlock(&db->ingest_mu);
         run_batch(db, batch);
         pthread_mutex_lock(&db->ingest_mu);
-        for (p = batch; p; p = p->next)
-            p->done = 1;
+        for (p = batch; p; p = p->next) {
+            p->done = 1; /* p stays valid: its caller needs ingest_mu to return */
+            pthread_cond_signal(&p->cv);
+        }
         db->ingest_leader = 0;
-        pthread_cond_broadcast(&db->ingest_cv);
+        if (db->ingest_head)
+            pthread_cond_signal(&db->ingest_head->cv);
     }
     pthread_mutex_unlock(&db->ingest_mu);
+    pthread_cond_destroy(&me.cv);
     /* The leader ran our request on its thread; the error is ours to report. */
     rc = me.rc;
     if (rc != ENGRAM_OK)

@@ -50,7 +50,6 @@ struct engram {
     pthread_cond_t worker_cv;
     /* group commit of turn ingest (ingest.c) */
     pthread_mutex_t ingest_mu;
-    pthread_cond_t ingest_cv;
     struct eg_pend *ingest_head, **ingest_tail;
     int ingest_leader;
 };
