@@ -445,6 +445,26 @@ static void test_rare_word_not_crowded_out(void **state)
     close_db(&t);
 }
 
+/* Query words that nothing in memory contains do not drown a partial match: "saffron
+ * cake" matches one word of four, but the two words no candidate has keep only half their
+ * weight, so its share clears the lexical floor (at full weight it would not). */
+static void test_unseen_words_half_weight(void **state)
+{
+    struct tdb t;
+    json_t *j;
+
+    (void)state;
+    open_with(&t, fixdir);
+    free(turn(t.db, "user/alice", "user", "saffron cake", NULL));
+    free(turn(t.db, "user/alice", "user", "saffron tea with rice", NULL));
+    free(turn(t.db, "user/alice", "user", "rice again", NULL));
+    free(turn(t.db, "user/alice", "user", "more rice", NULL));
+    j = ctx(t.db, "user/alice", "saffron rice zorblax quuxer", 10, 1000, NULL);
+    assert_true(find_text(j, "saffron cake") >= 0);
+    json_decref(j);
+    close_db(&t);
+}
+
 static void test_floor_isolation(void **state)
 {
     struct tdb t;
@@ -705,6 +725,7 @@ int main(void)
         cmocka_unit_test(test_small_and_large_floor_agree),
         cmocka_unit_test(test_answer_is_canonical_json), cmocka_unit_test(test_date_lines),
         cmocka_unit_test(test_rare_word_not_crowded_out),
+        cmocka_unit_test(test_unseen_words_half_weight),
         cmocka_unit_test(test_diversity),        cmocka_unit_test(test_score_parts),
         cmocka_unit_test(test_synonym_below_exact), cmocka_unit_test(test_vector_signal),
         cmocka_unit_test(test_missing_data_logged_once), cmocka_unit_test(test_semantic_recall),
