@@ -14,6 +14,7 @@
 
 #include "lib/api_int.h"
 #include "lib/internal.h"
+#include "util/buf.h"
 
 /* ---- status table ---------------------------------------------------------------------- */
 
@@ -441,6 +442,42 @@ json_t *eg_turn_json(const struct eg_turn *t)
                      json_meta(t->metadata));
 }
 
+int eg_turn_write(struct eg_buf *b, const struct eg_turn *t)
+{
+    char iso[EG_ISO_LEN];
+    int rc;
+
+    if ((rc = eg_buf_puts(b, "{\"id\":")) != ENGRAM_OK || (rc = eg_buf_json_str(b, t->id)) ||
+        (rc = eg_buf_puts(b, ",\"session_id\":")) ||
+        (rc = eg_buf_json_str(b, t->session_id[0] ? t->session_id : NULL)) ||
+        (rc = eg_buf_puts(b, ",\"context\":")) || (rc = eg_buf_json_str(b, t->context)) ||
+        (rc = eg_buf_puts(b, ",\"scope\":")) || (rc = eg_scope_write(b, t->scope)) ||
+        (rc = eg_buf_puts(b, ",\"role\":")) || (rc = eg_buf_json_str(b, t->role)) ||
+        (rc = eg_buf_puts(b, ",\"content\":")) || (rc = eg_buf_json_str(b, t->content)) ||
+        (rc = eg_buf_puts(b, ",\"created_at\":")))
+        return rc;
+    if (t->created_at) {
+        eg_iso_format(t->created_at, iso);
+        rc = eg_buf_json_str(b, iso);
+    } else {
+        rc = eg_buf_puts(b, "null");
+    }
+    if (rc == ENGRAM_OK)
+        rc = eg_buf_puts(b, ",\"metadata\":");
+    if (rc == ENGRAM_OK && (!t->metadata || !strcmp(t->metadata, "{}"))) {
+        rc = eg_buf_puts(b, "{}");
+    } else if (rc == ENGRAM_OK) {
+        /* Re-dumped as answers write reals (6 significant digits); rare, so jansson. */
+        json_t *m = json_meta(t->metadata);
+        char *text = m ? json_dumps(m, EG_JSON_ANSWER) : NULL;
+
+        rc = text ? eg_buf_puts(b, text) : ENGRAM_NOMEM;
+        free(text);
+        json_decref(m);
+    }
+    return rc == ENGRAM_OK ? eg_buf_puts(b, "}") : rc;
+}
+
 json_t *eg_attr_json(const struct eg_attr *a)
 {
     return json_pack("{s:s, s:[s,s], s:s, s:s, s:s, s:f, s:f, s:o, s:o, s:o, s:o, s:o, s:o}",
@@ -742,7 +779,7 @@ int eg_job_run_one(engram *db)
 {
     struct eg_job job;
     struct eg_turn t;
-    json_t *diff = NULL;
+    struct eg_buf diff = {0}; /* nobody waits for a queued turn's diff */
     int rc;
 
     if ((rc = db->ops->begin(db->store, 1)) != ENGRAM_OK)
@@ -754,8 +791,7 @@ int eg_job_run_one(engram *db)
     }
     rc = db->ops->turn_get(db->store, job.context, job.turn_id, &t);
     if (rc == ENGRAM_OK) {
-        diff = json_array();
-        rc = diff ? eg_resolve_turn(db, NULL, &t, diff) : ENGRAM_NOMEM;
+        rc = eg_resolve_turn(db, NULL, &t, &diff);
         eg_turn_clear(&t);
     } else if (rc == ENGRAM_NOTFOUND) {
         rc = ENGRAM_OK; /* the turn was erased since: nothing left to do */
@@ -777,7 +813,7 @@ int eg_job_run_one(engram *db)
                 db->ops->rollback(db->store);
         }
     }
-    json_decref(diff);
+    eg_buf_reset(&diff);
     eg_job_clear(&job);
     return rc;
 }

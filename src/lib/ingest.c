@@ -260,17 +260,15 @@ static void pend_clear(struct eg_pend *p)
     json_decref(p->req);
 }
 
-/* Write one validated turn and its extraction (or its queued job): the answer object
- * {"turn", "diff", "queued"} in *out. */
+/* Write one validated turn and its extraction (or its queued job), and append its answer
+ * object {"turn", "diff", "queued"} to out as JSON text. */
 static int write_turn(engram *db, const engram_call *call, struct eg_turn *t,
                       const struct eg_facts *facts, const struct eg_item_vecs *tvec,
-                      const struct eg_item_vecs *fvecs, int async, json_t **out)
+                      const struct eg_item_vecs *fvecs, int async, struct eg_buf *out)
 {
-    struct eg_buf detail = {0};
-    json_t *diff = NULL;
+    struct eg_buf detail = {0}, diff = {0};
     int rc;
 
-    *out = NULL;
     eg_id_new(db, "turn", t->id);
     if ((rc = db->ops->turn_put(db->store, t)) != ENGRAM_OK)
         return eg_err_store(db, rc, "turn");
@@ -289,21 +287,23 @@ static int write_turn(engram *db, const engram_call *call, struct eg_turn *t,
     eg_buf_reset(&detail);
     if (rc != ENGRAM_OK)
         return rc;
-    if (!(diff = json_array()))
-        return eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
     /* Only user turns can carry the user's facts; queue nothing for the others. */
     if (async && strcmp(t->role, "user") == 0) {
         if ((rc = db->ops->job_put(db->store, t->context, t->id, t->recorded_at)) != ENGRAM_OK)
             rc = eg_err_store(db, rc, "job");
     } else {
         async = 0;
-        rc = eg_resolve_facts(db, call, t, facts, fvecs, diff);
+        rc = eg_resolve_facts(db, call, t, facts, fvecs, &diff);
     }
     if (rc == ENGRAM_OK &&
-        !(*out = json_pack("{s:o, s:O, s:b}", "turn", eg_turn_json(t), "diff", diff, "queued",
-                           async)))
+        ((rc = eg_buf_puts(out, "{\"turn\":")) != ENGRAM_OK ||
+         (rc = eg_turn_write(out, t)) != ENGRAM_OK ||
+         (rc = eg_buf_puts(out, ",\"diff\":[")) != ENGRAM_OK ||
+         (diff.len && (rc = eg_buf_append(out, diff.p, diff.len)) != ENGRAM_OK) ||
+         (rc = eg_buf_puts(out, async ? "],\"queued\":true}" : "],\"queued\":false}")) !=
+             ENGRAM_OK))
         rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory writing the answer");
-    json_decref(diff);
+    eg_buf_reset(&diff);
     return rc;
 }
 
@@ -316,8 +316,8 @@ static int turn_one(engram *db, struct eg_pend *p, int *wrote)
 {
     const engram_call *call = eg_call(p->call);
     const char *context = p->context, *session_id = p->session_id;
-    json_t *answer = NULL, *list = NULL, *one;
-    char *prev_hash = NULL, *prev = NULL, *text = NULL, *scope = p->scope, *own = NULL;
+    struct eg_buf answer = {0};
+    char *prev_hash = NULL, *prev = NULL, *scope = p->scope, *own = NULL;
     int rc;
 
     *wrote = 0;
@@ -347,8 +347,10 @@ static int turn_one(engram *db, struct eg_pend *p, int *wrote)
             goto cleanup;
         }
     }
-    if (p->batch && !(list = json_array())) {
-        rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
+    /* The answer is written as text as the turns are (see eg_turn_write); it is complete
+     * before the commit, so running out of memory writing it still leaves nothing stored. */
+    if (p->batch && (rc = eg_buf_puts(&answer, "{\"turns\":[")) != ENGRAM_OK) {
+        rc = eg_err(db, rc, NULL, "out of memory writing the answer");
         goto cleanup;
     }
     *wrote = 1;
@@ -359,39 +361,31 @@ static int turn_one(engram *db, struct eg_pend *p, int *wrote)
         t->scope = scope;
         if (session_id)
             snprintf(t->session_id, sizeof(t->session_id), "%s", session_id);
-        rc = write_turn(db, call, t, &p->facts[i], &p->tvecs[i], p->fvecs[i], p->async, &one);
+        if (i && (rc = eg_buf_puts(&answer, ",")) != ENGRAM_OK) {
+            rc = eg_err(db, rc, NULL, "out of memory writing the answer");
+            goto cleanup;
+        }
+        rc = write_turn(db, call, t, &p->facts[i], &p->tvecs[i], p->fvecs[i], p->async,
+                        &answer);
         t->scope = NULL; /* freed below */
         if (rc != ENGRAM_OK)
             goto cleanup;
         p->queued |= p->async && strcmp(t->role, "user") == 0;
-        if (!p->batch)
-            answer = one;
-        else if (json_array_append_new(list, one) != 0) {
-            rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
-            goto cleanup;
-        }
     }
-    if (p->batch && !(answer = json_pack("{s:O}", "turns", list))) {
-        rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
+    if (p->batch && (rc = eg_buf_puts(&answer, "]}")) != ENGRAM_OK) {
+        rc = eg_err(db, rc, NULL, "out of memory writing the answer");
         goto cleanup;
     }
-    if (!(text = json_dumps(answer, EG_JSON_ANSWER))) {
-        rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory writing the answer");
-        goto cleanup;
-    }
-    if (p->idem && (rc = db->ops->idem_put(db->store, context, scope, p->idem, p->hash, text,
-                                p->ts[0].recorded_at)) != ENGRAM_OK) {
+    if (p->idem && (rc = db->ops->idem_put(db->store, context, scope, p->idem, p->hash,
+                                           answer.p, p->ts[0].recorded_at)) != ENGRAM_OK) {
         rc = eg_err_store(db, rc, "idempotency");
         goto cleanup;
     }
-    p->out = text;
-    text = NULL;
+    p->out = eg_buf_detach(&answer);
 cleanup:
-    free(text);
+    eg_buf_reset(&answer);
     free(prev);
     free(prev_hash);
-    json_decref(answer);
-    json_decref(list);
     free(own);
     return rc;
 }

@@ -78,6 +78,9 @@ int eg_scope_from_json(engram *db, const json_t *v, char **out_path);
 int eg_scope_from_text(engram *db, const char *text, char **out_path);
 /* {"org":"acme","user":"alice"} for a canonical path; NULL on NOMEM. */
 json_t *eg_scope_to_json(const char *path);
+/* The same object written as text (as json_dumps would write it) onto b. */
+struct eg_buf;
+int eg_scope_write(struct eg_buf *b, const char *path);
 /* The scopes a read at path sees (every non-empty subset of its dimensions) that also
  * contain floor (NULL = no floor). *out is an array of malloc'd paths, free with
  * eg_scope_list_free. */
@@ -109,6 +112,10 @@ json_t *eg_json_time(int64_t ms);
 /* ---- JSON shapes shared by modules ---- */
 json_t *eg_session_json(const struct eg_session *s, int64_t turn_count);
 json_t *eg_turn_json(const struct eg_turn *t);
+/* eg_turn_json's object written as text, byte for byte what json_dumps(..., EG_JSON_ANSWER)
+ * writes for it (ingest answers every turn; building and dumping a json_t cost a third of
+ * the write lock's time per turn). */
+int eg_turn_write(struct eg_buf *b, const struct eg_turn *t);
 json_t *eg_attr_json(const struct eg_attr *a);
 json_t *eg_audit_json(const struct eg_audit *a);
 
@@ -126,9 +133,9 @@ int eg_check_floor(engram *db, const engram_call *call, const char *scope);
 
 /* ---- memory model (resolve.c) ---- */
 /* Extract and resolve one stored turn, inside the caller's transaction. Appends one
- * object per change to diff (a JSON array). */
+ * object per change to diff, as JSON text separated by commas (the inside of an array). */
 int eg_resolve_turn(engram *db, const engram_call *call, const struct eg_turn *turn,
-                    json_t *diff);
+                    struct eg_buf *diff);
 /* The two halves of eg_resolve_turn. Extraction reads only the turn, so ingest runs it on
  * the caller's thread before the write lock (empty facts for non-user turns); resolving
  * reads and writes the store inside the transaction. */
@@ -139,7 +146,7 @@ struct eg_item_vecs;
  * eg_retrieval_vecs_attr), computed before the lock. */
 int eg_resolve_facts(engram *db, const engram_call *call, const struct eg_turn *turn,
                      const struct eg_facts *facts, const struct eg_item_vecs *vecs,
-                     json_t *diff);
+                     struct eg_buf *diff);
 
 /* ---- worker (worker.c) ---- */
 int eg_worker_start(engram *db);

@@ -85,26 +85,20 @@ struct ctx {
     engram *db;
     const engram_call *call;
     const struct eg_turn *turn;
-    json_t *diff;
+    struct eg_buf *diff; /* the diff's objects as JSON text, comma-separated */
     const struct eg_fact *fact;      /* the fact being applied */
     const struct eg_item_vecs *vecs; /* its precomputed vectors (value, previous), or NULL */
 };
 
 /* Record one change: its object in the diff, and its audit entry (the same object plus
- * the turn), the latter written as text directly. */
+ * the turn), both written as JSON text directly (as jansson would write them). */
 static int note(struct ctx *c, const char *action, const char *etype, const char *ename,
                 const char *category, const char *key, const char *value, const char *prev,
                 const char *attr_id)
 {
-    json_t *d = json_pack("{s:s, s:[s,s], s:s, s:s, s:o, s:o, s:s}", "action", action, "entity",
-                          etype, ename, "category", category, "key", key, "value",
-                          value ? json_string(value) : json_null(), "previous_value",
-                          prev ? json_string(prev) : json_null(), "attribute_id", attr_id);
-    struct eg_buf b = {0};
+    struct eg_buf b = {0}; /* the object's members, without its closing brace */
     int rc;
 
-    if (!d || json_array_append_new(c->diff, d))
-        return eg_err(c->db, ENGRAM_NOMEM, NULL, "out of memory");
     if ((rc = eg_buf_puts(&b, "{\"action\":")) != ENGRAM_OK ||
         (rc = eg_buf_json_str(&b, action)) != ENGRAM_OK ||
         (rc = eg_buf_puts(&b, ",\"entity\":[")) != ENGRAM_OK ||
@@ -120,11 +114,14 @@ static int note(struct ctx *c, const char *action, const char *etype, const char
         (rc = eg_buf_json_str(&b, prev)) != ENGRAM_OK ||
         (rc = eg_buf_puts(&b, ",\"attribute_id\":")) != ENGRAM_OK ||
         (rc = eg_buf_json_str(&b, attr_id)) != ENGRAM_OK ||
+        (c->diff->len && (rc = eg_buf_puts(c->diff, ",")) != ENGRAM_OK) ||
+        (rc = eg_buf_append(c->diff, b.p, b.len)) != ENGRAM_OK ||
+        (rc = eg_buf_puts(c->diff, "}")) != ENGRAM_OK ||
         (rc = eg_buf_puts(&b, ",\"turn\":")) != ENGRAM_OK ||
         (rc = eg_buf_json_str(&b, c->turn->id)) != ENGRAM_OK ||
         (rc = eg_buf_puts(&b, "}")) != ENGRAM_OK) {
         eg_buf_reset(&b);
-        return eg_err(c->db, ENGRAM_NOMEM, NULL, "out of memory writing the audit log");
+        return eg_err(c->db, ENGRAM_NOMEM, NULL, "out of memory writing the diff");
     }
     rc = eg_audit_text(c->db, c->call, c->turn->context, c->turn->scope, "extract", attr_id,
                        b.p);
@@ -335,7 +332,7 @@ cleanup:
 
 int eg_resolve_facts(engram *db, const engram_call *call, const struct eg_turn *turn,
                      const struct eg_facts *facts, const struct eg_item_vecs *vecs,
-                     json_t *diff)
+                     struct eg_buf *diff)
 {
     struct ctx c = {db, call, turn, diff, NULL, NULL};
     char *user;
@@ -370,7 +367,7 @@ int eg_extract_turn(engram *db, const struct eg_turn *turn, struct eg_facts *out
 }
 
 int eg_resolve_turn(engram *db, const engram_call *call, const struct eg_turn *turn,
-                    json_t *diff)
+                    struct eg_buf *diff)
 {
     struct eg_facts facts;
     int rc = eg_extract_turn(db, turn, &facts);

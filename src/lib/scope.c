@@ -301,6 +301,22 @@ json_t *eg_scope_to_json(const char *path)
     return o;
 }
 
+int eg_scope_write(struct eg_buf *b, const char *path)
+{
+    struct dim dims[EG_SCOPE_MAX_DIMS];
+    size_t n = split(path, dims);
+    int rc = eg_buf_puts(b, "{");
+
+    for (size_t i = 0; rc == ENGRAM_OK && i < n; i++) {
+        if ((i && (rc = eg_buf_puts(b, ",")) != ENGRAM_OK) ||
+            (rc = eg_buf_json_strn(b, dims[i].name, dims[i].name_len)) != ENGRAM_OK ||
+            (rc = eg_buf_puts(b, ":")) != ENGRAM_OK)
+            break;
+        rc = eg_buf_json_strn(b, dims[i].value, dims[i].value_len);
+    }
+    return rc == ENGRAM_OK ? eg_buf_puts(b, "}") : rc;
+}
+
 char *eg_scope_dim(const char *path, const char *name)
 {
     struct dim dims[EG_SCOPE_MAX_DIMS];

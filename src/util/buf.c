@@ -41,19 +41,18 @@ int eg_buf_puts(struct eg_buf *b, const char *s)
     return eg_buf_append(b, s, strlen(s));
 }
 
-int eg_buf_json_str(struct eg_buf *b, const char *s)
+int eg_buf_json_strn(struct eg_buf *b, const char *s, size_t n)
 {
+    const char *end = s + n;
     size_t start = b->len, run;
-    int rc;
+    int rc = eg_buf_append(b, "\"", 1);
 
-    if (!s)
-        return eg_buf_append(b, "null", 4);
-    rc = eg_buf_append(b, "\"", 1);
-    while (rc == ENGRAM_OK && *s) {
+    while (rc == ENGRAM_OK && s < end) {
         unsigned char c = (unsigned char)*s;
         char esc[8];
 
-        for (run = 0; s[run] && (unsigned char)s[run] >= 0x20 && s[run] != '"' && s[run] != '\\';
+        for (run = 0; s + run < end && (unsigned char)s[run] >= 0x20 && s[run] != '"' &&
+                      s[run] != '\\';
              run++)
             ;
         if (run) {
@@ -97,6 +96,11 @@ int eg_buf_json_str(struct eg_buf *b, const char *s)
             b->p[start] = '\0';
     }
     return rc;
+}
+
+int eg_buf_json_str(struct eg_buf *b, const char *s)
+{
+    return s ? eg_buf_json_strn(b, s, strlen(s)) : eg_buf_append(b, "null", 4);
 }
 
 int eg_buf_printf(struct eg_buf *b, const char *fmt, ...)

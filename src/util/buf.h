@@ -22,6 +22,7 @@ int eg_buf_printf(struct eg_buf *b, const char *fmt, ...) __attribute__((format(
 /* Append s as a JSON string literal, quoted and escaped as jansson writes it (", \\ and
  * control characters; UTF-8 passes through). NULL appends null. */
 int eg_buf_json_str(struct eg_buf *b, const char *s);
+int eg_buf_json_strn(struct eg_buf *b, const char *s, size_t n); /* n bytes of s */
 /* Hand the contents to the caller (free() it); leaves b empty. Never NULL on success. */
 char *eg_buf_detach(struct eg_buf *b);
 void eg_buf_reset(struct eg_buf *b); /* frees and zeroes; keeps the limit */

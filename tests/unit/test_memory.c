@@ -4,6 +4,7 @@
  * (with dry_run), profile (summary, as_of), the durable async queue, and the audit trail.
  */
 #include "testutil.h"
+#include "lib/internal.h"
 #include "util/buf.h"
 
 static struct tstore ts;
@@ -339,6 +340,40 @@ static void test_json_str_matches_jansson(void **state)
     }
 }
 
+/* Ingest writes each turn of its answer as text; it must be what jansson wrote before. */
+static void test_turn_write_matches_jansson(void **state)
+{
+    static const char *const metas[] = {NULL, "{}", "{\"a\":1.5,\"b\":[1,2.25,true,null],"
+                                                    "\"c\":\"x\\ny\",\"d\":0.1,\"e\":{\"f\":1e-7}}"};
+    static const char *const scopes[] = {"user/alice", "org/acme/team/caf\xc3\xa9/user/bob"};
+    static const char *const contents[] = {"I live in Paris", "quote \" tab\t nl\n \x01 \\ end"};
+    (void)state;
+    for (size_t m = 0; m < 3; m++) {
+        for (size_t k = 0; k < 2; k++) {
+            struct eg_turn t = {0};
+            struct eg_buf b = {0};
+            json_t *j;
+            char *want;
+
+            snprintf(t.id, sizeof(t.id), "turn_01abc");
+            snprintf(t.session_id, sizeof(t.session_id), "%s", k ? "sess_01xyz" : "");
+            t.context = "assistant";
+            t.scope = (char *)scopes[k];
+            snprintf(t.role, sizeof(t.role), "%s", k ? "assistant" : "user");
+            t.content = (char *)contents[k];
+            t.created_at = k ? 1700000000123 : 0;
+            t.metadata = (char *)metas[m];
+            j = eg_turn_json(&t);
+            want = json_dumps(j, EG_JSON_ANSWER);
+            assert_int_equal(eg_turn_write(&b, &t), ENGRAM_OK);
+            assert_string_equal(b.p, want);
+            free(want);
+            json_decref(j);
+            eg_buf_reset(&b);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -352,6 +387,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_async_queue_survives_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_trail, setup, teardown),
         cmocka_unit_test(test_json_str_matches_jansson),
+        cmocka_unit_test(test_turn_write_matches_jansson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
