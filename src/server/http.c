@@ -44,6 +44,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* Oversized bodies up to this size are read and dropped before the 413 (see req_begin). */
+#define DRAIN_MAX (8u << 20)
+
 void srv_config_defaults(struct srv_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -337,7 +340,10 @@ static enum MHD_Result req_begin(struct srv_req *rq)
     if (rq->err_status)
         return MHD_YES;
 
-    /* Body limit: a declared length over it is refused now, without reading a byte. */
+    /* Body limit. A declared length over it is refused: a moderately oversized body is
+     * read and dropped first (as a chunked one is), because a client still sending when
+     * the connection closes sees a broken pipe instead of our 413; beyond DRAIN_MAX the
+     * answer comes at once, without reading a byte. */
     limit = def->body == B_JSONL ? srv->cfg->max_import : srv->cfg->max_body;
     if (def->body == B_NONE)
         limit = 64u << 10; /* GETs have no body; do not buffer one */
@@ -348,7 +354,9 @@ static enum MHD_Result req_begin(struct srv_req *rq)
         unsigned long long n;
         errno = 0;
         n = strtoull(clen, &end, 10);
-        if (errno == 0 && end != clen && n > limit) {
+        if (errno == 0 && end != clen && n > limit && n <= DRAIN_MAX) {
+            rq->too_big = 1; /* req_finish answers 413 once the body is read */
+        } else if (errno == 0 && end != clen && n > limit) {
             srv_fail(rq, 413, "too_large", "request body of %llu bytes is over the %zu-byte limit",
                      n, limit);
             return send_error(rq, 413, rq->err_code, rq->err_msg);

@@ -407,6 +407,16 @@ def phase_routes(tmp):
         conn.close()
         check(rr.status == 413 and b"too_large" in body413, "chunked body over the limit is 413",
               (rr.status, body413))
+        # ...and a moderately oversized body with its length declared is read and dropped
+        # before the 413, so a client still sending gets the answer, not a broken pipe.
+        conn = http.client.HTTPConnection(s.host, s.port, timeout=GUARD)
+        conn.request("POST", API + "/profile", body=b"x" * 3000000,
+                     headers={"Content-Type": "application/json"})
+        rr = conn.getresponse()
+        body413 = rr.read()
+        conn.close()
+        check(rr.status == 413 and b"too_large" in body413,
+              "a 3 MB body with Content-Length is answered 413", (rr.status, body413))
         r = s.request("POST", API + "/profile", {"scope": "user/alice", "pad": "x" * 60000})
         check(r.status == 200, "a body under the limit is fine", r)
 
