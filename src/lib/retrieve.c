@@ -898,61 +898,6 @@ static int format(struct packed *p, size_t n, char **out)
  * or leading zeros (jansson's jsonp_dtostr).
  */
 
-/* s as a JSON string, escaped as jansson escapes it; an invalid UTF-8 byte (json_string
- * refused those) becomes U+FFFD. */
-static int put_str(struct eg_buf *b, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s, *run;
-    int rc = eg_buf_append(b, "\"", 1);
-
-    while (*p && rc == ENGRAM_OK) {
-        for (run = p; *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\'; p++)
-            ;
-        if (p > run)
-            rc = eg_buf_append(b, (const char *)run, (size_t)(p - run));
-        if (!*p || rc != ENGRAM_OK)
-            break;
-        if (*p >= 0x80) {
-            size_t len = 0;
-            uint32_t c = *p;
-            if (c >= 0xC2 && c <= 0xDF)
-                len = 2, c &= 0x1F;
-            else if (c >= 0xE0 && c <= 0xEF)
-                len = 3, c &= 0x0F;
-            else if (c >= 0xF0 && c <= 0xF4)
-                len = 4, c &= 0x07;
-            for (size_t i = 1; i < len; i++) {
-                if ((p[i] & 0xC0) != 0x80) {
-                    len = 0;
-                    break;
-                }
-                c = (c << 6) | (p[i] & 0x3F);
-            }
-            if (len == 0 || (len == 3 && c < 0x800) ||
-                (len == 4 && (c < 0x10000 || c > 0x10FFFF)) || (c >= 0xD800 && c <= 0xDFFF)) {
-                rc = eg_buf_puts(b, "\\uFFFD");
-                p++;
-            } else {
-                rc = eg_buf_append(b, (const char *)p, len);
-                p += len;
-            }
-            continue;
-        }
-        switch (*p) {
-        case '"': rc = eg_buf_puts(b, "\\\""); break;
-        case '\\': rc = eg_buf_puts(b, "\\\\"); break;
-        case '\b': rc = eg_buf_puts(b, "\\b"); break;
-        case '\f': rc = eg_buf_puts(b, "\\f"); break;
-        case '\n': rc = eg_buf_puts(b, "\\n"); break;
-        case '\r': rc = eg_buf_puts(b, "\\r"); break;
-        case '\t': rc = eg_buf_puts(b, "\\t"); break;
-        default: rc = eg_buf_printf(b, "\\u%04X", (unsigned)*p); break;
-        }
-        p++;
-    }
-    return rc == ENGRAM_OK ? eg_buf_append(b, "\"", 1) : rc;
-}
-
 /*
  * "%.6g" of v, for the scores' usual range (1e-4 <= v < 999999.5), without printf: 26 reals
  * per answer went through glibc's exact decimal conversion, 7% of a context call. The six
@@ -1057,7 +1002,7 @@ static int put_time(struct eg_buf *b, int64_t ms)
     if (!ms)
         return eg_buf_puts(b, "null");
     eg_iso_format(ms, iso);
-    return put_str(b, iso);
+    return eg_buf_json_str(b, iso);
 }
 
 /* A turn's metadata object, re-dumped compact as jansson writes it ("{}" when absent or
@@ -1098,36 +1043,36 @@ static int put_item(struct eg_buf *b, const struct cand *x, int with_emb)
 
     if (x->kind == K_ATTR) {
         PUT(eg_buf_puts(b, "{\"kind\":\"attribute\",\"id\":"));
-        PUT(put_str(b, x->id));
+        PUT(eg_buf_json_str(b, x->id));
         PUT(eg_buf_puts(b, ",\"text\":"));
-        PUT(put_str(b, x->text));
+        PUT(eg_buf_json_str(b, x->text));
         PUT(eg_buf_puts(b, ",\"entity\":["));
-        PUT(put_str(b, x->etype));
+        PUT(eg_buf_json_str(b, x->etype));
         PUT(eg_buf_puts(b, ","));
-        PUT(put_str(b, x->ename));
+        PUT(eg_buf_json_str(b, x->ename));
         PUT(eg_buf_puts(b, "],\"category\":"));
-        PUT(put_str(b, x->category));
+        PUT(eg_buf_json_str(b, x->category));
         PUT(eg_buf_puts(b, ",\"key\":"));
-        PUT(put_str(b, x->key));
+        PUT(eg_buf_json_str(b, x->key));
         PUT(eg_buf_puts(b, ",\"value\":"));
-        PUT(put_str(b, x->value));
+        PUT(eg_buf_json_str(b, x->value));
         PUT(eg_buf_puts(b, ",\"valid_from\":"));
         PUT(put_time(b, x->at));
         PUT(eg_buf_puts(b, ",\"created_at\":"));
         PUT(put_time(b, x->recorded_at));
         PUT(eg_buf_puts(b, ",\"source_turn\":"));
-        PUT(x->source[0] ? put_str(b, x->source) : eg_buf_puts(b, "null"));
+        PUT(x->source[0] ? eg_buf_json_str(b, x->source) : eg_buf_puts(b, "null"));
         PUT(eg_buf_puts(b, ",\"confidence\":"));
         PUT(put_real(b, x->confidence));
     } else {
         PUT(eg_buf_puts(b, "{\"kind\":\"turn\",\"id\":"));
-        PUT(put_str(b, x->id));
+        PUT(eg_buf_json_str(b, x->id));
         PUT(eg_buf_puts(b, ",\"text\":"));
-        PUT(put_str(b, x->text));
+        PUT(eg_buf_json_str(b, x->text));
         PUT(eg_buf_puts(b, ",\"session_id\":"));
-        PUT(x->session_id[0] ? put_str(b, x->session_id) : eg_buf_puts(b, "null"));
+        PUT(x->session_id[0] ? eg_buf_json_str(b, x->session_id) : eg_buf_puts(b, "null"));
         PUT(eg_buf_puts(b, ",\"role\":"));
-        PUT(put_str(b, x->role));
+        PUT(eg_buf_json_str(b, x->role));
         PUT(eg_buf_puts(b, ",\"created_at\":"));
         PUT(put_time(b, x->at));
         PUT(eg_buf_puts(b, ",\"metadata\":"));
@@ -1158,7 +1103,7 @@ static int answer_json(struct packed *p, size_t n, int with_emb, char **out)
     }
     PUT(eg_buf_puts(&b, "],\"formatted\":"));
     PUT(format(p, n, &formatted));
-    PUT(put_str(&b, formatted));
+    PUT(eg_buf_json_str(&b, formatted));
     PUT(eg_buf_append(&b, "}", 1));
     free(formatted);
     if (rc != ENGRAM_OK) {

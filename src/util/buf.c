@@ -3,6 +3,7 @@
  */
 #include "util/buf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,24 +44,49 @@ int eg_buf_puts(struct eg_buf *b, const char *s)
 
 int eg_buf_json_strn(struct eg_buf *b, const char *s, size_t n)
 {
-    const char *end = s + n;
-    size_t start = b->len, run;
+    const unsigned char *p = (const unsigned char *)s, *end = p + n, *run;
+    size_t start = b->len;
     int rc = eg_buf_append(b, "\"", 1);
 
-    while (rc == ENGRAM_OK && s < end) {
-        unsigned char c = (unsigned char)*s;
-        char esc[8];
-
-        for (run = 0; s + run < end && (unsigned char)s[run] >= 0x20 && s[run] != '"' &&
-                      s[run] != '\\';
-             run++)
+    while (p < end && rc == ENGRAM_OK) {
+        for (run = p; p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\'; p++)
             ;
-        if (run) {
-            rc = eg_buf_append(b, s, run);
-            s += run;
+        if (p > run)
+            rc = eg_buf_append(b, (const char *)run, (size_t)(p - run));
+        if (p == end || rc != ENGRAM_OK)
+            break;
+        if (*p >= 0x80) {
+            /* One UTF-8 sequence, copied whole; an invalid or cut one (a text cut at a byte
+             * limit) becomes U+FFFD, so the answer is always valid JSON. */
+            size_t len = 0;
+            uint32_t c = *p;
+
+            if (c >= 0xC2 && c <= 0xDF)
+                len = 2, c &= 0x1F;
+            else if (c >= 0xE0 && c <= 0xEF)
+                len = 3, c &= 0x0F;
+            else if (c >= 0xF0 && c <= 0xF4)
+                len = 4, c &= 0x07;
+            if ((size_t)(end - p) < len)
+                len = 0;
+            for (size_t i = 1; i < len; i++) {
+                if ((p[i] & 0xC0) != 0x80) {
+                    len = 0;
+                    break;
+                }
+                c = (c << 6) | (p[i] & 0x3F);
+            }
+            if (len == 0 || (len == 3 && c < 0x800) ||
+                (len == 4 && (c < 0x10000 || c > 0x10FFFF)) || (c >= 0xD800 && c <= 0xDFFF)) {
+                rc = eg_buf_append(b, "\\uFFFD", 6);
+                p++;
+            } else {
+                rc = eg_buf_append(b, (const char *)p, len);
+                p += len;
+            }
             continue;
         }
-        switch (c) {
+        switch (*p) {
         case '"':
             rc = eg_buf_append(b, "\\\"", 2);
             break;
@@ -82,11 +108,13 @@ int eg_buf_json_strn(struct eg_buf *b, const char *s, size_t n)
         case '\t':
             rc = eg_buf_append(b, "\\t", 2);
             break;
-        default:
-            snprintf(esc, sizeof(esc), "\\u%04X", c);
+        default: {
+            char esc[8];
+            snprintf(esc, sizeof(esc), "\\u%04X", (unsigned)*p);
             rc = eg_buf_append(b, esc, 6);
         }
-        s++;
+        }
+        p++;
     }
     if (rc == ENGRAM_OK)
         rc = eg_buf_append(b, "\"", 1);

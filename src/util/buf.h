@@ -20,7 +20,8 @@ int eg_buf_append(struct eg_buf *b, const char *s, size_t n);
 int eg_buf_puts(struct eg_buf *b, const char *s);
 int eg_buf_printf(struct eg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Append s as a JSON string literal, quoted and escaped as jansson writes it (", \\ and
- * control characters; UTF-8 passes through). NULL appends null. */
+ * control characters; valid UTF-8 passes through, an invalid sequence becomes \uFFFD).
+ * NULL appends null. */
 int eg_buf_json_str(struct eg_buf *b, const char *s);
 int eg_buf_json_strn(struct eg_buf *b, const char *s, size_t n); /* n bytes of s */
 /* Hand the contents to the caller (free() it); leaves b empty. Never NULL on success. */

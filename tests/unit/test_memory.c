@@ -337,6 +337,13 @@ static void test_json_str_matches_jansson(void **state)
         assert_int_equal(eg_buf_json_str(&b, NULL), ENGRAM_OK);
         assert_string_equal(b.p, "null");
         eg_buf_reset(&b);
+        /* Invalid or cut UTF-8 (jansson never holds it) becomes U+FFFD, one per bad byte. */
+        assert_int_equal(eg_buf_json_str(&b, "a\xff b\xc3"), ENGRAM_OK);
+        assert_string_equal(b.p, "\"a\\uFFFD b\\uFFFD\"");
+        eg_buf_reset(&b);
+        assert_int_equal(eg_buf_json_strn(&b, "caf\xc3\xa9", 4), ENGRAM_OK); /* cut inside */
+        assert_string_equal(b.p, "\"caf\\uFFFD\"");
+        eg_buf_reset(&b);
     }
 }
 
