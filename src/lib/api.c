@@ -490,6 +490,34 @@ json_t *eg_attr_json(const struct eg_attr *a)
                      json_id(a->supersedes), "scope", eg_scope_to_json(a->scope));
 }
 
+int eg_attr_write(struct eg_buf *b, const struct eg_attr *a)
+{
+    int rc;
+
+    if ((rc = eg_buf_puts(b, "{\"id\":")) || (rc = eg_buf_json_str(b, a->id)) ||
+        (rc = eg_buf_puts(b, ",\"entity\":[")) ||
+        (rc = eg_buf_json_str(b, a->entity_type ? a->entity_type : "")) ||
+        (rc = eg_buf_puts(b, ",")) ||
+        (rc = eg_buf_json_str(b, a->entity_name ? a->entity_name : "")) ||
+        (rc = eg_buf_puts(b, "],\"category\":")) || (rc = eg_buf_json_str(b, a->category)) ||
+        (rc = eg_buf_puts(b, ",\"key\":")) || (rc = eg_buf_json_str(b, a->key)) ||
+        (rc = eg_buf_puts(b, ",\"value\":")) || (rc = eg_buf_json_str(b, a->value)) ||
+        (rc = eg_buf_puts(b, ",\"confidence\":")) || (rc = eg_buf_json_real(b, a->confidence)) ||
+        (rc = eg_buf_puts(b, ",\"importance\":")) || (rc = eg_buf_json_real(b, a->importance)) ||
+        (rc = eg_buf_puts(b, ",\"source_turn\":")) ||
+        (rc = eg_buf_json_str(b, a->source_turn[0] ? a->source_turn : NULL)) ||
+        (rc = eg_buf_puts(b, ",\"valid_from\":")) || (rc = eg_buf_json_time(b, a->valid_from)) ||
+        (rc = eg_buf_puts(b, ",\"valid_until\":")) ||
+        (rc = eg_buf_json_time(b, a->valid_until)) ||
+        (rc = eg_buf_puts(b, ",\"recorded_at\":")) ||
+        (rc = eg_buf_json_time(b, a->recorded_at)) ||
+        (rc = eg_buf_puts(b, ",\"supersedes\":")) ||
+        (rc = eg_buf_json_str(b, a->supersedes[0] ? a->supersedes : NULL)) ||
+        (rc = eg_buf_puts(b, ",\"scope\":")) || (rc = eg_scope_write(b, a->scope)))
+        return rc;
+    return eg_buf_puts(b, "}");
+}
+
 json_t *eg_audit_json(const struct eg_audit *a)
 {
     return json_pack("{s:s, s:o, s:s, s:s, s:o, s:s, s:o, s:o}", "id", a->id, "at",

@@ -117,6 +117,8 @@ json_t *eg_turn_json(const struct eg_turn *t);
  * the write lock's time per turn). */
 int eg_turn_write(struct eg_buf *b, const struct eg_turn *t);
 json_t *eg_attr_json(const struct eg_attr *a);
+/* eg_attr_json's object written as text, the bytes json_dumps(..., EG_JSON_ANSWER) writes. */
+int eg_attr_write(struct eg_buf *b, const struct eg_attr *a);
 json_t *eg_audit_json(const struct eg_audit *a);
 
 /* ---- audit ---- */

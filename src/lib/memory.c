@@ -51,39 +51,35 @@ static int query_json(engram *db, const struct eg_attr_filter *f, json_t **out)
     return ENGRAM_OK;
 }
 
-/* ---- profile summary --------------------------------------------------------------------- */
-
 static const char *str_of(json_t *a, const char *k)
 {
     const char *s = json_string_value(json_object_get(a, k));
     return s ? s : "";
 }
 
+/* ---- profile summary --------------------------------------------------------------------- */
+
 /* Is this attribute about the scope's user (entity ["Person", user])? */
-static int about_user(json_t *a, const char *user)
+static int about_user(const struct eg_attr *a, const char *user)
 {
-    json_t *e = json_object_get(a, "entity");
-    return strcmp(json_string_value(json_array_get(e, 0)) ?: "", "Person") == 0 &&
-           strcmp(json_string_value(json_array_get(e, 1)) ?: "", user) == 0;
+    return strcmp(a->entity_type, "Person") == 0 && strcmp(a->entity_name, user) == 0;
 }
 
 /* Join up to max values of one key for one entity: "a, b and c". */
-static int join_values(struct eg_buf *b, json_t *attrs, const char *key, const char *user,
-                       int max)
+static int join_values(struct eg_buf *b, const struct eg_attrs *attrs, const char *key,
+                       const char *user, int max)
 {
     const char *vals[8];
     int n = 0, rc = ENGRAM_OK;
-    size_t i;
-    json_t *a;
 
-    json_array_foreach(attrs, i, a)
-    {
-        if (n < max && n < 8 && about_user(a, user) && strcmp(str_of(a, "key"), key) == 0) {
+    for (size_t i = 0; i < attrs->n; i++) {
+        const struct eg_attr *a = &attrs->v[i];
+        if (n < max && n < 8 && about_user(a, user) && strcmp(a->key, key) == 0) {
             int dup = 0;
             for (int k = 0; k < n; k++)
-                dup |= strcasecmp(vals[k], str_of(a, "value")) == 0;
+                dup |= strcasecmp(vals[k], a->value) == 0;
             if (!dup)
-                vals[n++] = str_of(a, "value");
+                vals[n++] = a->value;
         }
     }
     for (int k = 0; k < n && rc == ENGRAM_OK; k++) {
@@ -96,8 +92,8 @@ static int join_values(struct eg_buf *b, json_t *attrs, const char *key, const c
 }
 
 /* Put one phrase ("They live in %s.") with its values; skip when there are none. */
-static int phrase(struct eg_buf *out, json_t *attrs, const struct eg_vocab_key *vk,
-                  const char *user)
+static int phrase(struct eg_buf *out, const struct eg_attrs *attrs,
+                  const struct eg_vocab_key *vk, const char *user)
 {
     struct eg_buf vals = {0};
     const char *pct = strstr(vk->phrase, "%s");
@@ -124,32 +120,29 @@ static int phrase(struct eg_buf *out, json_t *attrs, const struct eg_vocab_key *
  * opening sentence; other keys follow in vocabulary order, one sentence each; other
  * people's facts close it; unknowns are for review and stay out of the summary.
  */
-static int summarise(json_t *attrs, const char *user, char **out)
+static int summarise(const struct eg_attrs *attrs, const char *user, struct eg_buf *b)
 {
-    struct eg_buf b = {0};
     struct eg_buf name = {0}, role = {0}, employer = {0};
     const struct eg_vocab_key *all;
     size_t n, i;
-    json_t *a;
     int rc = ENGRAM_OK, have_name, have_role, have_emp;
 
-    *out = NULL;
     have_name = join_values(&name, attrs, "name", user, 1) == ENGRAM_OK;
     have_role = join_values(&role, attrs, "role", user, 1) == ENGRAM_OK;
     have_emp = join_values(&employer, attrs, "employer", user, 1) == ENGRAM_OK;
     if (have_name || have_role || have_emp) {
         if (have_name)
-            rc = eg_buf_printf(&b, "The user is %s", name.p);
+            rc = eg_buf_printf(b, "The user is %s", name.p);
         else if (have_role)
-            rc = eg_buf_printf(&b, "The user works as %s", role.p);
+            rc = eg_buf_printf(b, "The user works as %s", role.p);
         else
-            rc = eg_buf_printf(&b, "The user works at %s", employer.p);
+            rc = eg_buf_printf(b, "The user works at %s", employer.p);
         if (rc == ENGRAM_OK && have_name && have_role)
-            rc = eg_buf_printf(&b, ", %s", role.p);
+            rc = eg_buf_printf(b, ", %s", role.p);
         if (rc == ENGRAM_OK && have_emp && (have_name || have_role))
-            rc = eg_buf_printf(&b, "%s%s", have_role ? " at " : ", who works at ", employer.p);
+            rc = eg_buf_printf(b, "%s%s", have_role ? " at " : ", who works at ", employer.p);
         if (rc == ENGRAM_OK)
-            rc = eg_buf_puts(&b, ".");
+            rc = eg_buf_puts(b, ".");
     }
     eg_buf_reset(&name);
     eg_buf_reset(&role);
@@ -159,40 +152,78 @@ static int summarise(json_t *attrs, const char *user, char **out)
         if (!strcmp(all[i].key, "name") || !strcmp(all[i].key, "role") ||
             !strcmp(all[i].key, "employer") || !strcmp(all[i].category, "unknowns"))
             continue;
-        rc = phrase(&b, attrs, &all[i], user);
+        rc = phrase(b, attrs, &all[i], user);
     }
-    json_array_foreach(attrs, i, a)
-    {
-        json_t *e = json_object_get(a, "entity");
-        const char *ename = json_string_value(json_array_get(e, 1));
-        if (rc != ENGRAM_OK || about_user(a, user) ||
-            !strcmp(str_of(a, "category"), "unknowns") || !ename)
+    for (i = 0; rc == ENGRAM_OK && i < attrs->n; i++) {
+        const struct eg_attr *a = &attrs->v[i];
+        char key[64];
+
+        if (about_user(a, user) || !strcmp(a->category, "unknowns") || !a->entity_name[0])
             continue;
-        {
-            /* Other people's facts: "Their sister: location Paris." Keys read as words. */
-            char key[64];
-            snprintf(key, sizeof(key), "%s", str_of(a, "key"));
-            for (char *p = key; *p; p++)
-                *p = *p == '_' ? ' ' : *p;
-            rc = eg_buf_printf(&b, "%sTheir %s: %s %s.", b.len ? " " : "", ename, key,
-                               str_of(a, "value"));
+        /* Other people's facts: "Their sister: location Paris." Keys read as words. */
+        snprintf(key, sizeof(key), "%s", a->key);
+        for (char *p = key; *p; p++)
+            *p = *p == '_' ? ' ' : *p;
+        rc = eg_buf_printf(b, "%sTheir %s: %s %s.", b->len ? " " : "", a->entity_name, key,
+                           a->value);
+    }
+    return rc;
+}
+
+/*
+ * The answer {"summary", "attributes": {category: [...]}, "scope", "as_of"}, written as
+ * text: a profile is read before every LLM call, and building and dumping a json_t per
+ * attribute was most of its cost. The bytes are those json_dumps wrote (tests/unit
+ * test_memory compares the attribute objects).
+ */
+static int profile_answer(const struct eg_attrs *attrs, const char *scope, int64_t as_of,
+                          const char *user, char **out)
+{
+    struct eg_buf b = {0}, summary = {0};
+    int rc = summarise(attrs, user, &summary);
+
+    if (rc == ENGRAM_OK && (rc = eg_buf_puts(&b, "{\"summary\":")) == ENGRAM_OK)
+        rc = eg_buf_json_strn(&b, summary.p ? summary.p : "", summary.len);
+    if (rc == ENGRAM_OK)
+        rc = eg_buf_puts(&b, ",\"attributes\":{");
+    for (size_t c = 0; rc == ENGRAM_OK && c < NCATEGORIES; c++) {
+        int first = 1;
+
+        if ((c && (rc = eg_buf_puts(&b, ",")) != ENGRAM_OK) ||
+            (rc = eg_buf_json_str(&b, categories[c])) != ENGRAM_OK ||
+            (rc = eg_buf_puts(&b, ":[")) != ENGRAM_OK)
+            break;
+        for (size_t i = 0; rc == ENGRAM_OK && i < attrs->n; i++) {
+            if (strcmp(attrs->v[i].category, categories[c]) != 0)
+                continue;
+            if (!first)
+                rc = eg_buf_puts(&b, ",");
+            if (rc == ENGRAM_OK)
+                rc = eg_attr_write(&b, &attrs->v[i]);
+            first = 0;
         }
+        if (rc == ENGRAM_OK)
+            rc = eg_buf_puts(&b, "]");
     }
-    if (rc != ENGRAM_OK) {
-        eg_buf_reset(&b);
-        return rc;
-    }
-    *out = eg_buf_detach(&b);
-    return *out ? ENGRAM_OK : ENGRAM_NOMEM;
+    if (rc == ENGRAM_OK && (rc = eg_buf_puts(&b, "},\"scope\":")) == ENGRAM_OK &&
+        (rc = eg_scope_write(&b, scope)) == ENGRAM_OK &&
+        (rc = eg_buf_puts(&b, ",\"as_of\":")) == ENGRAM_OK &&
+        (rc = eg_buf_json_time(&b, as_of)) == ENGRAM_OK)
+        rc = eg_buf_puts(&b, "}");
+    eg_buf_reset(&summary);
+    *out = rc == ENGRAM_OK ? eg_buf_detach(&b) : NULL;
+    eg_buf_reset(&b);
+    return rc == ENGRAM_OK && !*out ? ENGRAM_NOMEM : rc;
 }
 
 int engram_profile_get(engram *db, const engram_call *call, const char *context,
                        const char *req_json, char **out_json)
 {
     struct eg_attr_filter f = {0};
-    json_t *req = NULL, *attrs = NULL, *groups = NULL, *a;
-    char *scope = NULL, **scopes = NULL, *summary = NULL, *user = NULL;
-    size_t nscopes = 0, i;
+    struct eg_attrs attrs = {0};
+    json_t *req = NULL;
+    char *scope = NULL, **scopes = NULL, *user = NULL;
+    size_t nscopes = 0;
     int64_t as_of = 0;
     int rc;
 
@@ -210,31 +241,18 @@ int engram_profile_get(engram *db, const engram_call *call, const char *context,
     f.nscopes = nscopes;
     f.as_of = as_of;
     f.limit = 500; /* a profile is a prompt fragment, not an export */
-    if ((rc = query_json(db, &f, &attrs)) != ENGRAM_OK)
+    rc = db->ops->attrs_query(db->store, &f, eg_attrs_keep, &attrs);
+    if (rc != ENGRAM_OK) {
+        rc = rc == ENGRAM_NOMEM ? eg_err(db, rc, NULL, "out of memory")
+                                : eg_err_store(db, rc, "attributes");
         goto cleanup;
-    groups = json_object();
-    for (i = 0; groups && i < NCATEGORIES; i++)
-        json_object_set_new(groups, categories[i], json_array());
-    json_array_foreach(attrs, i, a)
-    {
-        json_t *g = groups ? json_object_get(groups, str_of(a, "category")) : NULL;
-        if (g)
-            json_array_append(g, a);
     }
     user = eg_scope_dim(scope, "user");
-    if (!groups || summarise(attrs, user ? user : "user", &summary) != ENGRAM_OK) {
+    if (profile_answer(&attrs, scope, as_of, user ? user : "user", out_json) != ENGRAM_OK)
         rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
-        goto cleanup;
-    }
-    rc = eg_json_out(db,
-                     json_pack("{s:s, s:O, s:o, s:o}", "summary", summary, "attributes", groups,
-                               "scope", eg_scope_to_json(scope), "as_of", eg_json_time(as_of)),
-                     out_json);
 cleanup:
     free(user);
-    free(summary);
-    json_decref(groups);
-    json_decref(attrs);
+    eg_attrs_free(&attrs);
     eg_scope_list_free(scopes, nscopes);
     free(scope);
     json_decref(req);

@@ -21,40 +21,6 @@
 /* Below this, a new value does not displace a confident existing one. */
 #define CONTRADICTION_FLOOR 0.5
 
-struct found {
-    struct eg_attr *v;
-    size_t n, cap;
-};
-
-static int collect(void *arg, const struct eg_attr *a)
-{
-    struct found *f = arg;
-    struct eg_attr *c;
-
-    if (f->n == f->cap) {
-        size_t cap = f->cap ? f->cap * 2 : 4;
-        struct eg_attr *v = realloc(f->v, cap * sizeof(*v));
-        if (!v)
-            return ENGRAM_NOMEM;
-        f->v = v;
-        f->cap = cap;
-    }
-    c = &f->v[f->n];
-    *c = *a;
-    c->context = strdup(a->context);
-    c->scope = strdup(a->scope);
-    c->entity_type = strdup(a->entity_type);
-    c->entity_name = strdup(a->entity_name);
-    c->category = strdup(a->category);
-    c->key = strdup(a->key);
-    c->value = strdup(a->value);
-    f->n++;
-    if (!c->context || !c->scope || !c->entity_type || !c->entity_name || !c->category ||
-        !c->key || !c->value)
-        return ENGRAM_NOMEM;
-    return ENGRAM_OK;
-}
-
 /* Equal ignoring ASCII case only, as SQLite's lower() compares; strcasecmp would also
  * fold other bytes under a single-byte locale an embedding application may set. */
 static int ascii_caseeq(const char *a, const char *b)
@@ -71,14 +37,6 @@ static int ascii_caseeq(const char *a, const char *b)
         if (!x)
             return 1;
     }
-}
-
-static void found_free(struct found *f)
-{
-    for (size_t i = 0; i < f->n; i++)
-        eg_attr_clear(&f->v[i]);
-    free(f->v);
-    memset(f, 0, sizeof(*f));
 }
 
 struct ctx {
@@ -170,7 +128,7 @@ static int put_attr(struct ctx *c, const char *entity_id, const struct eg_fact *
 }
 
 static int active(struct ctx *c, const char *entity_id, const char *key, const char *category,
-                  const char *value, struct found *out)
+                  const char *value, struct eg_attrs *out)
 {
     const char *scope = c->turn->scope;
     struct eg_attr_filter f = {0};
@@ -183,7 +141,7 @@ static int active(struct ctx *c, const char *entity_id, const char *key, const c
     f.key = key;
     f.category = category;
     f.value = value;
-    rc = c->db->ops->attrs_query(c->db->store, &f, collect, out);
+    rc = c->db->ops->attrs_query(c->db->store, &f, eg_attrs_keep, out);
     if (rc == ENGRAM_NOMEM)
         return eg_err(c->db, rc, NULL, "out of memory");
     return rc == ENGRAM_OK ? rc : eg_err_store(c->db, rc, "attributes");
@@ -202,7 +160,7 @@ static int apply(struct ctx *c, const struct eg_fact *f, const char *user)
     int multi = vk ? vk->multi : 1;
     int64_t from = f->valid_from ? f->valid_from : c->turn->created_at;
     struct eg_entity e = {0};
-    struct found same = {0}, cur = {0};
+    struct eg_attrs same = {0}, cur = {0};
     char entity_id[EG_ID_MAX], id[EG_ID_MAX];
     int rc;
 
@@ -243,7 +201,7 @@ static int apply(struct ctx *c, const struct eg_fact *f, const char *user)
     } else {
         rc = active(c, entity_id, f->key, category, NULL, &cur);
         for (size_t i = 0; rc == ENGRAM_OK && i < cur.n; i++) {
-            if (ascii_caseeq(cur.v[i].value, f->value) && collect(&same, &cur.v[i]) != ENGRAM_OK)
+            if (ascii_caseeq(cur.v[i].value, f->value) && eg_attrs_keep(&same, &cur.v[i]) != ENGRAM_OK)
                 rc = eg_err(c->db, ENGRAM_NOMEM, NULL, "out of memory");
         }
     }
@@ -325,8 +283,8 @@ static int apply(struct ctx *c, const struct eg_fact *f, const char *user)
     if (rc == ENGRAM_OK)
         rc = note(c, "updated", etype, ename, category, f->key, f->value, cur.v[0].value, id);
 cleanup:
-    found_free(&same);
-    found_free(&cur);
+    eg_attrs_free(&same);
+    eg_attrs_free(&cur);
     return rc;
 }
 

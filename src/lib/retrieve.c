@@ -898,113 +898,6 @@ static int format(struct packed *p, size_t n, char **out)
  * or leading zeros (jansson's jsonp_dtostr).
  */
 
-/*
- * "%.6g" of v, for the scores' usual range (1e-4 <= v < 999999.5), without printf: 26 reals
- * per answer went through glibc's exact decimal conversion, 7% of a context call. The six
- * digits are v scaled by a power of ten (exact for these powers) and rounded; a product
- * within 1e-6 of a rounding tie, where the product's own rounding could decide, is left
- * to snprintf, as is everything outside the range. Checked against snprintf on 20 million
- * values of several distributions, with no difference. Returns the length, or -1.
- */
-static int fast_g6(double v, char *s)
-{
-    static const double p10[] = {1e-4, 1e-3, 1e-2, 1e-1, 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6};
-    static const double scale[] = {1e9, 1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 1e2, 1e1, 1};
-    double x, f;
-    long r;
-    int e, n = 0, ndig, point;
-    char d[8];
-
-    if (v == 0 && !signbit(v)) {
-        s[0] = '0';
-        s[1] = '\0';
-        return 1;
-    }
-    if (!(v >= 1e-4 && v < 999999.5))
-        return -1;
-    for (e = 0; e < 10 && v >= p10[e + 1]; e++)
-        ;
-    /* v in [10^(e-4), 10^(e-3)): six significant digits are v * 10^(9-e) */
-    x = v * scale[e];
-    f = x - floor(x);
-    if (fabs(f - 0.5) < 1e-6)
-        return -1; /* too close to a rounding tie to trust the product */
-    r = (long)floor(x + 0.5);
-    if (r >= 1000000) { /* rounded up to the next power of ten */
-        if (++e > 9)
-            return -1;
-        r = 100000;
-    }
-    if (r < 100000)
-        return -1;
-    /* exponent X = e - 4; %g style f with P-1-X = 9-e decimals when -4 <= X < 6 */
-    for (int i = 5; i >= 0; i--) {
-        d[i] = (char)('0' + r % 10);
-        r /= 10;
-    }
-    ndig = 6;
-    while (ndig > 1 && d[ndig - 1] == '0')
-        ndig--; /* %g drops trailing zeros */
-    point = e - 4 + 1; /* digits before the point */
-    if (point <= 0) {
-        s[n++] = '0';
-        s[n++] = '.';
-        for (int i = 0; i < -point; i++)
-            s[n++] = '0';
-        for (int i = 0; i < ndig; i++)
-            s[n++] = d[i];
-    } else {
-        for (int i = 0; i < point; i++)
-            s[n++] = d[i];
-        if (ndig > point) {
-            s[n++] = '.';
-            for (int i = point; i < ndig; i++)
-                s[n++] = d[i];
-        }
-    }
-    s[n] = '\0';
-    return n;
-}
-
-static int put_real(struct eg_buf *b, double v)
-{
-    char s[48], *e;
-    int n;
-
-    if (!isfinite(v)) /* jansson has no such number either; never produced by the ranking */
-        v = 0;
-    if ((n = fast_g6(v, s)) < 0)
-        n = snprintf(s, sizeof(s) - 3, "%.6g", v);
-    if (n < 0 || n >= (int)sizeof(s) - 3)
-        return ENGRAM_NOMEM;
-    if (!strchr(s, '.') && !strchr(s, 'e')) {
-        memcpy(s + n, ".0", 3);
-        n += 2;
-    }
-    if ((e = strchr(s, 'e')) != NULL) {
-        char *start = e + 1, *end = start + 1;
-        if (*start == '-')
-            start++;
-        while (*end == '0')
-            end++;
-        if (end != start) {
-            memmove(start, end, (size_t)(s + n + 1 - end));
-            n -= (int)(end - start);
-        }
-    }
-    return eg_buf_append(b, s, (size_t)n);
-}
-
-static int put_time(struct eg_buf *b, int64_t ms)
-{
-    char iso[EG_ISO_LEN];
-
-    if (!ms)
-        return eg_buf_puts(b, "null");
-    eg_iso_format(ms, iso);
-    return eg_buf_json_str(b, iso);
-}
-
 /* A turn's metadata object, re-dumped compact as jansson writes it ("{}" when absent or
  * unreadable, as before). */
 static int put_meta(struct eg_buf *b, const char *text)
@@ -1057,13 +950,13 @@ static int put_item(struct eg_buf *b, const struct cand *x, int with_emb)
         PUT(eg_buf_puts(b, ",\"value\":"));
         PUT(eg_buf_json_str(b, x->value));
         PUT(eg_buf_puts(b, ",\"valid_from\":"));
-        PUT(put_time(b, x->at));
+        PUT(eg_buf_json_time(b, x->at));
         PUT(eg_buf_puts(b, ",\"created_at\":"));
-        PUT(put_time(b, x->recorded_at));
+        PUT(eg_buf_json_time(b, x->recorded_at));
         PUT(eg_buf_puts(b, ",\"source_turn\":"));
         PUT(x->source[0] ? eg_buf_json_str(b, x->source) : eg_buf_puts(b, "null"));
         PUT(eg_buf_puts(b, ",\"confidence\":"));
-        PUT(put_real(b, x->confidence));
+        PUT(eg_buf_json_real(b, x->confidence));
     } else {
         PUT(eg_buf_puts(b, "{\"kind\":\"turn\",\"id\":"));
         PUT(eg_buf_json_str(b, x->id));
@@ -1074,16 +967,16 @@ static int put_item(struct eg_buf *b, const struct cand *x, int with_emb)
         PUT(eg_buf_puts(b, ",\"role\":"));
         PUT(eg_buf_json_str(b, x->role));
         PUT(eg_buf_puts(b, ",\"created_at\":"));
-        PUT(put_time(b, x->at));
+        PUT(eg_buf_json_time(b, x->at));
         PUT(eg_buf_puts(b, ",\"metadata\":"));
         PUT(put_meta(b, x->info));
     }
     PUT(eg_buf_puts(b, ",\"score\":"));
-    PUT(put_real(b, x->score));
+    PUT(eg_buf_json_real(b, x->score));
     PUT(eg_buf_printf(b, ",\"tokens\":%d,\"scores\":{", x->tokens));
     for (size_t i = 0; i < sizeof(part) / sizeof(part[0]) - !with_emb; i++) {
         PUT(eg_buf_puts(b, part[i]));
-        PUT(put_real(b, v[i]));
+        PUT(eg_buf_json_real(b, v[i]));
     }
     PUT(eg_buf_puts(b, "}}"));
     return rc;

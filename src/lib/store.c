@@ -50,6 +50,50 @@ void eg_attr_clear(struct eg_attr *a)
     memset(a, 0, sizeof(*a));
 }
 
+int eg_attr_copy(struct eg_attr *dst, const struct eg_attr *src)
+{
+    *dst = *src;
+    dst->context = strdup(src->context);
+    dst->scope = strdup(src->scope);
+    dst->entity_type = strdup(src->entity_type ? src->entity_type : "");
+    dst->entity_name = strdup(src->entity_name ? src->entity_name : "");
+    dst->category = strdup(src->category);
+    dst->key = strdup(src->key);
+    dst->value = strdup(src->value);
+    if (!dst->context || !dst->scope || !dst->entity_type || !dst->entity_name ||
+        !dst->category || !dst->key || !dst->value) {
+        eg_attr_clear(dst);
+        return ENGRAM_NOMEM;
+    }
+    return ENGRAM_OK;
+}
+
+int eg_attrs_keep(void *arg, const struct eg_attr *a)
+{
+    struct eg_attrs *l = arg;
+
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        struct eg_attr *v = realloc(l->v, cap * sizeof(*v));
+        if (!v)
+            return ENGRAM_NOMEM;
+        l->v = v;
+        l->cap = cap;
+    }
+    if (eg_attr_copy(&l->v[l->n], a) != ENGRAM_OK)
+        return ENGRAM_NOMEM;
+    l->n++;
+    return ENGRAM_OK;
+}
+
+void eg_attrs_free(struct eg_attrs *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        eg_attr_clear(&l->v[i]);
+    free(l->v);
+    memset(l, 0, sizeof(*l));
+}
+
 void eg_key_clear(struct eg_key *k)
 {
     free(k->context);

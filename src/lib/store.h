@@ -241,6 +241,15 @@ const struct eg_store_ops *eg_store_for_uri(const char *uri);
 void eg_session_clear(struct eg_session *s);
 void eg_turn_clear(struct eg_turn *t);
 void eg_attr_clear(struct eg_attr *a);
+/* A deep copy of src (reads hand out rows that live only during the callback). */
+int eg_attr_copy(struct eg_attr *dst, const struct eg_attr *src);
+/* A growable array of attribute copies; eg_attrs_keep is an attrs_query callback. */
+struct eg_attrs {
+    struct eg_attr *v;
+    size_t n, cap;
+};
+int eg_attrs_keep(void *arg, const struct eg_attr *a);
+void eg_attrs_free(struct eg_attrs *l);
 void eg_key_clear(struct eg_key *k);
 void eg_job_clear(struct eg_job *j);
 

@@ -381,6 +381,42 @@ static void test_turn_write_matches_jansson(void **state)
     }
 }
 
+/* The profile writes attributes as text; they must be what jansson wrote before. */
+static void test_attr_write_matches_jansson(void **state)
+{
+    static const double reals[] = {0.9, 0.7, 0.95, 1, 0.05, 0.123456789, 1e-7, 0};
+    (void)state;
+    for (size_t i = 0; i < sizeof(reals) / sizeof(reals[0]); i++) {
+        struct eg_attr a = {0};
+        struct eg_buf b = {0};
+        json_t *j;
+        char *want;
+
+        snprintf(a.id, sizeof(a.id), "attr_01abc%zu", i);
+        a.context = "assistant";
+        a.scope = (char *)(i % 2 ? "user/alice" : "org/acme/user/b\xc3\xb8" "b");
+        a.entity_type = i == 3 ? NULL : "Person";
+        a.entity_name = "alice \"A\"";
+        a.category = "identity";
+        a.key = "location";
+        a.value = i % 3 ? "London" : "tab\there";
+        a.confidence = reals[i];
+        a.importance = reals[(i + 3) % 8];
+        snprintf(a.source_turn, sizeof(a.source_turn), "%s", i % 2 ? "turn_01x" : "");
+        a.valid_from = 1700000000000 + (int64_t)i;
+        a.valid_until = i % 2 ? 1700000001000 : 0;
+        a.recorded_at = 1700000000500;
+        snprintf(a.supersedes, sizeof(a.supersedes), "%s", i % 3 ? "" : "attr_01prev");
+        j = eg_attr_json(&a);
+        want = json_dumps(j, EG_JSON_ANSWER);
+        assert_int_equal(eg_attr_write(&b, &a), ENGRAM_OK);
+        assert_string_equal(b.p, want);
+        free(want);
+        json_decref(j);
+        eg_buf_reset(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -395,6 +431,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_audit_trail, setup, teardown),
         cmocka_unit_test(test_json_str_matches_jansson),
         cmocka_unit_test(test_turn_write_matches_jansson),
+        cmocka_unit_test(test_attr_write_matches_jansson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
