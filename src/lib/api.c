@@ -834,12 +834,10 @@ int eg_job_run_one(engram *db)
         char why[256];
         snprintf(why, sizeof(why), "%.250s", engram_errmsg(db));
         db->ops->rollback(db->store);
-        if (db->ops->begin(db->store, 1) == ENGRAM_OK) {
-            if (db->ops->job_fail(db->store, job.rid, why, eg_now_ms()) == ENGRAM_OK)
-                db->ops->commit(db->store);
-            else
-                db->ops->rollback(db->store);
-        }
+        if (db->ops->begin(db->store, 1) == ENGRAM_OK &&
+            (db->ops->job_fail(db->store, job.rid, why, eg_now_ms()) != ENGRAM_OK ||
+             db->ops->commit(db->store) != ENGRAM_OK))
+            db->ops->rollback(db->store); /* never leave a transaction open on the handle */
     }
     eg_buf_reset(&diff);
     eg_job_clear(&job);
