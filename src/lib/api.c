@@ -442,9 +442,25 @@ json_t *eg_turn_json(const struct eg_turn *t)
                      json_meta(t->metadata));
 }
 
+int eg_meta_write(struct eg_buf *b, const char *text)
+{
+    json_t *m;
+    char *d;
+    int rc;
+
+    if (!text || !*text || strcmp(text, "{}") == 0) /* nearly every record */
+        return eg_buf_puts(b, "{}");
+    /* Re-dumped as answers write reals (6 significant digits). */
+    m = json_meta(text);
+    d = m ? json_dumps(m, EG_JSON_ANSWER) : NULL;
+    rc = d ? eg_buf_puts(b, d) : ENGRAM_NOMEM;
+    free(d);
+    json_decref(m);
+    return rc;
+}
+
 int eg_turn_write(struct eg_buf *b, const struct eg_turn *t)
 {
-    char iso[EG_ISO_LEN];
     int rc;
 
     if ((rc = eg_buf_puts(b, "{\"id\":")) != ENGRAM_OK || (rc = eg_buf_json_str(b, t->id)) ||
@@ -454,28 +470,11 @@ int eg_turn_write(struct eg_buf *b, const struct eg_turn *t)
         (rc = eg_buf_puts(b, ",\"scope\":")) || (rc = eg_scope_write(b, t->scope)) ||
         (rc = eg_buf_puts(b, ",\"role\":")) || (rc = eg_buf_json_str(b, t->role)) ||
         (rc = eg_buf_puts(b, ",\"content\":")) || (rc = eg_buf_json_str(b, t->content)) ||
-        (rc = eg_buf_puts(b, ",\"created_at\":")))
+        (rc = eg_buf_puts(b, ",\"created_at\":")) ||
+        (rc = eg_buf_json_time(b, t->created_at)) ||
+        (rc = eg_buf_puts(b, ",\"metadata\":")) || (rc = eg_meta_write(b, t->metadata)))
         return rc;
-    if (t->created_at) {
-        eg_iso_format(t->created_at, iso);
-        rc = eg_buf_json_str(b, iso);
-    } else {
-        rc = eg_buf_puts(b, "null");
-    }
-    if (rc == ENGRAM_OK)
-        rc = eg_buf_puts(b, ",\"metadata\":");
-    if (rc == ENGRAM_OK && (!t->metadata || !strcmp(t->metadata, "{}"))) {
-        rc = eg_buf_puts(b, "{}");
-    } else if (rc == ENGRAM_OK) {
-        /* Re-dumped as answers write reals (6 significant digits); rare, so jansson. */
-        json_t *m = json_meta(t->metadata);
-        char *text = m ? json_dumps(m, EG_JSON_ANSWER) : NULL;
-
-        rc = text ? eg_buf_puts(b, text) : ENGRAM_NOMEM;
-        free(text);
-        json_decref(m);
-    }
-    return rc == ENGRAM_OK ? eg_buf_puts(b, "}") : rc;
+    return eg_buf_puts(b, "}");
 }
 
 json_t *eg_attr_json(const struct eg_attr *a)

@@ -116,6 +116,9 @@ json_t *eg_turn_json(const struct eg_turn *t);
  * writes for it (ingest answers every turn; building and dumping a json_t cost a third of
  * the write lock's time per turn). */
 int eg_turn_write(struct eg_buf *b, const struct eg_turn *t);
+/* A record's stored metadata text as answers write it: compact, reals with 6 significant
+ * digits; "{}" when absent or unreadable. */
+int eg_meta_write(struct eg_buf *b, const char *text);
 json_t *eg_attr_json(const struct eg_attr *a);
 /* eg_attr_json's object written as text, the bytes json_dumps(..., EG_JSON_ANSWER) writes. */
 int eg_attr_write(struct eg_buf *b, const struct eg_attr *a);

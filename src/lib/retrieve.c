@@ -898,25 +898,6 @@ static int format(struct packed *p, size_t n, char **out)
  * or leading zeros (jansson's jsonp_dtostr).
  */
 
-/* A turn's metadata object, re-dumped compact as jansson writes it ("{}" when absent or
- * unreadable, as before). */
-static int put_meta(struct eg_buf *b, const char *text)
-{
-    json_t *v = text ? json_loads(text, 0, NULL) : NULL;
-    char *d;
-    int rc;
-
-    if (!v)
-        return eg_buf_puts(b, "{}");
-    d = json_dumps(v, EG_JSON_ANSWER | JSON_ENCODE_ANY);
-    json_decref(v);
-    if (!d)
-        return ENGRAM_NOMEM;
-    rc = eg_buf_puts(b, d);
-    free(d);
-    return rc;
-}
-
 #define PUT(expr)                                                                              \
     do {                                                                                       \
         if (rc == ENGRAM_OK)                                                                   \
@@ -969,7 +950,7 @@ static int put_item(struct eg_buf *b, const struct cand *x, int with_emb)
         PUT(eg_buf_puts(b, ",\"created_at\":"));
         PUT(eg_buf_json_time(b, x->at));
         PUT(eg_buf_puts(b, ",\"metadata\":"));
-        PUT(put_meta(b, x->info));
+        PUT(eg_meta_write(b, x->info));
     }
     PUT(eg_buf_puts(b, ",\"score\":"));
     PUT(eg_buf_json_real(b, x->score));
