@@ -143,6 +143,19 @@ static int exec(struct eg_store *s, const char *sql)
     return rc == SQLITE_OK ? ENGRAM_OK : fail(s, rc);
 }
 
+/* Does the query return a row? 0 also when it fails (callers only use it to skip work). */
+static int exists(struct eg_store *s, const char *sql)
+{
+    sqlite3_stmt *st;
+    int row;
+
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    row = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return row;
+}
+
 /* The FTS token of (context, scope): "zs" and 16 hex digits of FNV-1a 64. A collision only
  * widens the candidate set; the SQL still filters on the exact scope. */
 static void scope_token(const char *context, const char *scope, char out[24])
@@ -462,10 +475,13 @@ static int sq_open(const char *uri, int busy_ms, struct eg_store **out, char *er
     }
     /* Turns past the last indexed one were written by a process from before schema 5 (its
      * prepared inserts relied on the dropped trigger) still running during an upgrade:
-     * index them now. Two index lookups when there is nothing to do. */
-    exec(s, "INSERT INTO turns_fts2(rowid, content, scopetok)"
-            " SELECT rid, content, eg_scopetok(context, scope) FROM turns"
-            " WHERE rid > (SELECT coalesce(max(id), 0) FROM turns_fts2_docsize)");
+     * index them now. Asked with a read first: every handle (a server's readers too)
+     * opens the store, and an INSERT, even of nothing, would take the write lock. */
+    if (exists(s, "SELECT 1 FROM turns"
+                  " WHERE rid > (SELECT coalesce(max(id), 0) FROM turns_fts2_docsize)"))
+        exec(s, "INSERT INTO turns_fts2(rowid, content, scopetok)"
+                " SELECT rid, content, eg_scopetok(context, scope) FROM turns"
+                " WHERE rid > (SELECT coalesce(max(id), 0) FROM turns_fts2_docsize)");
     /* A crash leaves claimed jobs 'running'; with one process per file they are ours. */
     exec(s, "UPDATE jobs SET state='pending' WHERE state='running'");
     *out = s;

@@ -587,6 +587,58 @@ static void test_batch_turns(void **state)
     json_decref(ans);
 }
 
+/* A turn written by a process from before schema 5 (no full-text row: its insert relied on
+ * the dropped trigger) is indexed when the store is next opened. SQLite only. */
+static void test_unindexed_turns_indexed_at_open(void **state)
+{
+    sqlite3 *raw;
+    char *out = NULL;
+    json_t *ctx, *it;
+    size_t i, found = 0;
+
+    (void)state;
+    if (ts.pgdb[0])
+        skip();
+    json_decref(ok_json(ts.db,
+                        engram_turn_add(ts.db, NULL, "assistant", NULL,
+                                        "{\"scope\":\"user/old\",\"role\":\"user\","
+                                        "\"content\":\"indexed as usual\"}",
+                                        &out),
+                        &out, "turn"));
+    assert_int_equal(sqlite3_open(ts.path, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw,
+                                  "INSERT INTO turns(id, context, scope, role, content,"
+                                  " created_at, recorded_at) VALUES ('turn_01oldprocess',"
+                                  " 'assistant', 'user/old', 'user', 'my zqxvb note', 1, 1)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(raw);
+    tstore_reopen(&ts);
+    ctx = ok_json(ts.db,
+                  engram_context_query(ts.db, NULL, "assistant", NULL,
+                                       "{\"scope\":\"user/old\",\"query\":\"zqxvb\"}", &out),
+                  &out, "context");
+    json_array_foreach(json_object_get(ctx, "items"), i, it) found +=
+        strcmp(jstr(it, "id"), "turn_01oldprocess") == 0;
+    assert_int_equal(found, 1);
+    json_decref(ctx);
+    /* Every turn has its full-text row, once. */
+    assert_int_equal(sqlite3_open(ts.path, &raw), SQLITE_OK);
+    {
+        sqlite3_stmt *st;
+        assert_int_equal(sqlite3_prepare_v2(raw,
+                                            "SELECT (SELECT count(*) FROM turns),"
+                                            " (SELECT count(*) FROM turns_fts2_docsize)",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int(st, 0), 2);
+        assert_int_equal(sqlite3_column_int(st, 1), 2);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(raw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -600,6 +652,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_threads_share_a_handle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit_isolates_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_turns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unindexed_turns_indexed_at_open, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
