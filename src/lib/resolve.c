@@ -44,8 +44,8 @@ struct ctx {
     const engram_call *call;
     const struct eg_turn *turn;
     struct eg_buf *diff; /* the diff's objects as JSON text, comma-separated */
-    const struct eg_fact *fact;      /* the fact being applied */
-    const struct eg_item_vecs *vecs; /* its precomputed vectors (value, previous), or NULL */
+    const struct eg_item_vecs *vecs; /* the applied fact's precomputed vectors (value,
+                                      * previous value), or NULL */
 };
 
 /* Record one change: its object in the diff, and its audit entry (the same object plus
@@ -115,9 +115,9 @@ static int put_attr(struct ctx *c, const char *entity_id, const struct eg_fact *
         return eg_err_store(c->db, rc, "attribute");
     /* Vectors made before the write lock (ingest) are for the fact's value and previous
      * value, which is all an attribute of this fact can hold. */
-    if (c->vecs && value == c->fact->value)
+    if (c->vecs && value == f->value)
         rc = eg_retrieval_put_attr(c->db, &a, &c->vecs[0]);
-    else if (c->vecs && value == c->fact->previous_value)
+    else if (c->vecs && value == f->previous_value)
         rc = eg_retrieval_put_attr(c->db, &a, &c->vecs[1]);
     else
         rc = eg_retrieval_index_attr(c->db, &a);
@@ -292,7 +292,7 @@ int eg_resolve_facts(engram *db, const engram_call *call, const struct eg_turn *
                      const struct eg_facts *facts, const struct eg_item_vecs *vecs,
                      struct eg_buf *diff)
 {
-    struct ctx c = {db, call, turn, diff, NULL, NULL};
+    struct ctx c = {db, call, turn, diff, NULL};
     char *user;
     int rc = ENGRAM_OK;
 
@@ -300,7 +300,6 @@ int eg_resolve_facts(engram *db, const engram_call *call, const struct eg_turn *
      * (entity ["Person","alice"] for scope {"user":"alice"}). */
     user = eg_scope_dim(turn->scope, "user");
     for (size_t i = 0; rc == ENGRAM_OK && i < facts->n; i++) {
-        c.fact = &facts->v[i];
         c.vecs = vecs ? &vecs[2 * i] : NULL;
         rc = apply(&c, &facts->v[i], user ? user : "user");
     }
