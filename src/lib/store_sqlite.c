@@ -482,8 +482,10 @@ static int sq_open(const char *uri, int busy_ms, struct eg_store **out, char *er
         exec(s, "INSERT INTO turns_fts2(rowid, content, scopetok)"
                 " SELECT rid, content, eg_scopetok(context, scope) FROM turns"
                 " WHERE rid > (SELECT coalesce(max(id), 0) FROM turns_fts2_docsize)");
-    /* A crash leaves claimed jobs 'running'; with one process per file they are ours. */
-    exec(s, "UPDATE jobs SET state='pending' WHERE state='running'");
+    /* A crash leaves claimed jobs 'running'; with one process per file they are ours.
+     * Asked with a read first, like the repair above (jobs_by_state answers it). */
+    if (exists(s, "SELECT 1 FROM jobs WHERE state = 'running'"))
+        exec(s, "UPDATE jobs SET state='pending' WHERE state='running'");
     *out = s;
     return ENGRAM_OK;
 }

@@ -639,6 +639,41 @@ static void test_unindexed_turns_indexed_at_open(void **state)
     sqlite3_close(raw);
 }
 
+/* A job a crash left 'running' is claimable again after the store is reopened. SQLite
+ * only (PostgreSQL leases its jobs instead). */
+static void test_running_job_resumed_at_open(void **state)
+{
+    sqlite3 *raw;
+    char *out = NULL;
+    int done = 0;
+    json_t *prof;
+
+    (void)state;
+    if (ts.pgdb[0])
+        skip();
+    json_decref(ok_json(ts.db,
+                        engram_turn_add(ts.db, NULL, "assistant", NULL,
+                                        "{\"scope\":\"user/job\",\"role\":\"user\","
+                                        "\"content\":\"I live in Oslo\",\"async\":true}",
+                                        &out),
+                        &out, "async turn"));
+    engram_close(ts.db); /* tests run without the worker: the job waits, pending */
+    ts.db = NULL;
+    assert_int_equal(sqlite3_open(ts.path, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw, "UPDATE jobs SET state = 'running'", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_changes(raw), 1);
+    sqlite3_close(raw);
+    tstore_reopen(&ts);
+    assert_int_equal(engram_jobs_run(ts.db, 10, &done), ENGRAM_OK);
+    assert_int_equal(done, 1);
+    prof = ok_json(ts.db, engram_profile_get(ts.db, NULL, "assistant", "{\"scope\":\"user/job\"}",
+                                             &out),
+                   &out, "profile");
+    assert_non_null(strstr(jstr(prof, "summary"), "Oslo"));
+    json_decref(prof);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -653,6 +688,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_group_commit_isolates_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_turns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unindexed_turns_indexed_at_open, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_running_job_resumed_at_open, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
