@@ -141,7 +141,12 @@ static int active(struct ctx *c, const char *entity_id, const char *key, const c
     f.key = key;
     f.category = category;
     f.value = value;
+    /* Sorted here: the store's ORDER BY (a temporary b-tree) cost 40% of this read, which
+     * runs once per fact inside the ingest leader's serial section. */
+    f.unordered = 1;
     rc = c->db->ops->attrs_query(c->db->store, &f, eg_attrs_keep, out);
+    if (rc == ENGRAM_OK)
+        eg_attrs_sort(out);
     if (rc == ENGRAM_NOMEM)
         return eg_err(c->db, rc, NULL, "out of memory");
     return rc == ENGRAM_OK ? rc : eg_err_store(c->db, rc, "attributes");

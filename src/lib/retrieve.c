@@ -1135,22 +1135,11 @@ static int floor_scan(engram *db, struct query *qq, const struct terms *q, struc
     return rc;
 }
 
-/* The stores' attribute order: identity, knowledge, context, instructions, the rest; then
- * the most confident, the latest, the greatest id (SQL's BINARY text order is strcmp's). */
-static int category_rank(const char *c)
-{
-    static const char *const order[] = {"identity", "knowledge", "context", "instructions"};
-
-    for (int i = 0; i < 4; i++)
-        if (strcmp(c, order[i]) == 0)
-            return i;
-    return 4;
-}
-
+/* eg_attrs_sort's order, over candidates. */
 static int by_attr_order(const void *a, const void *b)
 {
     const struct cand *x = a, *y = b;
-    int rx = category_rank(x->category), ry = category_rank(y->category), c;
+    int rx = eg_category_rank(x->category), ry = eg_category_rank(y->category), c;
 
     if (rx != ry)
         return rx < ry ? -1 : 1;

@@ -86,6 +86,37 @@ int eg_attrs_keep(void *arg, const struct eg_attr *a)
     return ENGRAM_OK;
 }
 
+int eg_category_rank(const char *category)
+{
+    static const char *const order[] = {"identity", "knowledge", "context", "instructions"};
+
+    for (int i = 0; i < 4; i++)
+        if (strcmp(category, order[i]) == 0)
+            return i;
+    return 4;
+}
+
+static int attr_order(const void *a, const void *b)
+{
+    const struct eg_attr *x = a, *y = b;
+    int rx = eg_category_rank(x->category), ry = eg_category_rank(y->category), c;
+
+    if (rx != ry)
+        return rx < ry ? -1 : 1;
+    if (x->confidence != y->confidence)
+        return x->confidence > y->confidence ? -1 : 1;
+    if (x->valid_from != y->valid_from)
+        return x->valid_from > y->valid_from ? -1 : 1;
+    c = strcmp(x->id, y->id);
+    return c > 0 ? -1 : c < 0;
+}
+
+void eg_attrs_sort(struct eg_attrs *l)
+{
+    if (l->n > 1)
+        qsort(l->v, l->n, sizeof(l->v[0]), attr_order);
+}
+
 void eg_attrs_free(struct eg_attrs *l)
 {
     for (size_t i = 0; i < l->n; i++)

@@ -250,6 +250,11 @@ struct eg_attrs {
 };
 int eg_attrs_keep(void *arg, const struct eg_attr *a);
 void eg_attrs_free(struct eg_attrs *l);
+/* The stores' attribute order (what attrs_query returns unless unordered): identity,
+ * knowledge, context, instructions, then the rest; within each the most confident, the
+ * latest valid_from, the greatest id (SQL's BINARY text order is strcmp's). */
+int eg_category_rank(const char *category);
+void eg_attrs_sort(struct eg_attrs *l);
 void eg_key_clear(struct eg_key *k);
 void eg_job_clear(struct eg_job *j);
 

@@ -8,6 +8,7 @@
  * transaction that writes it, by sq_turn_put (deleted by a trigger); see fts_flush for why
  * the index rows are written at commit rather than per turn.
  */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,8 @@ struct eg_store {
     sqlite3 *db;
     char err[512];
     struct {
-        uint64_t hash; /* sql_hash(sql) */
+        uint64_t hash;   /* sql_hash(sql) */
+        const char *lit; /* the address of the static text it was found by, if any */
         char *sql;
         sqlite3_stmt *st;
     } cache[STMT_CACHE];
@@ -286,19 +288,32 @@ static uint64_t sql_hash(const char *sql)
     return h;
 }
 
-/* A cached, reset statement for sql; NULL after setting s->err. */
-static sqlite3_stmt *prep(struct eg_store *s, const char *sql)
+/* A cached, reset statement for sql; NULL after setting s->err. lit says that sql is static
+ * text (a literal, never freed) and may be found by its address. */
+static sqlite3_stmt *prep(struct eg_store *s, const char *sql, int lit)
 {
     sqlite3_stmt *st;
     uint64_t h;
     int i;
 
-    /* Found by a hash of its text, then compared in full: a linear strcmp over ~90 long
-     * statements with common prefixes showed in ingest profiles. */
+    /* Static text is found by its address: most statements, every ingest statement among
+     * them, and a lookup by text cost ~1,000 instructions each (hashing and comparing
+     * several hundred bytes), about 5% of an ingested turn. */
+    if (lit) {
+        for (i = 0; i < s->ncache; i++) {
+            if (s->cache[i].lit == sql)
+                goto found;
+        }
+    }
+    /* Built text is found by a hash of its text, then compared in full: a linear strcmp
+     * over ~90 long statements with common prefixes showed in ingest profiles. */
     h = sql_hash(sql);
     for (i = 0; i < s->ncache; i++) {
-        if (s->cache[i].hash == h && strcmp(s->cache[i].sql, sql) == 0)
+        if (s->cache[i].hash == h && strcmp(s->cache[i].sql, sql) == 0) {
+            if (lit && !s->cache[i].lit)
+                s->cache[i].lit = sql;
             goto found;
+        }
     }
     if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
         fail(s, SQLITE_ERROR);
@@ -317,6 +332,7 @@ static sqlite3_stmt *prep(struct eg_store *s, const char *sql)
         return NULL;
     }
     s->cache[s->ncache].hash = h;
+    s->cache[s->ncache].lit = lit ? sql : NULL;
     s->cache[s->ncache++].st = st;
     return st;
 found:
@@ -325,9 +341,11 @@ found:
     return s->cache[i].st;
 }
 
+/* st = the statement for static SQL text (a literal, or a pointer to one); returns from the
+ * calling function when it cannot be prepared. */
 #define PREP(s, st, sql)                                                                    \
     do {                                                                                    \
-        if (!((st) = prep((s), (sql))))                                                     \
+        if (!((st) = prep((s), (sql), 1)))                                                  \
             return strstr((s)->err, "out of memory") ? ENGRAM_NOMEM : ENGRAM_ERROR;         \
     } while (0)
 
@@ -430,12 +448,26 @@ static void sq_close(struct eg_store *s)
     free(s);
 }
 
+/*
+ * Process-wide SQLite settings, once, before SQLite initialises. Memory statistics off:
+ * they take a global mutex on every SQLite allocation (several per statement), ~3% of an
+ * ingested turn; engram never reads them. If the application initialised SQLite first,
+ * sqlite3_config refuses and its own settings stand, which is only slower.
+ */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
+static void sqlite_setup(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int sq_open(const char *uri, int busy_ms, struct eg_store **out, char *err, size_t errlen)
 {
     struct eg_store *s;
     int rc;
 
     *out = NULL;
+    pthread_once(&sqlite_once, sqlite_setup);
     s = calloc(1, sizeof(*s));
     if (!s) {
         snprintf(err, errlen, "out of memory");
@@ -746,7 +778,7 @@ static int sq_turns_search(struct eg_store *s, const char *context, const char *
                                      : ") ORDER BY score DESC LIMIT ?");
     if (rc != ENGRAM_OK)
         goto cleanup;
-    if (!(st = prep(s, sql.p))) {
+    if (!(st = prep(s, sql.p, 0))) {
         rc = ENGRAM_ERROR;
         goto cleanup;
     }
@@ -1046,18 +1078,85 @@ static int sq_attr_set_confidence(struct eg_store *s, const char *id, double con
     return step_done(s, st);
 }
 
+#define ATTR_COLS                                                                           \
+    "SELECT a.id, a.context, a.scope, a.entity_id, e.type, e.name, a.category, a.key,"     \
+    " a.value, a.confidence, a.importance, a.source_turn, a.valid_from, a.valid_until,"    \
+    " a.recorded_at, a.supersedes FROM attributes a JOIN entities e ON e.id = a.entity_id"
+#define ATTR_ORDER                                                                          \
+    " ORDER BY CASE a.category WHEN 'identity' THEN 0 WHEN 'knowledge' THEN 1"             \
+    " WHEN 'context' THEN 2 WHEN 'instructions' THEN 3 ELSE 4 END,"                        \
+    " a.confidence DESC, a.valid_from DESC, a.id DESC"
+
+/* Hand each row of an ATTR_COLS statement to cb. */
+static int attr_rows(struct eg_store *s, sqlite3_stmt *st, eg_attr_cb cb, void *arg)
+{
+    int srv, cbrc = ENGRAM_OK;
+
+    while ((srv = sqlite3_step(st)) == SQLITE_ROW && cbrc == ENGRAM_OK) {
+        struct eg_attr a;
+        col_id(st, 0, a.id);
+        a.context = col_view(st, 1);
+        a.scope = col_view(st, 2);
+        col_id(st, 3, a.entity_id);
+        a.entity_type = col_view(st, 4);
+        a.entity_name = col_view(st, 5);
+        a.category = col_view(st, 6);
+        a.key = col_view(st, 7);
+        a.value = col_view(st, 8);
+        a.confidence = sqlite3_column_double(st, 9);
+        a.importance = sqlite3_column_double(st, 10);
+        col_id(st, 11, a.source_turn);
+        a.valid_from = sqlite3_column_int64(st, 12);
+        a.valid_until = sqlite3_column_int64(st, 13);
+        a.recorded_at = sqlite3_column_int64(st, 14);
+        col_id(st, 15, a.supersedes);
+        cbrc = cb(arg, &a);
+    }
+    return rows_end(s, st, srv, cbrc);
+}
+
+/*
+ * One entity's active values of one key (optionally of one category and value): what
+ * resolve reads once per extracted fact, inside the ingest leader's serial section. Fixed
+ * statements, so nothing is written or looked up by text on that path; NULL-able filters
+ * bound as ?5 and ?6 keep it to two statements (ordered, unordered).
+ */
+static int attrs_of_key(struct eg_store *s, const struct eg_attr_filter *f, eg_attr_cb cb,
+                        void *arg)
+{
+    sqlite3_stmt *st;
+
+#define KEY_WHERE                                                                           \
+    " WHERE a.entity_id = ?1 AND a.key = ?2 AND a.valid_until IS NULL AND a.context = ?3"  \
+    " AND a.scope = ?4 AND (?5 IS NULL OR a.category = ?5)"                                 \
+    " AND (?6 IS NULL OR lower(a.value) = lower(?6))"
+    if (f->unordered)
+        PREP(s, st, ATTR_COLS KEY_WHERE);
+    else
+        PREP(s, st, ATTR_COLS KEY_WHERE ATTR_ORDER);
+#undef KEY_WHERE
+    bind_text(st, 1, f->entity_id);
+    bind_text(st, 2, f->key);
+    bind_text(st, 3, f->context);
+    bind_text(st, 4, f->scopes[0]);
+    if (f->category)
+        bind_text(st, 5, f->category);
+    if (f->value)
+        bind_text(st, 6, f->value);
+    return attr_rows(s, st, cb, arg);
+}
+
 static int sq_attrs_query(struct eg_store *s, const struct eg_attr_filter *f, eg_attr_cb cb,
                           void *arg)
 {
     struct eg_buf sql = {0};
     sqlite3_stmt *st = NULL;
-    int rc, srv, cbrc = ENGRAM_OK, col = 1;
+    int rc, col = 1;
 
-    rc = eg_buf_puts(&sql, "SELECT a.id, a.context, a.scope, a.entity_id, e.type, e.name,"
-                           " a.category, a.key, a.value, a.confidence, a.importance,"
-                           " a.source_turn, a.valid_from, a.valid_until, a.recorded_at,"
-                           " a.supersedes FROM attributes a JOIN entities e ON e.id = a.entity_id"
-                           " WHERE a.context = ?");
+    if (f->entity_id && f->key && f->scopes && f->nscopes == 1 && !f->id && !f->entity_type &&
+        !f->entity_name && !f->as_of && !f->include_expired && f->limit <= 0)
+        return attrs_of_key(s, f, cb, arg);
+    rc = eg_buf_puts(&sql, ATTR_COLS " WHERE a.context = ?");
     if (rc == ENGRAM_OK && f->scopes) {
         rc = eg_buf_puts(&sql, " AND a.scope IN (");
         if (rc == ENGRAM_OK)
@@ -1085,15 +1184,12 @@ static int sq_attrs_query(struct eg_store *s, const struct eg_attr_filter *f, eg
     else if (rc == ENGRAM_OK && !f->include_expired)
         rc = eg_buf_puts(&sql, " AND a.valid_until IS NULL");
     if (rc == ENGRAM_OK && !f->unordered)
-        rc = eg_buf_puts(&sql, " ORDER BY CASE a.category WHEN 'identity' THEN 0"
-                               " WHEN 'knowledge' THEN 1 WHEN 'context' THEN 2"
-                               " WHEN 'instructions' THEN 3 ELSE 4 END,"
-                               " a.confidence DESC, a.valid_from DESC, a.id DESC");
+        rc = eg_buf_puts(&sql, ATTR_ORDER);
     if (rc == ENGRAM_OK && f->limit > 0)
         rc = eg_buf_printf(&sql, " LIMIT %d", f->limit);
     if (rc != ENGRAM_OK)
         goto cleanup;
-    if (!(st = prep(s, sql.p))) {
+    if (!(st = prep(s, sql.p, 0))) {
         rc = ENGRAM_ERROR;
         goto cleanup;
     }
@@ -1122,27 +1218,7 @@ static int sq_attrs_query(struct eg_store *s, const struct eg_attr_filter *f, eg
         sqlite3_bind_int64(st, col++, f->as_of);
         sqlite3_bind_int64(st, col++, f->as_of);
     }
-    while ((srv = sqlite3_step(st)) == SQLITE_ROW && cbrc == ENGRAM_OK) {
-        struct eg_attr a;
-        col_id(st, 0, a.id);
-        a.context = col_view(st, 1);
-        a.scope = col_view(st, 2);
-        col_id(st, 3, a.entity_id);
-        a.entity_type = col_view(st, 4);
-        a.entity_name = col_view(st, 5);
-        a.category = col_view(st, 6);
-        a.key = col_view(st, 7);
-        a.value = col_view(st, 8);
-        a.confidence = sqlite3_column_double(st, 9);
-        a.importance = sqlite3_column_double(st, 10);
-        col_id(st, 11, a.source_turn);
-        a.valid_from = sqlite3_column_int64(st, 12);
-        a.valid_until = sqlite3_column_int64(st, 13);
-        a.recorded_at = sqlite3_column_int64(st, 14);
-        col_id(st, 15, a.supersedes);
-        cbrc = cb(arg, &a);
-    }
-    rc = rows_end(s, st, srv, cbrc);
+    rc = attr_rows(s, st, cb, arg);
 cleanup:
     eg_buf_reset(&sql);
     return rc;
@@ -1203,7 +1279,7 @@ static int sq_audit_list(struct eg_store *s, const char *context, const char *co
         rc = eg_buf_puts(&sql, ") ORDER BY at DESC, rid DESC LIMIT ?");
     if (rc != ENGRAM_OK)
         goto cleanup;
-    if (!(st = prep(s, sql.p))) {
+    if (!(st = prep(s, sql.p, 0))) {
         rc = ENGRAM_ERROR;
         goto cleanup;
     }
