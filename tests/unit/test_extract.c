@@ -23,6 +23,7 @@
 #include "lib/extract.h"
 #include "lib/extract_int.h"
 #include "lib/vocab.h"
+#include "util/isotime.h"
 
 #define T_2024_11_15 1731664800000LL /* 2024-11-15T10:00:00Z, a Friday */
 
@@ -217,6 +218,36 @@ static void test_dates_and_instructions(void **state)
     expect_user("don't talk about politics", EG_FACT_ASSERT, "avoid_topics", "politics");
     expect_user("I prefer TypeScript over JavaScript", EG_FACT_ASSERT, "preferences",
                 "TypeScript over JavaScript");
+}
+
+/* Times on the wire: formatted by hand in the common years, by snprintf outside them, and
+ * read back to the same millisecond. */
+static void test_iso_format(void **state)
+{
+    static const struct {
+        int64_t ms;
+        const char *want;
+    } cases[] = {
+        {0, "1970-01-01T00:00:00.000Z"},
+        {1731666180007LL, "2024-11-15T10:23:00.007Z"},
+        {-1, "1969-12-31T23:59:59.999Z"},
+        {951782400000LL, "2000-02-29T00:00:00.000Z"},
+        {253402300799999LL, "9999-12-31T23:59:59.999Z"},
+        {-62167219200000LL, "0000-01-01T00:00:00.000Z"},
+        {253402300800000LL, "10000-01-01T00:00:00.000Z"},
+    };
+    char out[EG_ISO_LEN];
+    int64_t back;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        eg_iso_format(cases[i].ms, out);
+        assert_string_equal(out, cases[i].want);
+        if (i < 6) {
+            assert_int_equal(eg_iso_parse(out, &back), 0);
+            assert_int_equal(back, cases[i].ms);
+        }
+    }
 }
 
 static void test_valid_from(void **state)
@@ -477,6 +508,7 @@ int main(void)
         cmocka_unit_test(test_negation_and_hedge),
         cmocka_unit_test(test_not_the_user),
         cmocka_unit_test(test_dates_and_instructions),
+        cmocka_unit_test(test_iso_format),
         cmocka_unit_test(test_valid_from),
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_labelled_data),
