@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "testutil.h"
+#include "util/isotime.h"
 
 static struct tstore ts;
 
@@ -639,6 +640,80 @@ static void test_unindexed_turns_indexed_at_open(void **state)
     sqlite3_close(raw);
 }
 
+/* A schema-5 store (audit ids with an index of their own, every turn in turns_by_session)
+ * is rebuilt at open with its audit log intact and in order. SQLite only. */
+static void test_migration_6_keeps_audit(void **state)
+{
+    sqlite3 *raw;
+    char *out = NULL;
+    json_t *j, *e;
+    size_t i;
+    int64_t last = 0;
+
+    (void)state;
+    if (ts.pgdb[0])
+        skip();
+    for (i = 0; i < 3; i++)
+        json_decref(ok_json(ts.db,
+                            engram_turn_add(ts.db, NULL, "assistant", NULL,
+                                            "{\"scope\":\"user/m\",\"role\":\"user\","
+                                            "\"content\":\"I live in Lisbon\"}",
+                                            &out),
+                            &out, "turn"));
+    /* Put the schema back the way version 5 had it, near enough. */
+    assert_int_equal(sqlite3_open(ts.path, &raw), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(raw,
+                     "BEGIN;"
+                     /* (v5 had the id UNIQUE in the column; an index is the same to the
+                      * migration, and renaming a table here would need our tokenizer) */
+                     "DROP INDEX audit_by_scope;"
+                     "CREATE UNIQUE INDEX audit_id ON audit(id);"
+                     "CREATE INDEX audit_by_scope ON audit(context, scope, at);"
+                     "DROP INDEX turns_by_session;"
+                     "CREATE INDEX turns_by_session ON turns(session_id, created_at);"
+                     "PRAGMA user_version=5;"
+                     "COMMIT;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(raw);
+    tstore_reopen(&ts);
+    j = ok_json(ts.db, engram_audit_list(ts.db, NULL, "assistant", "{\"scope\":\"user/m\"}", &out),
+                &out, "audit");
+    /* Three turns and the first one's fact, then "unchanged" twice: newest first. */
+    assert_true(json_array_size(json_object_get(j, "entries")) >= 6);
+    json_array_foreach(json_object_get(j, "entries"), i, e)
+    {
+        int64_t at = 0;
+        assert_int_equal(eg_iso_parse(jstr(e, "at"), &at), 0);
+        assert_true(i == 0 || at <= last);
+        last = at;
+    }
+    json_decref(j);
+    /* The rebuilt table takes new entries; its scope index keeps ids unique. */
+    json_decref(ok_json(ts.db,
+                        engram_turn_add(ts.db, NULL, "assistant", NULL,
+                                        "{\"scope\":\"user/m\",\"role\":\"user\","
+                                        "\"content\":\"hello again\"}",
+                                        &out),
+                        &out, "turn"));
+    assert_int_equal(sqlite3_open(ts.path, &raw), SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(raw,
+                                      "INSERT INTO audit(id, context, scope, at, actor, action,"
+                                      " target) SELECT id, context, scope, at, actor, action,"
+                                      " target FROM audit LIMIT 1",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+    {
+        sqlite3_stmt *st;
+        assert_int_equal(sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int(st, 0), 6);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(raw);
+}
+
 /* A job a crash left 'running' is claimable again after the store is reopened. SQLite
  * only (PostgreSQL leases its jobs instead). */
 static void test_running_job_resumed_at_open(void **state)
@@ -689,6 +764,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batch_turns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unindexed_turns_indexed_at_open, setup, teardown),
         cmocka_unit_test_setup_teardown(test_running_job_resumed_at_open, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migration_6_keeps_audit, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
