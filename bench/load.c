@@ -16,7 +16,8 @@
  *
  *   load --url http://127.0.0.1:8420 --mode ingest|context|profile|healthz
  *        [--connections 64] [--requests N | --seconds S] [--scopes 100000]
- *        [--rate R] [--batch N] [--context assistant] [--key KEY] [--warmup SECONDS (1)]
+ *        [--rate R] [--batch N] [--conversations PATH] [--context assistant] [--key KEY]
+ *        [--warmup SECONDS (1)]
  *   load --mode hello [--hello-threads T] ...
  *        starts a bare libmicrohttpd "hello" handler in this process (same MHD flags as
  *        engram serve: thread per connection when T is 0, else an epoll pool of T) and
@@ -25,10 +26,23 @@
  * --batch N (ingest only) sends N turns per request, {"scope", "turns": [...]} to
  * POST /api/v1/{ctx}/turns, and reports turns/s as well as requests/s.
  *
+ * By default every ingested turn is a synthetic user sentence stating a fact: the worst case
+ * for the rule extractor, which has something to extract from every turn. Real traffic is a
+ * conversation: about half the turns are the assistant's, and only some user turns carry a
+ * fact. --conversations PATH (ingest only) replays that mix from LoCoMo's locomo10.json
+ * (read at run time; no dataset text lives in this repository). Each conversation's sessions
+ * are flattened in order; speaker_a's turns are sent as "user", speaker_b's as "assistant".
+ * Each connection picks a conversation at random and a random scope u<k>, sends its turns in
+ * order (one per request, or --batch N consecutive ones; a conversation's last batch may be
+ * shorter, and turns/s counts the turns actually sent), then picks the next conversation and
+ * a new scope. Two connections can land on the same scope at once and interleave, which is
+ * rare with the default 100000 scopes.
+ *
  * Prints one human line and one JSON line per run.
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <jansson.h>
 #include <microhttpd.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,6 +60,24 @@ struct conn {
     char *body;  /* owned; bodycap bytes */
     size_t bodycap;
     long scope;
+    long nturns; /* turns in the request outstanding */
+    size_t at;   /* --conversations: index in corpus.turns of the next turn to send */
+    size_t left; /* --conversations: turns of the current conversation not yet sent */
+};
+
+/* One replayed turn, already a JSON object {"role":...,"content":...}, so the hot loop only
+ * copies bytes and the escaping is jansson's. */
+struct turn {
+    char *json; /* owned (json_dumps); begins with '{' */
+    size_t len;
+};
+
+/* --conversations: every conversation's turns back to back, in order. */
+struct corpus {
+    struct turn *turns; /* owned; nturns of them */
+    size_t nturns;
+    size_t *first; /* owned; conversation i is turns[first[i]] .. turns[first[i+1]-1] */
+    size_t nconvs; /* first has nconvs + 1 entries */
 };
 
 struct opts {
@@ -61,6 +93,7 @@ struct opts {
     long hello_threads;
     double rate; /* open loop: requests/s over all connections; 0 = closed loop */
     long batch;  /* ingest: turns per request; 0 = the single-turn body */
+    const char *conversations; /* ingest: LoCoMo file to replay; NULL = synthetic turns */
 };
 
 static double now_s(void)
@@ -120,12 +153,206 @@ static size_t body_cap(const struct opts *o)
     return 512 + (size_t)(o->batch > 0 ? o->batch : 1) * 160;
 }
 
-static void make_body(const struct opts *o, struct conn *c)
+static void corpus_free(struct corpus *cp)
+{
+    size_t i;
+
+    for (i = 0; i < cp->nturns; i++)
+        free(cp->turns[i].json);
+    free(cp->turns);
+    free(cp->first);
+    memset(cp, 0, sizeof(*cp));
+}
+
+/* Append one turn to cp, growing cp->turns (*cap entries); 0, or -1 out of memory. */
+static int corpus_add(struct corpus *cp, size_t *cap, const char *role, const char *text)
+{
+    json_t *obj;
+    char *js;
+
+    if (cp->nturns == *cap) {
+        size_t ncap = *cap ? 2 * *cap : 1024;
+        struct turn *n = realloc(cp->turns, ncap * sizeof(*n));
+
+        if (!n)
+            return -1;
+        cp->turns = n;
+        *cap = ncap;
+    }
+    /* jansson escapes quotes, backslashes and control characters and passes UTF-8
+     * through; insertion order keeps "role" before "content", as the synthetic body has. */
+    obj = json_pack("{s:s,s:s}", "role", role, "content", text);
+    js = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(obj);
+    if (!js)
+        return -1;
+    cp->turns[cp->nturns].json = js;
+    cp->turns[cp->nturns].len = strlen(js);
+    cp->nturns++;
+    return 0;
+}
+
+/* Read LoCoMo's conversations from path into *out (the caller's, freed by corpus_free).
+ * 0, or -1 after saying why on stderr, with *out left empty. */
+static int corpus_load(const char *path, struct corpus *out)
+{
+    json_error_t jerr;
+    json_t *root;
+    size_t cap = 0, i;
+    int rc = -1;
+
+    memset(out, 0, sizeof(*out));
+    root = json_load_file(path, 0, &jerr);
+    if (!root) {
+        if (jerr.line > 0)
+            fprintf(stderr, "load: %s:%d: %s\n", path, jerr.line, jerr.text);
+        else
+            fprintf(stderr, "load: %s: %s\n", path, jerr.text); /* jansson names the file */
+        return -1;
+    }
+    if (!json_is_array(root)) {
+        fprintf(stderr, "load: %s: not a JSON array of conversations\n", path);
+        goto cleanup;
+    }
+    out->first = malloc((json_array_size(root) + 1) * sizeof(*out->first));
+    if (!out->first) {
+        fprintf(stderr, "load: %s: out of memory\n", path);
+        goto cleanup;
+    }
+    for (i = 0; i < json_array_size(root); i++) {
+        const json_t *conv = json_object_get(json_array_get(root, i), "conversation");
+        const char *a = json_string_value(json_object_get(conv, "speaker_a"));
+        const char *b = json_string_value(json_object_get(conv, "speaker_b"));
+        size_t start = out->nturns;
+        const json_t *sess;
+        char key[32];
+        int n = 1;
+
+        if (!a || !b) {
+            fprintf(stderr, "load: %s: conversation %zu has no speaker_a and speaker_b\n", path,
+                    i);
+            goto cleanup;
+        }
+        /* session_1, session_2, ... up to the first one missing. The session_N_date_time
+         * keys do not count them: some conversations have dates for sessions with no turns. */
+        for (;;) {
+            size_t j;
+            const json_t *t;
+
+            snprintf(key, sizeof(key), "session_%d", n++);
+            if (!(sess = json_object_get(conv, key)))
+                break;
+            json_array_foreach(sess, j, t)
+            {
+                const char *who = json_string_value(json_object_get(t, "speaker"));
+                const char *text = json_string_value(json_object_get(t, "text"));
+                const char *role;
+
+                if (who && strcmp(who, a) == 0)
+                    role = "user";
+                else if (who && strcmp(who, b) == 0)
+                    role = "assistant";
+                else
+                    role = NULL;
+                if (!role || !text) {
+                    fprintf(stderr,
+                            "load: %s: conversation %zu, %s[%zu]: needs \"text\" and a "
+                            "\"speaker\" who is speaker_a or speaker_b\n",
+                            path, i, key, j);
+                    goto cleanup;
+                }
+                if (text[0] == '\0')
+                    continue; /* the server refuses empty content, and it says nothing */
+                if (corpus_add(out, &cap, role, text) != 0) {
+                    fprintf(stderr, "load: %s: out of memory\n", path);
+                    goto cleanup;
+                }
+            }
+        }
+        if (out->nturns > start)
+            out->first[out->nconvs++] = start;
+    }
+    if (out->nconvs == 0) {
+        fprintf(stderr, "load: %s: no conversation has any turns\n", path);
+        goto cleanup;
+    }
+    out->first[out->nconvs] = out->nturns;
+    rc = 0;
+
+cleanup:
+    json_decref(root);
+    if (rc != 0)
+        corpus_free(out);
+    return rc;
+}
+
+/* c's next request in a replay: the next turn of its conversation, or the next --batch of
+ * them, starting a new conversation on a new random scope when the last one is done.
+ * 0, or -1 when the body cannot grow to fit. */
+static int replay_body(const struct opts *o, const struct corpus *cp, struct conn *c)
+{
+    size_t n = o->batch > 0 ? (size_t)o->batch : 1, need, len, i;
+
+    if (c->left == 0) {
+        size_t conv = (size_t)(rng() % (uint64_t)cp->nconvs);
+
+        c->at = cp->first[conv];
+        c->left = cp->first[conv + 1] - c->at;
+        c->scope = (long)(rng() % (uint64_t)o->scopes);
+    }
+    if (n > c->left)
+        n = c->left;
+    /* 96 covers the scope prefix with any long, "]}" and the NUL; a comma per turn. */
+    need = 96;
+    for (i = 0; i < n; i++)
+        need += cp->turns[c->at + i].len + 1;
+    if (need > c->bodycap) {
+        size_t cap = c->bodycap;
+        char *b;
+
+        while (cap < need)
+            cap *= 2;
+        if (!(b = realloc(c->body, cap)))
+            return -1;
+        c->body = b;
+        c->bodycap = cap;
+    }
+    if (o->batch > 0) {
+        len = (size_t)snprintf(c->body, c->bodycap, "{\"scope\":{\"user\":\"u%ld\"},\"turns\":[",
+                               c->scope);
+        for (i = 0; i < n; i++) {
+            const struct turn *t = &cp->turns[c->at + i];
+
+            if (i)
+                c->body[len++] = ',';
+            memcpy(c->body + len, t->json, t->len);
+            len += t->len;
+        }
+        memcpy(c->body + len, "]}", 3);
+    } else {
+        /* The single-turn shape: the turn's members beside the scope, so past its '{';
+         * t->len bytes from there include the NUL. */
+        const struct turn *t = &cp->turns[c->at];
+
+        len = (size_t)snprintf(c->body, c->bodycap, "{\"scope\":{\"user\":\"u%ld\"},", c->scope);
+        memcpy(c->body + len, t->json + 1, t->len);
+    }
+    c->at += n;
+    c->left -= n;
+    c->nturns = (long)n;
+    return 0;
+}
+
+/* c's next request body (cp is NULL without --conversations); 0, or -1 out of memory. */
+static int make_body(const struct opts *o, const struct corpus *cp, struct conn *c)
 {
     char sentence[160];
     size_t len = 0;
     long i;
 
+    if (cp)
+        return replay_body(o, cp, c);
+    c->nturns = o->batch > 0 ? o->batch : 1;
     c->scope = (long)(rng() % (uint64_t)o->scopes);
     if (strcmp(o->mode, "ingest") == 0 && o->batch > 0) {
         len = (size_t)snprintf(c->body, c->bodycap, "{\"scope\":{\"user\":\"u%ld\"},\"turns\":[",
@@ -152,6 +379,7 @@ static void make_body(const struct opts *o, struct conn *c)
     } else {
         c->body[0] = '\0';
     }
+    return 0;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -207,11 +435,15 @@ static struct MHD_Daemon *start_hello(long threads, char *url, size_t urlsz)
 
 /* ---- The driver ---------------------------------------------------------------------- */
 
-/* Hand c's next request to curl; t0 is when its latency starts. */
-static void issue(const struct opts *o, CURLM *multi, struct conn *c, struct curl_slist *hdrs,
-                  const char *url, double t0)
+/* Hand c's next request to curl; t0 is when its latency starts. 0, or -1 when its body
+ * cannot be made (out of memory), with nothing handed over. */
+static int issue(const struct opts *o, const struct corpus *cp, CURLM *multi, struct conn *c,
+                 struct curl_slist *hdrs, const char *url, double t0)
 {
-    make_body(o, c);
+    if (make_body(o, cp, c) != 0) {
+        fprintf(stderr, "load: out of memory for a request body\n");
+        return -1;
+    }
     curl_easy_setopt(c->easy, CURLOPT_URL, url);
     curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, hdrs);
@@ -227,6 +459,7 @@ static void issue(const struct opts *o, CURLM *multi, struct conn *c, struct cur
     c->t0 = t0;
     c->busy = 1;
     curl_multi_add_handle(multi, c->easy);
+    return 0;
 }
 
 static long parse_long(const char *s)
@@ -275,14 +508,16 @@ static void arm(int tfd, double t)
 int main(int argc, char **argv)
 {
     struct opts o = {"http://127.0.0.1:8420", "context", "assistant", NULL, 64, 0, 10.0, 100000,
-                     1.0, 0, 0.0, 0};
+                     1.0, 0, 0.0, 0, NULL};
+    struct corpus corpus = {0};
+    const struct corpus *cp = NULL; /* &corpus with --conversations */
     struct MHD_Daemon *hello_d = NULL;
     struct curl_slist *hdrs = NULL;
     struct conn *conns = NULL;
     CURLM *multi = NULL;
     double *lat = NULL, t_start, t_end, t_warm, elapsed, interval = 0;
     int measuring = 0, open_loop, tfd = -1;
-    size_t nlat = 0, caplat = 1 << 20;
+    size_t nlat = 0, caplat = 1 << 20, sent = 0; /* sent: turns in measured requests */
     long errors = 0, active = 0, late = 0, i;
     char url[512], base[256], auth[600];
     int running, rc = 1;
@@ -319,6 +554,8 @@ int main(int argc, char **argv)
             o.rate = parse_double(v);
         else if (strcmp(a, "--batch") == 0)
             o.batch = parse_long(v);
+        else if (strcmp(a, "--conversations") == 0)
+            o.conversations = v;
         else {
             fprintf(stderr, "load: unknown option %s\n", a);
             return 2;
@@ -330,6 +567,10 @@ int main(int argc, char **argv)
     }
     if (o.batch > 0 && strcmp(o.mode, "ingest") != 0) {
         fprintf(stderr, "load: --batch goes with --mode ingest\n");
+        return 2;
+    }
+    if (o.conversations && strcmp(o.mode, "ingest") != 0) {
+        fprintf(stderr, "load: --conversations goes with --mode ingest\n");
         return 2;
     }
     if (o.rate > 0 && o.requests) {
@@ -355,6 +596,13 @@ int main(int argc, char **argv)
     } else {
         fprintf(stderr, "load: --mode is ingest, context, profile, healthz or hello\n");
         return 2;
+    }
+
+    /* Loaded before the clock starts: parsing the file is no part of the server's time. */
+    if (o.conversations) {
+        if (corpus_load(o.conversations, &corpus) != 0)
+            return 2;
+        cp = &corpus;
     }
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -398,7 +646,8 @@ int main(int argc, char **argv)
             conns[i].next = t_start + interval * (double)i / (double)o.connections;
     } else {
         for (i = 0; i < o.connections; i++) {
-            issue(&o, multi, &conns[i], hdrs, url, now_s());
+            if (issue(&o, cp, multi, &conns[i], hdrs, url, now_s()) != 0)
+                goto cleanup;
             active++;
         }
     }
@@ -422,7 +671,8 @@ int main(int argc, char **argv)
                 if (c->next <= now) {
                     if (now - c->next > interval)
                         late++;
-                    issue(&o, multi, c, hdrs, url, c->next);
+                    if (issue(&o, cp, multi, c, hdrs, url, c->next) != 0)
+                        goto cleanup;
                     active++;
                     c->next += interval;
                 } else if (due == 0 || c->next < due) {
@@ -465,6 +715,7 @@ int main(int argc, char **argv)
                     caplat *= 2;
                 }
                 lat[nlat++] = ms;
+                sent += (size_t)c->nturns;
             }
             curl_multi_remove_handle(multi, c->easy);
             c->busy = 0;
@@ -473,7 +724,8 @@ int main(int argc, char **argv)
             if (!open_loop &&
                 ((o.requests && (!measuring || (long)nlat + o.connections <= o.requests)) ||
                  (!o.requests && t1 < t_end))) {
-                issue(&o, multi, c, hdrs, url, now_s());
+                if (issue(&o, cp, multi, c, hdrs, url, now_s()) != 0)
+                    goto cleanup;
                 active++;
             }
         }
@@ -506,9 +758,17 @@ int main(int argc, char **argv)
         double p99 = nlat ? lat[nlat * 99 / 100] : 0, max = nlat ? lat[nlat - 1] : 0;
         double rate = (double)nlat / elapsed;
         long per = o.batch > 0 ? o.batch : 1;
-        char extra[128] = "";
+        /* A replay's last batch of a conversation is short, so count what was sent; the
+         * synthetic bodies always hold `per` turns (kept as it was, so its output is too). */
+        double tps = cp ? (double)sent / elapsed : rate * (double)per;
+        char extra[128] = "", convjson[64] = "";
         if (o.batch > 0)
-            snprintf(extra, sizeof(extra), " batch=%ld turns=%.0f/s", o.batch, rate * (double)per);
+            snprintf(extra, sizeof(extra), " batch=%ld turns=%.0f/s", o.batch, tps);
+        if (cp) {
+            snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), " conversations=%zu",
+                     cp->nconvs);
+            snprintf(convjson, sizeof(convjson), ",\"conversations\":%zu", cp->nconvs);
+        }
         if (open_loop)
             snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
                      " offered=%.0f/s late=%ld", o.rate, late);
@@ -518,9 +778,9 @@ int main(int argc, char **argv)
         printf("{\"mode\":\"%s\",\"connections\":%ld,\"requests\":%zu,\"errors\":%ld,"
                "\"seconds\":%.3f,\"rate\":%.1f,\"batch\":%ld,\"turns_per_s\":%.1f,"
                "\"offered_rate\":%.1f,\"late\":%ld,\"p50_ms\":%.3f,\"p90_ms\":%.3f,"
-               "\"p99_ms\":%.3f,\"max_ms\":%.3f}\n",
-               o.mode, o.connections, nlat, errors, elapsed, rate, o.batch, rate * (double)per,
-               o.rate, late, p50, p90, p99, max);
+               "\"p99_ms\":%.3f,\"max_ms\":%.3f%s}\n",
+               o.mode, o.connections, nlat, errors, elapsed, rate, o.batch, tps, o.rate, late, p50,
+               p90, p99, max, convjson);
     }
     rc = errors ? 1 : 0;
 
@@ -543,6 +803,7 @@ cleanup:
         curl_multi_cleanup(multi);
     curl_slist_free_all(hdrs);
     curl_global_cleanup();
+    corpus_free(&corpus);
     if (hello_d)
         MHD_stop_daemon(hello_d);
     return rc;
