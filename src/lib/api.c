@@ -459,7 +459,7 @@ int eg_meta_write(struct eg_buf *b, const char *text)
     return rc;
 }
 
-int eg_turn_write(struct eg_buf *b, const struct eg_turn *t)
+int eg_turn_write_head(struct eg_buf *b, const struct eg_turn *t)
 {
     int rc;
 
@@ -467,14 +467,29 @@ int eg_turn_write(struct eg_buf *b, const struct eg_turn *t)
         (rc = eg_buf_puts(b, ",\"session_id\":")) ||
         (rc = eg_buf_json_str(b, t->session_id[0] ? t->session_id : NULL)) ||
         (rc = eg_buf_puts(b, ",\"context\":")) || (rc = eg_buf_json_str(b, t->context)) ||
-        (rc = eg_buf_puts(b, ",\"scope\":")) || (rc = eg_scope_write(b, t->scope)) ||
-        (rc = eg_buf_puts(b, ",\"role\":")) || (rc = eg_buf_json_str(b, t->role)) ||
+        (rc = eg_buf_puts(b, ",\"scope\":")) || (rc = eg_scope_write(b, t->scope)))
+        return rc;
+    return ENGRAM_OK;
+}
+
+int eg_turn_write_tail(struct eg_buf *b, const struct eg_turn *t)
+{
+    int rc;
+
+    if ((rc = eg_buf_puts(b, ",\"role\":")) || (rc = eg_buf_json_str(b, t->role)) ||
         (rc = eg_buf_puts(b, ",\"content\":")) || (rc = eg_buf_json_str(b, t->content)) ||
         (rc = eg_buf_puts(b, ",\"created_at\":")) ||
         (rc = eg_buf_json_time(b, t->created_at)) ||
         (rc = eg_buf_puts(b, ",\"metadata\":")) || (rc = eg_meta_write(b, t->metadata)))
         return rc;
     return eg_buf_puts(b, "}");
+}
+
+int eg_turn_write(struct eg_buf *b, const struct eg_turn *t)
+{
+    int rc = eg_turn_write_head(b, t);
+
+    return rc == ENGRAM_OK ? eg_turn_write_tail(b, t) : rc;
 }
 
 json_t *eg_attr_json(const struct eg_attr *a)

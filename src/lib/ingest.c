@@ -51,6 +51,7 @@ struct eg_pend {
     struct eg_facts *facts; /* n extractions (empty for non-user and async turns) */
     struct eg_item_vecs *tvecs; /* n turn vectors */
     struct eg_item_vecs **fvecs; /* n arrays of 2 per fact: value, previous value */
+    struct eg_buf *tails;        /* n answers' eg_turn_write_tail text */
     char *scope;                 /* a session-less request's scope, checked against the floor */
     size_t n;
     int batch;
@@ -211,11 +212,14 @@ static int prepare(engram *db, struct eg_pend *p, const char *req_json)
         return eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
     if (!(p->facts = calloc(p->n, sizeof(*p->facts))) ||
         !(p->tvecs = calloc(p->n, sizeof(*p->tvecs))) ||
-        !(p->fvecs = calloc(p->n, sizeof(*p->fvecs))))
+        !(p->fvecs = calloc(p->n, sizeof(*p->fvecs))) ||
+        !(p->tails = calloc(p->n, sizeof(*p->tails))))
         return eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
     for (size_t i = 0; i < p->n; i++) {
         const struct eg_facts *f = &p->facts[i];
 
+        if (eg_turn_write_tail(&p->tails[i], &p->ts[i]) != ENGRAM_OK)
+            return eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
         if ((rc = eg_retrieval_vecs(db, p->ts[i].content, &p->tvecs[i])) != ENGRAM_OK)
             return rc;
         if (p->async)
@@ -251,20 +255,25 @@ static void pend_clear(struct eg_pend *p)
         }
         if (p->facts)
             eg_facts_free(&p->facts[i]);
+        if (p->tails)
+            eg_buf_reset(&p->tails[i]);
     }
     free(p->scope);
     free(p->ts);
     free(p->tvecs);
     free(p->fvecs);
     free(p->facts);
+    free(p->tails);
     json_decref(p->req);
 }
 
 /* Write one validated turn and its extraction (or its queued job), and append its answer
- * object {"turn", "diff", "queued"} to out as JSON text. */
+ * object {"turn", "diff", "queued"} to out as JSON text (tail: the turn's eg_turn_write_tail,
+ * written by prepare). */
 static int write_turn(engram *db, const engram_call *call, struct eg_turn *t,
                       const struct eg_facts *facts, const struct eg_item_vecs *tvec,
-                      const struct eg_item_vecs *fvecs, int async, struct eg_buf *out)
+                      const struct eg_item_vecs *fvecs, const struct eg_buf *tail, int async,
+                      struct eg_buf *out)
 {
     struct eg_buf detail = {0}, diff = {0};
     int rc;
@@ -297,7 +306,8 @@ static int write_turn(engram *db, const engram_call *call, struct eg_turn *t,
     }
     if (rc == ENGRAM_OK &&
         ((rc = eg_buf_puts(out, "{\"turn\":")) != ENGRAM_OK ||
-         (rc = eg_turn_write(out, t)) != ENGRAM_OK ||
+         (rc = eg_turn_write_head(out, t)) != ENGRAM_OK ||
+         (rc = eg_buf_append(out, tail->p, tail->len)) != ENGRAM_OK ||
          (rc = eg_buf_puts(out, ",\"diff\":[")) != ENGRAM_OK ||
          (diff.len && (rc = eg_buf_append(out, diff.p, diff.len)) != ENGRAM_OK) ||
          (rc = eg_buf_puts(out, async ? "],\"queued\":true}" : "],\"queued\":false}")) !=
@@ -365,8 +375,8 @@ static int turn_one(engram *db, struct eg_pend *p, int *wrote)
             rc = eg_err(db, rc, NULL, "out of memory writing the answer");
             goto cleanup;
         }
-        rc = write_turn(db, call, t, &p->facts[i], &p->tvecs[i], p->fvecs[i], p->async,
-                        &answer);
+        rc = write_turn(db, call, t, &p->facts[i], &p->tvecs[i], p->fvecs[i], &p->tails[i],
+                        p->async, &answer);
         t->scope = NULL; /* freed below */
         if (rc != ENGRAM_OK)
             goto cleanup;
@@ -407,6 +417,8 @@ static void run_alone(engram *db, struct eg_pend *p)
 {
     int rc, wrote;
 
+    if (db->ent_memo)
+        eg_ent_memo_reset(db->ent_memo); /* the rollback may have removed its entities */
     if ((rc = eg_tx_begin(db, 1)) == ENGRAM_OK) {
         rc = turn_one(db, p, &wrote);
         if (rc == ENGRAM_OK)
@@ -420,6 +432,7 @@ static void run_alone(engram *db, struct eg_pend *p)
 /* The leader's work: all of batch in one transaction, under the handle's lock. */
 static void run_batch(engram *db, struct eg_pend *batch)
 {
+    struct eg_ent_memo memo = {0};
     struct eg_pend *p;
     int rc, wrote = 0, failed = 0, wake = 0;
 
@@ -436,6 +449,7 @@ static void run_batch(engram *db, struct eg_pend *batch)
         eg_leave(db, rc);
         return;
     }
+    db->ent_memo = &memo;
     for (p = batch; p && !failed; p = p->next) {
         rc = turn_one(db, p, &wrote);
         settle(db, p, rc);
@@ -455,6 +469,8 @@ static void run_batch(engram *db, struct eg_pend *batch)
             run_alone(db, p);
         }
     }
+    eg_ent_memo_reset(&memo);
+    db->ent_memo = NULL;
     for (p = batch; p; p = p->next)
         wake |= p->rc == ENGRAM_OK && p->queued;
     if (wake)

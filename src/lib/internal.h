@@ -52,7 +52,25 @@ struct engram {
     pthread_mutex_t ingest_mu;
     struct eg_pend *ingest_head, **ingest_tail;
     int ingest_leader;
+    struct eg_ent_memo *ent_memo; /* set while the ingest leader's transaction is open */
 };
+
+/*
+ * Entities resolve found or created in the ingest leader's open transaction: a batch names
+ * the same few entities (its users) once per fact, and each lookup was a B-tree descent in
+ * the serial section. Only ingest writes run in that transaction and none deletes an
+ * entity, so an entry holds until the transaction ends; ingest resets the memo at every
+ * begin (a rollback may have removed an entity it created).
+ */
+#define EG_ENT_MEMO 32
+struct eg_ent_memo {
+    unsigned next; /* the slot to fill next (round robin) */
+    struct {
+        char *key; /* context \x1f scope \x1f type \x1f name; NULL when empty */
+        char id[EG_ID_MAX];
+    } v[EG_ENT_MEMO];
+};
+void eg_ent_memo_reset(struct eg_ent_memo *m);
 
 /* Record an error for this thread and return rc (so: `return eg_err(db, rc, ...)`). name
  * NULL uses the status name. */
@@ -116,6 +134,10 @@ json_t *eg_turn_json(const struct eg_turn *t);
  * writes for it (ingest answers every turn; building and dumping a json_t cost a third of
  * the write lock's time per turn). */
 int eg_turn_write(struct eg_buf *b, const struct eg_turn *t);
+/* Its two halves: the members the store assigns (id, session_id, context, scope), and the
+ * rest, closing brace included (ingest writes the rest before taking the write lock). */
+int eg_turn_write_head(struct eg_buf *b, const struct eg_turn *t);
+int eg_turn_write_tail(struct eg_buf *b, const struct eg_turn *t);
 /* A record's stored metadata text as answers write it: compact, reals with 6 significant
  * digits; "{}" when absent or unreadable. */
 int eg_meta_write(struct eg_buf *b, const char *text);

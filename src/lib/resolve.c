@@ -152,6 +152,55 @@ static int active(struct ctx *c, const char *entity_id, const char *key, const c
     return rc == ENGRAM_OK ? rc : eg_err_store(c->db, rc, "attributes");
 }
 
+void eg_ent_memo_reset(struct eg_ent_memo *m)
+{
+    for (unsigned i = 0; i < EG_ENT_MEMO; i++)
+        free(m->v[i].key);
+    memset(m, 0, sizeof(*m));
+}
+
+/* The entity's id: from db->ent_memo when the ingest leader has one, else from the store
+ * (and remembered). */
+static int entity_id_for(struct ctx *c, struct eg_entity *e, char *out_id)
+{
+    struct eg_ent_memo *m = c->db->ent_memo;
+    char *key = NULL;
+    int rc;
+
+    if (m) {
+        size_t lc = strlen(e->context), ls = strlen(e->scope), lt = strlen(e->type),
+               ln = strlen(e->name);
+
+        /* Out of memory only skips the memo. */
+        if ((key = malloc(lc + ls + lt + ln + 4))) {
+            char *p = key;
+            memcpy(p, e->context, lc), p += lc, *p++ = '\x1f';
+            memcpy(p, e->scope, ls), p += ls, *p++ = '\x1f';
+            memcpy(p, e->type, lt), p += lt, *p++ = '\x1f';
+            memcpy(p, e->name, ln + 1);
+            for (unsigned i = 0; i < EG_ENT_MEMO; i++) {
+                if (m->v[i].key && strcmp(m->v[i].key, key) == 0) {
+                    memcpy(out_id, m->v[i].id, EG_ID_MAX);
+                    free(key);
+                    return ENGRAM_OK;
+                }
+            }
+        }
+    }
+    eg_id_new(c->db, "ent", e->id);
+    rc = c->db->ops->entity_ensure(c->db->store, e, out_id);
+    if (rc == ENGRAM_OK && key) {
+        unsigned slot = m->next++ % EG_ENT_MEMO;
+
+        free(m->v[slot].key);
+        m->v[slot].key = key;
+        memcpy(m->v[slot].id, out_id, EG_ID_MAX);
+        key = NULL;
+    }
+    free(key);
+    return rc;
+}
+
 static int apply(struct ctx *c, const struct eg_fact *f, const char *user)
 {
     const struct eg_vocab_key *vk = eg_vocab_find(f->key);
@@ -171,13 +220,12 @@ static int apply(struct ctx *c, const struct eg_fact *f, const char *user)
 
     if (!f->key || (f->op != EG_FACT_NEGATE && (!f->value || !*f->value)))
         return ENGRAM_OK; /* an extractor bug must not become a bad record */
-    eg_id_new(c->db, "ent", e.id);
     e.context = c->turn->context;
     e.scope = c->turn->scope;
     e.type = (char *)etype;
     e.name = (char *)ename;
     e.created_at = c->turn->created_at;
-    rc = c->db->ops->entity_ensure(c->db->store, &e, entity_id);
+    rc = entity_id_for(c, &e, entity_id);
     if (rc != ENGRAM_OK)
         return eg_err_store(c->db, rc, "entity");
 

@@ -188,7 +188,12 @@ static void scope_token(const char *context, const char *scope, char out[24])
     h = (h ^ 0x1f) * 1099511628211ull;
     for (const char *p = scope; *p; p++)
         h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    snprintf(out, 24, "zs%016llx", (unsigned long long)h);
+    /* "zs%016llx" by hand: once per indexed turn, at every commit. */
+    out[0] = 'z';
+    out[1] = 's';
+    for (int i = 17; i >= 2; i--, h >>= 4)
+        out[i] = "0123456789abcdef"[h & 15];
+    out[18] = '\0';
 }
 
 static void sql_scopetok(sqlite3_context *cx, int argc, sqlite3_value **argv)
