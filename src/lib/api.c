@@ -229,6 +229,8 @@ int engram_open(const char *uri, const engram_options *opt, engram **out)
     pthread_cond_init(&db->worker_cv, NULL);
     pthread_mutex_init(&db->ingest_mu, NULL);
     db->ingest_tail = &db->ingest_head;
+    pthread_cond_init(&db->syncer_cv, NULL);
+    db->sync_tail = &db->sync_head;
     db->log = log_stderr;
     *out = db;
     if (opt) {
@@ -271,8 +273,10 @@ int engram_close(engram *db)
 
     if (!db)
         return ENGRAM_OK;
-    if (db->magic == EG_MAGIC_OPEN)
+    if (db->magic == EG_MAGIC_OPEN) {
         eg_worker_stop(db);
+        eg_syncer_stop(db);
+    }
     pthread_mutex_lock(&db->mu);
     db->magic = EG_MAGIC_CLOSED;
     if (db->store)
@@ -289,6 +293,7 @@ int engram_close(engram *db)
     free((char *)db->opt.embed_api_key);
     free(db->data_dir);
     pthread_cond_destroy(&db->worker_cv);
+    pthread_cond_destroy(&db->syncer_cv);
     pthread_mutex_destroy(&db->ingest_mu);
     pthread_mutex_destroy(&db->err_mu);
     pthread_mutex_destroy(&db->mu);

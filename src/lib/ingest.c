@@ -7,8 +7,11 @@
  * turns a second, so concurrent callers share commits: each call queues its request;
  * the first caller to find no leader becomes the leader, takes the whole queue (up to
  * BATCH_MAX), runs every request in one transaction and commits once; then every
- * caller in the batch wakes with its own answer and error. While a leader waits for its
- * fsync, the next batch gathers behind it (PostgreSQL's and InnoDB's group commit).
+ * caller in the batch wakes with its own answer and error. While a leader runs, the next
+ * batch gathers behind it (PostgreSQL's and InnoDB's group commit). On SQLite the fsync
+ * itself is taken off the leader: it commits without waiting for the disk (commit_async)
+ * and hands the batch to the syncer thread, which fsyncs the log and only then answers the
+ * batch's callers, while the next leader already writes (see syncer_main).
  *
  * Everything that needs no store runs on the caller's thread before it queues: parsing and
  * validating the body, the request digest, rule extraction, and the retrieval vectors of
@@ -429,25 +432,38 @@ static void run_alone(engram *db, struct eg_pend *p)
     settle(db, p, rc);
 }
 
-/* The leader's work: all of batch in one transaction, under the handle's lock. */
-static void run_batch(engram *db, struct eg_pend *batch)
+/*
+ * The leader's work: all of batch in one transaction, under the handle's lock. With async
+ * (the syncer runs) it commits with commit_async and returns 1: the syncer answers the
+ * batch's callers after the next log_sync. 0: every outcome in the batch is final.
+ */
+static int run_batch(engram *db, struct eg_pend *batch, int sync_failed, int async)
 {
     struct eg_ent_memo memo = {0};
     struct eg_pend *p;
-    int rc, wrote = 0, failed = 0, wake = 0;
+    int rc, wrote = 0, failed = 0, wake = 0, deferred = 0;
 
+    if (sync_failed) {
+        for (p = batch; p; p = p->next) {
+            p->rc = ENGRAM_ERROR;
+            snprintf(p->errmsg, sizeof(p->errmsg),
+                     "an earlier commit could not be made durable (fsync failed); the store "
+                     "takes no more turns until it is reopened");
+        }
+        return 0;
+    }
     if ((rc = eg_enter(db)) != ENGRAM_OK) {
         for (p = batch; p; p = p->next) {
             p->rc = rc;
             snprintf(p->errmsg, sizeof(p->errmsg), "%s", engram_errstr(rc));
         }
-        return;
+        return 0;
     }
-    if ((rc = eg_tx_begin(db, 1)) != ENGRAM_OK) {
+    if ((rc = eg_tx_begin(db, async ? EG_TX_ASYNC : 1)) != ENGRAM_OK) {
         for (p = batch; p; p = p->next)
             settle(db, p, rc);
         eg_leave(db, rc);
-        return;
+        return 0;
     }
     db->ent_memo = &memo;
     for (p = batch; p && !failed; p = p->next) {
@@ -459,9 +475,18 @@ static void run_batch(engram *db, struct eg_pend *batch)
         failed = rc != ENGRAM_OK && (wrote || !(rc == ENGRAM_INVALID || rc == ENGRAM_NOTFOUND ||
                                                 rc == ENGRAM_FORBIDDEN || rc == ENGRAM_CONFLICT));
     }
-    if (!failed && (rc = eg_tx_commit(db)) != ENGRAM_OK)
+    if (!failed && async) {
+        if ((rc = db->ops->commit_async(db->store)) != ENGRAM_OK) {
+            eg_err_store(db, rc, "commit");
+            failed = 1;
+        } else {
+            deferred = 1;
+        }
+    } else if (!failed && (rc = eg_tx_commit(db)) != ENGRAM_OK) {
         failed = 1;
+    }
     if (failed) {
+        /* The replay commits durably (commit), so these outcomes are final. */
         db->ops->rollback(db->store);
         for (p = batch; p; p = p->next) {
             free(p->out);
@@ -476,6 +501,64 @@ static void run_batch(engram *db, struct eg_pend *batch)
     if (wake)
         eg_worker_wake(db);
     eg_leave(db, ENGRAM_OK);
+    return deferred;
+}
+
+/*
+ * The syncer: fsyncs the log behind commit_async batches, then answers their callers, while
+ * the leader already runs the next batch (the fsync no longer stalls the serial section).
+ * Every request in the list was committed before log_sync began, so the fsync covers it.
+ * A failed fsync fails those requests and every later batch on this handle: the kernel may
+ * have dropped the unwritten pages, and what is durable is then unknown (PostgreSQL stops
+ * for the same reason).
+ */
+static void *syncer_main(void *arg)
+{
+    engram *db = arg;
+    struct eg_pend *list, *p, *next;
+    int rc;
+
+    pthread_mutex_lock(&db->ingest_mu);
+    while (db->sync_head || !db->syncer_stop) {
+        if (!db->sync_head) {
+            pthread_cond_wait(&db->syncer_cv, &db->ingest_mu);
+            continue;
+        }
+        list = db->sync_head;
+        db->sync_head = NULL;
+        db->sync_tail = &db->sync_head;
+        pthread_mutex_unlock(&db->ingest_mu);
+        rc = db->ops->log_sync(db->store);
+        pthread_mutex_lock(&db->ingest_mu);
+        if (rc != ENGRAM_OK)
+            db->sync_failed = 1;
+        for (p = list; p; p = next) {
+            next = p->next; /* p may return (and vanish) once done is set */
+            if (rc != ENGRAM_OK && p->rc == ENGRAM_OK) {
+                free(p->out);
+                p->out = NULL;
+                p->rc = ENGRAM_ERROR;
+                snprintf(p->errname, sizeof(p->errname), "not_durable");
+                snprintf(p->errmsg, sizeof(p->errmsg),
+                         "the turn was written but could not be made durable (fsync failed)");
+            }
+            p->done = 1;
+            pthread_cond_signal(&p->cv);
+        }
+    }
+    pthread_mutex_unlock(&db->ingest_mu);
+    return NULL;
+}
+
+void eg_syncer_stop(engram *db)
+{
+    pthread_mutex_lock(&db->ingest_mu);
+    db->syncer_stop = 1;
+    pthread_cond_signal(&db->syncer_cv);
+    pthread_mutex_unlock(&db->ingest_mu);
+    if (db->syncer_running)
+        pthread_join(db->syncer, NULL);
+    db->syncer_running = 0;
 }
 
 int engram_turn_add(engram *db, const engram_call *call, const char *context,
@@ -505,8 +588,11 @@ int engram_turn_add(engram *db, const engram_call *call, const char *context,
     while (!me.done) {
         struct eg_pend *batch, *p, **cut;
         size_t n = 0, turns = 0;
+        int deferred, sync_failed, async;
 
-        if (db->ingest_leader) {
+        /* Lead only when there is a queue: a caller whose request awaits the syncer just
+         * waits for its answer. */
+        if (db->ingest_leader || !db->ingest_head) {
             pthread_cond_wait(&me.cv, &db->ingest_mu);
             continue;
         }
@@ -523,12 +609,26 @@ int engram_turn_add(engram *db, const engram_call *call, const char *context,
         *cut = NULL;
         if (!db->ingest_head)
             db->ingest_tail = &db->ingest_head;
+        /* The syncer starts with the first batch that needs it; without it, commit. */
+        if (db->ops->commit_async && db->ops->log_sync && !db->syncer_running &&
+            !db->syncer_stop && pthread_create(&db->syncer, NULL, syncer_main, db) == 0)
+            db->syncer_running = 1;
+        sync_failed = db->sync_failed;
+        async = db->syncer_running;
         pthread_mutex_unlock(&db->ingest_mu);
-        run_batch(db, batch);
+        deferred = run_batch(db, batch, sync_failed, async);
         pthread_mutex_lock(&db->ingest_mu);
-        for (p = batch; p; p = p->next) {
-            p->done = 1; /* p stays valid: its caller needs ingest_mu to return */
-            pthread_cond_signal(&p->cv);
+        if (deferred) {
+            *db->sync_tail = batch;
+            for (p = batch; p->next; p = p->next)
+                ;
+            db->sync_tail = &p->next;
+            pthread_cond_signal(&db->syncer_cv);
+        } else {
+            for (p = batch; p; p = p->next) {
+                p->done = 1; /* p stays valid: its caller needs ingest_mu to return */
+                pthread_cond_signal(&p->cv);
+            }
         }
         db->ingest_leader = 0;
         if (db->ingest_head)

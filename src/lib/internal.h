@@ -53,6 +53,12 @@ struct engram {
     struct eg_pend *ingest_head, **ingest_tail;
     int ingest_leader;
     struct eg_ent_memo *ent_memo; /* set while the ingest leader's transaction is open */
+    /* the syncer: fsyncs the log of commit_async batches and answers their callers */
+    pthread_t syncer;
+    int syncer_running, syncer_stop;
+    pthread_cond_t syncer_cv;
+    struct eg_pend *sync_head, **sync_tail; /* requests committed, awaiting the fsync */
+    int sync_failed; /* a log_sync failed: no more ingest on this handle */
 };
 
 /*
@@ -174,6 +180,10 @@ struct eg_item_vecs;
 int eg_resolve_facts(engram *db, const engram_call *call, const struct eg_turn *turn,
                      const struct eg_facts *facts, const struct eg_item_vecs *vecs,
                      struct eg_buf *diff);
+
+/* ---- ingest (ingest.c) ---- */
+/* Stop the syncer thread, if one started; no ingest call may be in flight. */
+void eg_syncer_stop(engram *db);
 
 /* ---- worker (worker.c) ---- */
 int eg_worker_start(engram *db);

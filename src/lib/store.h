@@ -118,6 +118,8 @@ struct eg_attr_filter {
     int unordered; /* rows in any order (the caller sorts): spares the store a sort */
 };
 
+#define EG_TX_ASYNC 2
+
 /* Counts of what an erase removed. */
 struct eg_counts {
     int64_t sessions, turns, entities, attributes, audit, jobs;
@@ -141,9 +143,17 @@ struct eg_store_ops {
     void (*close)(struct eg_store *s);
     const char *(*errmsg)(struct eg_store *s); /* text of the last failure */
 
+    /* write: 0 a read transaction, 1 a write, EG_TX_ASYNC a write to be committed with
+     * commit_async (as 1 where there is none). */
     int (*begin)(struct eg_store *s, int write);
     int (*commit)(struct eg_store *s);
     void (*rollback)(struct eg_store *s); /* safe when no transaction is open */
+    /* Optional (NULL: commit is always durable). commit_async commits without waiting for
+     * its log to reach the disk; log_sync makes every commit before it durable and may run
+     * on another thread while the handle is in use (ingest.c overlaps it with the next
+     * batch). A commit_async is acknowledged to nobody until a later log_sync returned. */
+    int (*commit_async)(struct eg_store *s);
+    int (*log_sync)(struct eg_store *s);
 
     int (*session_put)(struct eg_store *s, const struct eg_session *in);
     int (*session_get)(struct eg_store *s, const char *context, const char *id,
