@@ -48,11 +48,12 @@ struct ctx {
                                       * previous value), or NULL */
 };
 
-/* Record one change: its object in the diff, and its audit entry (the same object plus
- * the turn), both written as JSON text directly (as jansson would write them). */
+/* Record one change: its object in the diff, and when audited (it changed the store) its
+ * audit entry (the same object plus the turn), both written as JSON text directly (as
+ * jansson would write them). */
 static int note(struct ctx *c, const char *action, const char *etype, const char *ename,
                 const char *category, const char *key, const char *value, const char *prev,
-                const char *attr_id)
+                const char *attr_id, int audited)
 {
     struct eg_buf b = {0}; /* the object's members, without its closing brace */
     int rc;
@@ -75,11 +76,15 @@ static int note(struct ctx *c, const char *action, const char *etype, const char
         (c->diff->len && (rc = eg_buf_puts(c->diff, ",")) != ENGRAM_OK) ||
         (rc = eg_buf_append(c->diff, b.p, b.len)) != ENGRAM_OK ||
         (rc = eg_buf_puts(c->diff, "}")) != ENGRAM_OK ||
-        (rc = eg_buf_puts(&b, ",\"turn\":")) != ENGRAM_OK ||
-        (rc = eg_buf_json_str(&b, c->turn->id)) != ENGRAM_OK ||
-        (rc = eg_buf_puts(&b, "}")) != ENGRAM_OK) {
+        (audited && ((rc = eg_buf_puts(&b, ",\"turn\":")) != ENGRAM_OK ||
+                     (rc = eg_buf_json_str(&b, c->turn->id)) != ENGRAM_OK ||
+                     (rc = eg_buf_puts(&b, "}")) != ENGRAM_OK))) {
         eg_buf_reset(&b);
         return eg_err(c->db, ENGRAM_NOMEM, NULL, "out of memory writing the diff");
+    }
+    if (!audited) {
+        eg_buf_reset(&b);
+        return ENGRAM_OK;
     }
     rc = eg_audit_text(c->db, c->call, c->turn->context, c->turn->scope, "extract", attr_id,
                        b.p);
@@ -239,7 +244,7 @@ static int apply(struct ctx *c, const struct eg_fact *f, const char *user)
                 rc = eg_err_store(c->db, rc, "attribute");
             else
                 rc = note(c, "expired", etype, ename, cur.v[i].category, f->key, cur.v[i].value,
-                          NULL, cur.v[i].id);
+                          NULL, cur.v[i].id, 1);
         }
         goto cleanup;
     }
@@ -264,25 +269,32 @@ static int apply(struct ctx *c, const struct eg_fact *f, const char *user)
         struct eg_attr *a = &same.v[0];
         double conf = a->confidence > f->confidence ? a->confidence : f->confidence;
         conf = conf + 0.05 > 0.99 ? 0.99 : conf + 0.05;
+        /* At the ceiling a repeat changes nothing: the diff still says "unchanged", but
+         * there is no mutation to write or to audit (a user restating a fact every turn
+         * cost a row update and an audit entry each time). */
+        if (conf == a->confidence) {
+            rc = note(c, "unchanged", etype, ename, category, f->key, a->value, NULL, a->id, 0);
+            goto cleanup;
+        }
         rc = c->db->ops->attr_set_confidence(c->db->store, a->id, conf);
         if (rc != ENGRAM_OK)
             rc = eg_err_store(c->db, rc, "attribute");
         else
-            rc = note(c, "unchanged", etype, ename, category, f->key, a->value, NULL, a->id);
+            rc = note(c, "unchanged", etype, ename, category, f->key, a->value, NULL, a->id, 1);
         goto cleanup;
     }
     if (f->op == EG_FACT_HEDGE) {
         rc = put_attr(c, entity_id, f, "unknowns", f->value, importance * 0.5, from,
                       f->valid_until, NULL, id);
         if (rc == ENGRAM_OK)
-            rc = note(c, "flagged", etype, ename, "unknowns", f->key, f->value, NULL, id);
+            rc = note(c, "flagged", etype, ename, "unknowns", f->key, f->value, NULL, id, 1);
         goto cleanup;
     }
     if (multi) {
         rc = put_attr(c, entity_id, f, category, f->value, importance, from, f->valid_until,
                       NULL, id);
         if (rc == ENGRAM_OK)
-            rc = note(c, "added", etype, ename, category, f->key, f->value, NULL, id);
+            rc = note(c, "added", etype, ename, category, f->key, f->value, NULL, id, 1);
         goto cleanup;
     }
     if (cur.n == 0 && f->previous_value && *f->previous_value &&
@@ -298,14 +310,14 @@ static int apply(struct ctx *c, const struct eg_fact *f, const char *user)
                           prev, id);
         if (rc == ENGRAM_OK)
             rc = note(c, "updated", etype, ename, category, f->key, f->value, f->previous_value,
-                      id);
+                      id, 1);
         goto cleanup;
     }
     if (cur.n == 0) {
         rc = put_attr(c, entity_id, f, category, f->value, importance, from, f->valid_until,
                       NULL, id);
         if (rc == ENGRAM_OK)
-            rc = note(c, "added", etype, ename, category, f->key, f->value, NULL, id);
+            rc = note(c, "added", etype, ename, category, f->key, f->value, NULL, id, 1);
         goto cleanup;
     }
     if (f->confidence < CONTRADICTION_FLOOR && cur.v[0].confidence >= CONTRADICTION_FLOOR) {
@@ -313,7 +325,7 @@ static int apply(struct ctx *c, const struct eg_fact *f, const char *user)
         rc = put_attr(c, entity_id, f, "unknowns", f->value, importance * 0.5, from, 0, NULL, id);
         if (rc == ENGRAM_OK)
             rc = note(c, "flagged", etype, ename, "unknowns", f->key, f->value, cur.v[0].value,
-                      id);
+                      id, 1);
         goto cleanup;
     }
     if (from < cur.v[0].valid_from) {
@@ -321,7 +333,7 @@ static int apply(struct ctx *c, const struct eg_fact *f, const char *user)
         rc = put_attr(c, entity_id, f, category, f->value, importance, from,
                       cur.v[0].valid_from, NULL, id);
         if (rc == ENGRAM_OK)
-            rc = note(c, "expired", etype, ename, category, f->key, f->value, NULL, id);
+            rc = note(c, "expired", etype, ename, category, f->key, f->value, NULL, id, 1);
         goto cleanup;
     }
     /* The supersession: close every active value (normally one), open the new one. */
@@ -334,7 +346,7 @@ static int apply(struct ctx *c, const struct eg_fact *f, const char *user)
         rc = put_attr(c, entity_id, f, category, f->value, importance, from, f->valid_until,
                       cur.v[0].id, id);
     if (rc == ENGRAM_OK)
-        rc = note(c, "updated", etype, ename, category, f->key, f->value, cur.v[0].value, id);
+        rc = note(c, "updated", etype, ename, category, f->key, f->value, cur.v[0].value, id, 1);
 cleanup:
     eg_attrs_free(&same);
     eg_attrs_free(&cur);

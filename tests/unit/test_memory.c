@@ -148,6 +148,44 @@ static void test_repeat_and_multi(void **state)
     json_decref(attrs);
 }
 
+/* Audit entries of action "extract" for user/alice. */
+static size_t extract_audits(void)
+{
+    json_t *j = call(engram_audit_list, "{\"scope\":\"user/alice\",\"limit\":1000}"), *e;
+    size_t i, n = 0;
+
+    json_array_foreach(json_object_get(j, "entries"), i, e) n +=
+        strcmp(jstr(e, "action"), "extract") == 0;
+    json_decref(j);
+    return n;
+}
+
+/* A repeat raises the fact's confidence (a change, audited) until the ceiling; past it a
+ * repeat changes nothing: still "unchanged" in the diff, but no write and no audit entry. */
+static void test_repeat_at_the_ceiling(void **state)
+{
+    json_t *diff, *attrs;
+    double conf = 0, last = -1;
+    size_t before;
+    int i;
+
+    (void)state;
+    for (i = 0; i < 12 && conf != last; i++) {
+        last = conf;
+        json_decref(say("I'm allergic to peanuts", NULL));
+        attrs = call(engram_attributes_list, "{\"scope\":\"user/alice\",\"key\":\"allergies\"}");
+        conf = json_real_value(json_object_get(json_array_get(json_object_get(attrs, "attributes"), 0),
+                                               "confidence"));
+        json_decref(attrs);
+    }
+    assert_true(conf > 0.98 && conf < 1.0); /* reached the ceiling and stayed there */
+    before = extract_audits();
+    diff = say("I'm allergic to peanuts", NULL);
+    assert_string_equal(jstr(change(diff, "allergies"), "action"), "unchanged");
+    json_decref(diff);
+    assert_int_equal(extract_audits(), before);
+}
+
 static void test_not_the_users_facts(void **state)
 {
     json_t *diff, *attrs;
@@ -423,6 +461,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_supersession_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_move_from_unknown_place, setup, teardown),
         cmocka_unit_test_setup_teardown(test_repeat_and_multi, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_repeat_at_the_ceiling, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_the_users_facts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_negation_closes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
