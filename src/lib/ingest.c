@@ -486,13 +486,16 @@ static int run_batch(engram *db, struct eg_pend *batch, int sync_failed, int asy
         failed = 1;
     }
     if (failed) {
-        /* The replay commits durably (commit), so these outcomes are final. */
         db->ops->rollback(db->store);
         for (p = batch; p; p = p->next) {
             free(p->out);
             p->out = NULL;
             run_alone(db, p);
         }
+        /* The replays commit durably, but one that found its idempotency record (written
+         * by a batch still awaiting the syncer) wrote nothing and synced nothing: answer
+         * them all through the syncer too. */
+        deferred = async;
     }
     eg_ent_memo_reset(&memo);
     db->ent_memo = NULL;
@@ -530,8 +533,13 @@ static void *syncer_main(void *arg)
         pthread_mutex_unlock(&db->ingest_mu);
         rc = db->ops->log_sync(db->store);
         pthread_mutex_lock(&db->ingest_mu);
-        if (rc != ENGRAM_OK)
+        /* After a failure, later commits fail too even when their own fsync succeeds:
+         * their frames follow frames the kernel may have dropped, and recovery stops at
+         * the first bad frame (WAL checksums are cumulative). */
+        if (rc != ENGRAM_OK || db->sync_failed) {
             db->sync_failed = 1;
+            rc = ENGRAM_ERROR;
+        }
         for (p = list; p; p = next) {
             next = p->next; /* p may return (and vanish) once done is set */
             if (rc != ENGRAM_OK && p->rc == ENGRAM_OK) {

@@ -272,7 +272,7 @@ static int apply(struct ctx *c, const struct eg_fact *f, const char *user)
         /* At the ceiling a repeat changes nothing: the diff still says "unchanged", but
          * there is no mutation to write or to audit (a user restating a fact every turn
          * cost a row update and an audit entry each time). */
-        if (conf == a->confidence) {
+        if (conf <= a->confidence) { /* (an imported 1.0 is not lowered either) */
             rc = note(c, "unchanged", etype, ename, category, f->key, a->value, NULL, a->id, 0);
             goto cleanup;
         }

@@ -34,7 +34,7 @@ struct eg_store {
     } cache[STMT_CACHE];
     int ncache;
     int64_t fts_from; /* lowest turns.rid written by the open transaction, not yet indexed */
-    char *wal_path;   /* the WAL file's path; NULL when the store has none (":memory:") */
+    int wal_fd;       /* the WAL file, for sq_log_sync; -1 when none (":memory:"): commit at FULL */
     int sync_normal;  /* synchronous is NORMAL: an EG_TX_ASYNC transaction, or FULL's restore
                        * after one failed (sync_full) */
 };
@@ -127,8 +127,8 @@ static const char *const migrations[] = {
     /* 6: fewer index entries per ingested turn (the ingest leader is the server's serial
      * section, and each entry costs a B-tree descent). Audit ids are kept unique by the
      * scope index, now (context, scope, at, id), instead of an index of their own (audit
-     * is read by scope and never by id; entries of one millisecond are ordered by their
-     * ids, which one handle makes increasing); turns without a session stay out of
+     * is read by scope and never by id; rid still orders entries of one millisecond, as
+     * on PostgreSQL); turns without a session stay out of
      * turns_by_session, which is only searched for a session. 7% fewer instructions per
      * turn in the leader. The table is rebuilt to drop the column's UNIQUE. */
     "CREATE TABLE audit6("
@@ -475,7 +475,8 @@ static void sq_close(struct eg_store *s)
         sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL);
         sqlite3_close_v2(s->db);
     }
-    free(s->wal_path);
+    if (s->wal_fd >= 0)
+        close(s->wal_fd);
     free(s);
 }
 
@@ -492,6 +493,46 @@ static void sqlite_setup(void)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/*
+ * The WAL's descriptor for sq_log_sync, opened once for the store's life: Linux reports a
+ * writeback error to every descriptor open when it happened, so one opened per fsync could
+ * miss an error that SQLite's own descriptor had already been told of. The directory is
+ * fsync'd once too, so the WAL's own entry is durable (SQLite's first sync of a new WAL
+ * would do it, and at NORMAL that may be long in coming). Any failure leaves wal_fd -1 and
+ * every commit at FULL: slower, never less durable.
+ */
+static void open_wal(struct eg_store *s)
+{
+    const char *main = sqlite3_db_filename(s->db, "main"), *wal;
+    char *dir = NULL, *slash;
+    int fd, dfd;
+
+    if (!exists(s, "SELECT 1 FROM pragma_journal_mode WHERE journal_mode = 'wal'") || !main ||
+        !*main || !(wal = sqlite3_filename_wal(main)) || !*wal)
+        return;
+    if ((fd = open(wal, O_RDONLY | O_CLOEXEC)) < 0)
+        return;
+    if (!(dir = strdup(wal)))
+        goto fail;
+    if ((slash = strrchr(dir, '/')))
+        slash[slash == dir] = '\0'; /* "/x-wal" -> "/" */
+    else
+        strcpy(dir, ".");
+    if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        goto fail;
+    if (fsync(dfd) != 0) {
+        close(dfd);
+        goto fail;
+    }
+    close(dfd);
+    free(dir);
+    s->wal_fd = fd;
+    return;
+fail:
+    free(dir);
+    close(fd);
+}
+
 static int sq_open(const char *uri, int busy_ms, struct eg_store **out, char *err, size_t errlen)
 {
     struct eg_store *s;
@@ -504,6 +545,7 @@ static int sq_open(const char *uri, int busy_ms, struct eg_store **out, char *er
         snprintf(err, errlen, "out of memory");
         return ENGRAM_NOMEM;
     }
+    s->wal_fd = -1;
     rc = sqlite3_open_v2(uri, &s->db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
                              SQLITE_OPEN_EXRESCODE,
@@ -549,17 +591,7 @@ static int sq_open(const char *uri, int busy_ms, struct eg_store **out, char *er
      * Asked with a read first, like the repair above (jobs_by_state answers it). */
     if (exists(s, "SELECT 1 FROM jobs WHERE state = 'running'"))
         exec(s, "UPDATE jobs SET state='pending' WHERE state='running'");
-    /* Where sq_log_sync finds the WAL (a file store in WAL mode; not ":memory:"). */
-    if (exists(s, "SELECT 1 FROM pragma_journal_mode WHERE journal_mode = 'wal'")) {
-        const char *main = sqlite3_db_filename(s->db, "main"), *wal;
-
-        if (main && *main && (wal = sqlite3_filename_wal(main)) && *wal &&
-            !(s->wal_path = strdup(wal))) {
-            snprintf(err, errlen, "out of memory");
-            sq_close(s);
-            return ENGRAM_NOMEM;
-        }
-    }
+    open_wal(s);
     *out = s;
     return ENGRAM_OK;
 }
@@ -585,12 +617,14 @@ static int sq_begin(struct eg_store *s, int write)
     sync_full(s);
     if (s->sync_normal)
         return ENGRAM_NOMEM;
-    if (write == EG_TX_ASYNC && s->wal_path) {
+    if (write == EG_TX_ASYNC && s->wal_fd >= 0) {
         if ((rc = exec(s, "PRAGMA synchronous=NORMAL")) != ENGRAM_OK)
             return rc;
         s->sync_normal = 1;
     }
-    return exec(s, write ? "BEGIN IMMEDIATE" : "BEGIN");
+    if ((rc = exec(s, write ? "BEGIN IMMEDIATE" : "BEGIN")) != ENGRAM_OK)
+        sync_full(s); /* no transaction: nothing may stay at NORMAL */
+    return rc;
 }
 
 static int fts_flush(struct eg_store *s);
@@ -619,8 +653,8 @@ static int sq_commit(struct eg_store *s)
  * answers no caller before the fsync that followed its commit has returned. NORMAL still
  * fsyncs around checkpoints, so the database file never depends on an unsynced WAL; a
  * power cut loses only commits nobody was told about. The one difference: for that moment
- * other connections can read a commit that is not yet durable. Stores without a WAL file
- * (":memory:") were begun at FULL and commit as usual.
+ * other connections can read a commit that is not yet durable. Stores without a WAL
+ * descriptor (":memory:", see open_wal) were begun at FULL and commit as usual.
  */
 static int sq_commit_async(struct eg_store *s)
 {
@@ -640,24 +674,14 @@ static void sq_rollback(struct eg_store *s)
     sync_full(s);
 }
 
-/* fsync the WAL file: every commit written to it so far is durable when this returns. Uses
- * its own descriptor (fsync is per file, not per descriptor) and touches nothing of the
- * connection, so it is safe beside a thread using it. */
+/* fsync the WAL file: every commit written to it so far is durable when this returns. Only
+ * reads wal_fd, so it is safe beside a thread using the connection. */
 static int sq_log_sync(struct eg_store *s)
 {
-    int fd, rc = ENGRAM_OK;
-
-    if (!s->wal_path)
-        return ENGRAM_OK;
-    fd = open(s->wal_path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? ENGRAM_OK : ENGRAM_ERROR; /* no WAL: nothing unsynced */
-    if (fdatasync(fd) != 0)
-        rc = ENGRAM_ERROR;
-    close(fd);
-    return rc;
+    if (s->wal_fd < 0)
+        return ENGRAM_OK; /* commits were at FULL */
+    return fdatasync(s->wal_fd) == 0 ? ENGRAM_OK : ENGRAM_ERROR;
 }
-
 
 /* ---- sessions ------------------------------------------------------------------------ */
 
@@ -1387,7 +1411,7 @@ static int sq_audit_list(struct eg_store *s, const char *context, const char *co
     if (rc == ENGRAM_OK)
         rc = placeholders(&sql, nscopes ? nscopes : 1);
     if (rc == ENGRAM_OK)
-        rc = eg_buf_puts(&sql, ") ORDER BY at DESC, id DESC LIMIT ?");
+        rc = eg_buf_puts(&sql, ") ORDER BY at DESC, rid DESC LIMIT ?");
     if (rc != ENGRAM_OK)
         goto cleanup;
     if (!(st = prep(s, sql.p, 0))) {
@@ -1412,7 +1436,7 @@ static int sq_audit_in_scope(struct eg_store *s, const char *context, const char
     sqlite3_stmt *st;
 
     PREP(s, st, "SELECT id, context, scope, at, actor, action, target, detail, request_id"
-                " FROM audit WHERE context = ? AND scope = ? ORDER BY at, id");
+                " FROM audit WHERE context = ? AND scope = ? ORDER BY at, rid");
     bind_text(st, 1, context);
     bind_text(st, 2, scope);
     return audit_rows(s, st, cb, arg);
