@@ -266,26 +266,41 @@ static int register_fts_rank(sqlite3 *db)
     return ENGRAM_OK;
 }
 
-static int migrate(struct eg_store *s)
+static int user_version(struct eg_store *s, int *out)
 {
     sqlite3_stmt *st;
-    int version = 0, rc;
 
+    *out = 0;
     if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
         return fail(s, SQLITE_ERROR);
     if (sqlite3_step(st) == SQLITE_ROW)
-        version = sqlite3_column_int(st, 0);
+        *out = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
+    return ENGRAM_OK;
+}
+
+static int migrate(struct eg_store *s)
+{
+    int version, rc;
+
+    if ((rc = user_version(s, &version)) != ENGRAM_OK)
+        return rc;
     if (version > SCHEMA_VERSION) {
         snprintf(s->err, sizeof(s->err),
                  "store schema version %d is newer than this engram (%d); upgrade engram",
                  version, SCHEMA_VERSION);
         return ENGRAM_ERROR;
     }
-    for (; version < SCHEMA_VERSION; version++) {
+    while (version < SCHEMA_VERSION) {
         char pragma[64];
         if ((rc = exec(s, "BEGIN IMMEDIATE")) != ENGRAM_OK)
             return rc;
+        /* Read again under the write lock: another process opening the same old store
+         * may have run this step while we waited for it. */
+        if ((rc = user_version(s, &version)) != ENGRAM_OK || version >= SCHEMA_VERSION) {
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return rc == ENGRAM_OK ? migrate(s) : rc; /* done, or now newer: say so */
+        }
         snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", version + 1);
         if ((rc = exec(s, migrations[version])) != ENGRAM_OK ||
             (rc = exec(s, pragma)) != ENGRAM_OK) {
@@ -298,6 +313,7 @@ static int migrate(struct eg_store *s)
         }
         if ((rc = exec(s, "COMMIT")) != ENGRAM_OK)
             return rc;
+        version++;
     }
     return ENGRAM_OK;
 }
