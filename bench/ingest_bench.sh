@@ -6,7 +6,10 @@
 #   in-process: gen_store --via turns (one turn per call, 64 threads) and --via batch (one
 #               scope's 10 turns per call, 8 threads), 30,000 turns each
 #   HTTP:       load --mode ingest, 1 turn per request at 64 connections, and --batch 50 at
-#               16 connections, SECONDS_PER_RUN seconds each
+#               16 connections, SECONDS_PER_RUN seconds each: synthetic turns (every one a
+#               user's fact, the worst case), then LoCoMo's conversations replayed (user and
+#               assistant turns, some with facts) when LOCOMO names locomo10.json (default:
+#               ../shared/datasets/locomo/locomo10.json, skipped when absent)
 set -euo pipefail
 b=${1:?usage: ingest_bench.sh BUILD_DIR}
 secs=${SECONDS_PER_RUN:-8}
@@ -32,4 +35,9 @@ done
 [ -n "${url:-}" ] || { cat "$tmp/serve.log" >&2; exit 1; }
 "$b/load" --url "$url" --mode ingest --connections 64 --seconds "$secs" --scopes 100000 | head -1
 "$b/load" --url "$url" --mode ingest --batch 50 --connections 16 --seconds "$secs" --scopes 100000 | head -1
+locomo=${LOCOMO:-../shared/datasets/locomo/locomo10.json}
+if [ -f "$locomo" ]; then
+  "$b/load" --url "$url" --mode ingest --conversations "$locomo" --connections 64 --seconds "$secs" --scopes 100000 | head -1
+  "$b/load" --url "$url" --mode ingest --conversations "$locomo" --batch 50 --connections 16 --seconds "$secs" --scopes 100000 | head -1
+fi
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
