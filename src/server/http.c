@@ -781,14 +781,15 @@ int srv_run(engram *db, engram *const *readers, unsigned nreaders, const struct 
 
     while (sigwait(&sigs, &sig) != 0)
         ;
-    srv_log_event("info", "draining", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     atomic_store(&srv->draining, 1);
 
     /* Stop accepting: MHD hands the listening socket back and we close it, so a new
-     * connection is refused at once instead of waiting in the backlog. */
+     * connection is refused at once instead of waiting in the backlog. Logged after, so
+     * whoever sees "draining" can count on the refusal (tests/http waits for the line). */
     fd = MHD_quiesce_daemon(srv->daemon);
     if (fd >= 0)
         close(fd);
+    srv_log_event("info", "draining", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     /* Wait for in-flight requests, up to --drain-timeout; a second signal (the operator
      * pressing Ctrl-C again) stops waiting at once. */
     while (atomic_load(&srv->inflight) > 0 && waited_ms < cfg->drain_s * 1000u) {
