@@ -105,7 +105,7 @@ struct eg_attr_filter {
     const char *context;
     const char *const *scopes; /* the read's floor: exact scope paths to include */
     size_t nscopes;
-    const char *entity_id;
+    const char *entity_id; /* set: the rows' entity_type and entity_name may be empty */
     const char *entity_type;
     const char *entity_name;
     const char *key;

@@ -1267,25 +1267,23 @@ static int attr_rows(struct eg_store *s, sqlite3_stmt *st, eg_attr_cb cb, void *
 }
 
 /*
- * One entity's active values of one key (optionally of one category and value): what
- * resolve reads once per extracted fact, inside the ingest leader's serial section. Fixed
- * statements, so nothing is written or looked up by text on that path; NULL-able filters
- * bound as ?5 and ?6 keep it to two statements (ordered, unordered).
+ * One entity's active values of one key (optionally of one category and value), in any
+ * order: what resolve reads once per extracted fact, inside the ingest leader's serial
+ * section. One fixed statement (nothing built or looked up by text), NULL-able filters
+ * bound as ?5 and ?6, and no join to entities: the caller named the entity, so the rows'
+ * entity_type and entity_name are left empty (store.h), which spares a descent per read.
  */
 static int attrs_of_key(struct eg_store *s, const struct eg_attr_filter *f, eg_attr_cb cb,
                         void *arg)
 {
     sqlite3_stmt *st;
 
-#define KEY_WHERE                                                                           \
-    " WHERE a.entity_id = ?1 AND a.key = ?2 AND a.valid_until IS NULL AND a.context = ?3"  \
-    " AND a.scope = ?4 AND (?5 IS NULL OR a.category = ?5)"                                 \
-    " AND (?6 IS NULL OR lower(a.value) = lower(?6))"
-    if (f->unordered)
-        PREP(s, st, ATTR_COLS KEY_WHERE);
-    else
-        PREP(s, st, ATTR_COLS KEY_WHERE ATTR_ORDER);
-#undef KEY_WHERE
+    PREP(s, st, "SELECT a.id, a.context, a.scope, a.entity_id, '', '', a.category, a.key,"
+                " a.value, a.confidence, a.importance, a.source_turn, a.valid_from,"
+                " a.valid_until, a.recorded_at, a.supersedes FROM attributes a"
+                " WHERE a.entity_id = ?1 AND a.key = ?2 AND a.valid_until IS NULL"
+                " AND a.context = ?3 AND a.scope = ?4 AND (?5 IS NULL OR a.category = ?5)"
+                " AND (?6 IS NULL OR lower(a.value) = lower(?6))");
     bind_text(st, 1, f->entity_id);
     bind_text(st, 2, f->key);
     bind_text(st, 3, f->context);
@@ -1305,7 +1303,7 @@ static int sq_attrs_query(struct eg_store *s, const struct eg_attr_filter *f, eg
     int rc, col = 1;
 
     if (f->entity_id && f->key && f->scopes && f->nscopes == 1 && !f->id && !f->entity_type &&
-        !f->entity_name && !f->as_of && !f->include_expired && f->limit <= 0)
+        !f->entity_name && !f->as_of && !f->include_expired && f->limit <= 0 && f->unordered)
         return attrs_of_key(s, f, cb, arg);
     rc = eg_buf_puts(&sql, ATTR_COLS " WHERE a.context = ?");
     if (rc == ENGRAM_OK && f->scopes) {
