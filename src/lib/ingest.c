@@ -432,6 +432,15 @@ static void run_alone(engram *db, struct eg_pend *p)
     settle(db, p, rc);
 }
 
+/* Every request of batch fails with rc and msg, before the leader wrote anything. */
+static void fail_batch(struct eg_pend *batch, int rc, const char *msg)
+{
+    for (struct eg_pend *p = batch; p; p = p->next) {
+        p->rc = rc;
+        snprintf(p->errmsg, sizeof(p->errmsg), "%s", msg);
+    }
+}
+
 /*
  * The leader's work: all of batch in one transaction, under the handle's lock. With async
  * (the syncer runs) it commits with commit_async and returns 1: the syncer answers the
@@ -444,19 +453,13 @@ static int run_batch(engram *db, struct eg_pend *batch, int sync_failed, int asy
     int rc, wrote = 0, failed = 0, wake = 0, deferred = 0;
 
     if (sync_failed) {
-        for (p = batch; p; p = p->next) {
-            p->rc = ENGRAM_ERROR;
-            snprintf(p->errmsg, sizeof(p->errmsg),
-                     "an earlier commit could not be made durable (fsync failed); the store "
-                     "takes no more turns until it is reopened");
-        }
+        fail_batch(batch, ENGRAM_ERROR,
+                   "an earlier commit could not be made durable (fsync failed); the store "
+                   "takes no more turns until it is reopened");
         return 0;
     }
     if ((rc = eg_enter(db)) != ENGRAM_OK) {
-        for (p = batch; p; p = p->next) {
-            p->rc = rc;
-            snprintf(p->errmsg, sizeof(p->errmsg), "%s", engram_errstr(rc));
-        }
+        fail_batch(batch, rc, engram_errstr(rc));
         return 0;
     }
     if ((rc = eg_tx_begin(db, async ? EG_TX_ASYNC : 1)) != ENGRAM_OK) {

@@ -1135,20 +1135,14 @@ static int floor_scan(engram *db, struct query *qq, const struct terms *q, struc
     return rc;
 }
 
-/* eg_attrs_sort's order, over candidates. */
+/* eg_attrs_sort's order, over candidates (at is the attribute's valid_from). */
 static int by_attr_order(const void *a, const void *b)
 {
     const struct cand *x = a, *y = b;
-    int rx = eg_category_rank(x->category), ry = eg_category_rank(y->category), c;
+    struct eg_attr_key kx = {x->category, x->confidence, x->at, x->id},
+                       ky = {y->category, y->confidence, y->at, y->id};
 
-    if (rx != ry)
-        return rx < ry ? -1 : 1;
-    if (x->confidence != y->confidence)
-        return x->confidence > y->confidence ? -1 : 1;
-    if (x->at != y->at)
-        return x->at > y->at ? -1 : 1;
-    c = strcmp(x->id, y->id);
-    return c > 0 ? -1 : c < 0;
+    return eg_attr_key_cmp(&kx, &ky);
 }
 
 /* Frees every candidate's fields and empties the list (its arrays are kept). */

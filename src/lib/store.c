@@ -86,7 +86,7 @@ int eg_attrs_keep(void *arg, const struct eg_attr *a)
     return ENGRAM_OK;
 }
 
-int eg_category_rank(const char *category)
+static int category_rank(const char *category)
 {
     static const char *const order[] = {"identity", "knowledge", "context", "instructions"};
 
@@ -96,10 +96,9 @@ int eg_category_rank(const char *category)
     return 4;
 }
 
-static int attr_order(const void *a, const void *b)
+int eg_attr_key_cmp(const struct eg_attr_key *x, const struct eg_attr_key *y)
 {
-    const struct eg_attr *x = a, *y = b;
-    int rx = eg_category_rank(x->category), ry = eg_category_rank(y->category), c;
+    int rx = category_rank(x->category), ry = category_rank(y->category), c;
 
     if (rx != ry)
         return rx < ry ? -1 : 1;
@@ -109,6 +108,15 @@ static int attr_order(const void *a, const void *b)
         return x->valid_from > y->valid_from ? -1 : 1;
     c = strcmp(x->id, y->id);
     return c > 0 ? -1 : c < 0;
+}
+
+static int attr_order(const void *a, const void *b)
+{
+    const struct eg_attr *x = a, *y = b;
+    struct eg_attr_key kx = {x->category, x->confidence, x->valid_from, x->id},
+                       ky = {y->category, y->confidence, y->valid_from, y->id};
+
+    return eg_attr_key_cmp(&kx, &ky);
 }
 
 void eg_attrs_sort(struct eg_attrs *l)

@@ -262,8 +262,15 @@ int eg_attrs_keep(void *arg, const struct eg_attr *a);
 void eg_attrs_free(struct eg_attrs *l);
 /* The stores' attribute order (what attrs_query returns unless unordered): identity,
  * knowledge, context, instructions, then the rest; within each the most confident, the
- * latest valid_from, the greatest id (SQL's BINARY text order is strcmp's). */
-int eg_category_rank(const char *category);
+ * latest valid_from, the greatest id (SQL's BINARY text order is strcmp's). eg_attr_key_cmp
+ * is that order over the four fields, for lists of other shapes (retrieve.c's candidates). */
+struct eg_attr_key {
+    const char *category;
+    double confidence;
+    int64_t valid_from;
+    const char *id;
+};
+int eg_attr_key_cmp(const struct eg_attr_key *x, const struct eg_attr_key *y);
 void eg_attrs_sort(struct eg_attrs *l);
 void eg_key_clear(struct eg_key *k);
 void eg_job_clear(struct eg_job *j);

@@ -128,9 +128,9 @@ static const char *const migrations[] = {
      * section, and each entry costs a B-tree descent). Audit ids are kept unique by the
      * scope index, now (context, scope, at, id), instead of an index of their own (audit
      * is read by scope and never by id; rid still orders entries of one millisecond, as
-     * on PostgreSQL); turns without a session stay out of
-     * turns_by_session, which is only searched for a session. 7% fewer instructions per
-     * turn in the leader. The table is rebuilt to drop the column's UNIQUE. */
+     * on PostgreSQL); turns without a session stay out of turns_by_session, which is only
+     * searched for a session. 7% fewer instructions per turn in the leader. The table is
+     * rebuilt to drop the column's UNIQUE. */
     "CREATE TABLE audit6("
     "  rid INTEGER PRIMARY KEY, id TEXT NOT NULL, context TEXT NOT NULL,"
     "  scope TEXT NOT NULL, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,"
@@ -1229,10 +1229,12 @@ static int sq_attr_set_confidence(struct eg_store *s, const char *id, double con
     return step_done(s, st);
 }
 
-#define ATTR_COLS                                                                           \
-    "SELECT a.id, a.context, a.scope, a.entity_id, e.type, e.name, a.category, a.key,"     \
+/* The columns attr_rows reads, in its order; type_name is the entity's two columns. */
+#define ATTR_SELECT(type_name)                                                              \
+    "SELECT a.id, a.context, a.scope, a.entity_id, " type_name ", a.category, a.key,"      \
     " a.value, a.confidence, a.importance, a.source_turn, a.valid_from, a.valid_until,"    \
-    " a.recorded_at, a.supersedes FROM attributes a JOIN entities e ON e.id = a.entity_id"
+    " a.recorded_at, a.supersedes FROM attributes a"
+#define ATTR_COLS ATTR_SELECT("e.type, e.name") " JOIN entities e ON e.id = a.entity_id"
 #define ATTR_ORDER                                                                          \
     " ORDER BY CASE a.category WHEN 'identity' THEN 0 WHEN 'knowledge' THEN 1"             \
     " WHEN 'context' THEN 2 WHEN 'instructions' THEN 3 ELSE 4 END,"                        \
@@ -1278,9 +1280,7 @@ static int attrs_of_key(struct eg_store *s, const struct eg_attr_filter *f, eg_a
 {
     sqlite3_stmt *st;
 
-    PREP(s, st, "SELECT a.id, a.context, a.scope, a.entity_id, '', '', a.category, a.key,"
-                " a.value, a.confidence, a.importance, a.source_turn, a.valid_from,"
-                " a.valid_until, a.recorded_at, a.supersedes FROM attributes a"
+    PREP(s, st, ATTR_SELECT("'', ''")
                 " WHERE a.entity_id = ?1 AND a.key = ?2 AND a.valid_until IS NULL"
                 " AND a.context = ?3 AND a.scope = ?4 AND (?5 IS NULL OR a.category = ?5)"
                 " AND (?6 IS NULL OR lower(a.value) = lower(?6))");
