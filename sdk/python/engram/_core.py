@@ -57,6 +57,16 @@ def _scope_arg(scope: Scope) -> Any:
     raise TypeError("scope must be a dict like {'user': 'alice'} or a path 'user/alice'")
 
 
+def _ingest_body(session_id: Optional[str], scope: Optional[Scope],
+                 missing: str) -> Dict[str, Any]:
+    """An ingest body's start: the scope, which only a session-less request carries."""
+    if session_id is not None:
+        return {}
+    if scope is None:
+        raise ValueError(missing)
+    return {"scope": _scope_arg(scope)}
+
+
 def iso(ts: Any) -> Optional[str]:
     """datetime (naive = UTC) or string -> ISO 8601 with milliseconds and Z."""
     if ts is None or isinstance(ts, str):
@@ -155,36 +165,28 @@ class Calls:
             raise ValueError(f"role must be one of {', '.join(ROLES)}; got {role!r}")
         if not isinstance(content, str):
             raise TypeError("content must be a string")
-        body: Dict[str, Any] = {}
-        if session_id is None:
-            if scope is None:
-                raise ValueError("a turn without a session needs a scope")
-            body["scope"] = _scope_arg(scope)
+        body = _ingest_body(session_id, scope, "a turn without a session needs a scope")
         body["role"] = role
         body["content"] = content
         _put(body, created_at=iso(created_at), metadata=dict(metadata) if metadata else None)
-        if async_:
-            body["async"] = True
-        # One key per logical turn, reused by every retry: the server stores the turn once.
-        headers = {"Idempotency-Key": idempotency_key or f"idem_{uuid.uuid4().hex}"}
-        path = (f"{self.base}/sessions/{quote_seg(session_id)}/turns" if session_id is not None
-                else f"{self.base}/turns")
-        return json_request("POST", path, body, retryable=True, headers=headers)
+        return self._ingest(body, session_id, async_, idempotency_key)
 
     def turns(self, *, session_id: Optional[str], scope: Optional[Scope],
               turns: List[Dict[str, Any]], async_: bool,
               idempotency_key: Optional[str]) -> Request:
         """A batch: ``{"turns": [...], "async"?, "scope"?}``, recorded in order, all or none.
         ``turns`` comes from ``batch_turns``."""
-        body: Dict[str, Any] = {}
-        if session_id is None:
-            if scope is None:
-                raise ValueError("turns without a session need a scope")
-            body["scope"] = _scope_arg(scope)
+        body = _ingest_body(session_id, scope, "turns without a session need a scope")
         body["turns"] = list(turns)
+        return self._ingest(body, session_id, async_, idempotency_key)
+
+    def _ingest(self, body: Dict[str, Any], session_id: Optional[str], async_: bool,
+                idempotency_key: Optional[str]) -> Request:
+        """POST a turn or a batch to its session's or the context's /turns."""
         if async_:
             body["async"] = True
-        # One key per batch, reused by every retry: the server records the batch once.
+        # One key per logical request (a turn or a batch), reused by every retry: the server
+        # records it once.
         headers = {"Idempotency-Key": idempotency_key or f"idem_{uuid.uuid4().hex}"}
         path = (f"{self.base}/sessions/{quote_seg(session_id)}/turns" if session_id is not None
                 else f"{self.base}/turns")
