@@ -826,7 +826,7 @@ int eg_job_run_one(engram *db)
 {
     struct eg_job job;
     struct eg_turn t;
-    struct eg_buf diff = {0}; /* nobody waits for a queued turn's diff */
+    struct eg_buf diff = {0}, changes = {0}, detail = {0}; /* nobody waits for the diff */
     int rc;
 
     if ((rc = db->ops->begin(db->store, 1)) != ENGRAM_OK)
@@ -838,7 +838,17 @@ int eg_job_run_one(engram *db)
     }
     rc = db->ops->turn_get(db->store, job.context, job.turn_id, &t);
     if (rc == ENGRAM_OK) {
-        rc = eg_resolve_turn(db, NULL, &t, &diff);
+        rc = eg_resolve_turn(db, &t, &diff, &changes);
+        /* The job's one audit entry, {"changes": [...]}, when its extraction changed
+         * anything (the turn's own entry said it was queued). */
+        if (rc == ENGRAM_OK && changes.len) {
+            if (eg_buf_puts(&detail, "{\"changes\":[") != ENGRAM_OK ||
+                eg_buf_append(&detail, changes.p, changes.len) != ENGRAM_OK ||
+                eg_buf_puts(&detail, "]}") != ENGRAM_OK)
+                rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory writing the audit log");
+            else
+                rc = eg_audit_text(db, NULL, t.context, t.scope, "extract", t.id, detail.p);
+        }
         eg_turn_clear(&t);
     } else if (rc == ENGRAM_NOTFOUND) {
         rc = ENGRAM_OK; /* the turn was erased since: nothing left to do */
@@ -859,6 +869,8 @@ int eg_job_run_one(engram *db)
             db->ops->rollback(db->store); /* never leave a transaction open on the handle */
     }
     eg_buf_reset(&diff);
+    eg_buf_reset(&changes);
+    eg_buf_reset(&detail);
     eg_job_clear(&job);
     return rc;
 }

@@ -1,7 +1,7 @@
 /*
  * ingest.c - recording turns, with group commit.
  *
- * A turn, its extraction, its audit entries and its idempotency record commit in one
+ * A turn, its extraction, its audit entry and its idempotency record commit in one
  * transaction, and engram_turn_add returns only after that commit is durable
  * (synchronous=FULL on SQLite). One fsync per turn would cap ingest at a few hundred
  * turns a second, so concurrent callers share commits: each call queues its request;
@@ -278,7 +278,7 @@ static int write_turn(engram *db, const engram_call *call, struct eg_turn *t,
                       const struct eg_item_vecs *fvecs, const struct eg_buf *tail, int async,
                       struct eg_buf *out)
 {
-    struct eg_buf detail = {0}, diff = {0};
+    struct eg_buf detail = {0}, diff = {0}, changes = {0};
     int rc;
 
     eg_id_new(db, "turn", t->id);
@@ -286,27 +286,34 @@ static int write_turn(engram *db, const engram_call *call, struct eg_turn *t,
         return eg_err_store(db, rc, "turn");
     if ((rc = eg_retrieval_put_turn(db, t, tvec)) != ENGRAM_OK)
         return rc;
-    /* The audit detail {"role", "session_id"}, written directly: this is per turn. */
-    if ((rc = eg_buf_puts(&detail, "{\"role\":")) != ENGRAM_OK ||
-        (rc = eg_buf_json_str(&detail, t->role)) != ENGRAM_OK ||
-        (rc = eg_buf_puts(&detail, ",\"session_id\":")) != ENGRAM_OK ||
-        (rc = eg_buf_json_str(&detail, t->session_id[0] ? t->session_id : NULL)) != ENGRAM_OK ||
-        (rc = eg_buf_puts(&detail, "}")) != ENGRAM_OK) {
-        eg_buf_reset(&detail);
-        return eg_err(db, ENGRAM_NOMEM, NULL, "out of memory writing the audit log");
-    }
-    rc = eg_audit_text(db, call, t->context, t->scope, "turn", t->id, detail.p);
-    eg_buf_reset(&detail);
-    if (rc != ENGRAM_OK)
-        return rc;
     /* Only user turns can carry the user's facts; queue nothing for the others. */
     if (async && strcmp(t->role, "user") == 0) {
         if ((rc = db->ops->job_put(db->store, t->context, t->id, t->recorded_at)) != ENGRAM_OK)
             rc = eg_err_store(db, rc, "job");
     } else {
         async = 0;
-        rc = eg_resolve_facts(db, call, t, facts, fvecs, &diff);
+        rc = eg_resolve_facts(db, t, facts, fvecs, &diff, &changes);
     }
+    /* The turn's one audit entry, {"role", "session_id", "changes": [...]} ("queued": true
+     * instead when the extraction waits for the worker, which audits its own), written
+     * directly: this is per turn. */
+    if (rc == ENGRAM_OK) {
+        if ((rc = eg_buf_puts(&detail, "{\"role\":")) != ENGRAM_OK ||
+            (rc = eg_buf_json_str(&detail, t->role)) != ENGRAM_OK ||
+            (rc = eg_buf_puts(&detail, ",\"session_id\":")) != ENGRAM_OK ||
+            (rc = eg_buf_json_str(&detail, t->session_id[0] ? t->session_id : NULL)) !=
+                ENGRAM_OK ||
+            (rc = eg_buf_puts(&detail, async ? ",\"queued\":true}" : ",\"changes\":[")) !=
+                ENGRAM_OK ||
+            (!async && ((changes.len &&
+                         (rc = eg_buf_append(&detail, changes.p, changes.len)) != ENGRAM_OK) ||
+                        (rc = eg_buf_puts(&detail, "]}")) != ENGRAM_OK)))
+            rc = eg_err(db, ENGRAM_NOMEM, NULL, "out of memory writing the audit log");
+        else
+            rc = eg_audit_text(db, call, t->context, t->scope, "turn", t->id, detail.p);
+    }
+    eg_buf_reset(&detail);
+    eg_buf_reset(&changes);
     if (rc == ENGRAM_OK &&
         ((rc = eg_buf_puts(out, "{\"turn\":")) != ENGRAM_OK ||
          (rc = eg_turn_write_head(out, t)) != ENGRAM_OK ||

@@ -166,9 +166,11 @@ int eg_check_floor(engram *db, const engram_call *call, const char *scope);
 
 /* ---- memory model (resolve.c) ---- */
 /* Extract and resolve one stored turn, inside the caller's transaction. Appends one
- * object per change to diff, as JSON text separated by commas (the inside of an array). */
-int eg_resolve_turn(engram *db, const engram_call *call, const struct eg_turn *turn,
-                    struct eg_buf *diff);
+ * object per fact to diff, as JSON text separated by commas (the inside of an array), and
+ * the objects of the facts that changed the store to changes, likewise: the caller writes
+ * them into one audit entry (its turn's, or its job's). */
+int eg_resolve_turn(engram *db, const struct eg_turn *turn, struct eg_buf *diff,
+                    struct eg_buf *changes);
 /* The two halves of eg_resolve_turn. Extraction reads only the turn, so ingest runs it on
  * the caller's thread before the write lock (empty facts for non-user turns); resolving
  * reads and writes the store inside the transaction. */
@@ -177,9 +179,9 @@ int eg_extract_turn(engram *db, const struct eg_turn *turn, struct eg_facts *out
 struct eg_item_vecs;
 /* vecs: NULL, or two per fact (its value's and its previous value's attribute vectors, from
  * eg_retrieval_vecs_attr), computed before the lock. */
-int eg_resolve_facts(engram *db, const engram_call *call, const struct eg_turn *turn,
-                     const struct eg_facts *facts, const struct eg_item_vecs *vecs,
-                     struct eg_buf *diff);
+int eg_resolve_facts(engram *db, const struct eg_turn *turn, const struct eg_facts *facts,
+                     const struct eg_item_vecs *vecs, struct eg_buf *diff,
+                     struct eg_buf *changes);
 
 /* ---- ingest (ingest.c) ---- */
 /* Stop the syncer thread, if one started; no ingest call may be in flight. */

@@ -8,7 +8,7 @@
  *   negate: the matching active record(s) are closed, "expired";
  *   hedge: recorded under category unknowns for review, "flagged".
  * Nothing is ever overwritten in place, so every value keeps its chain. Runs inside the
- * caller's transaction; each change is also written to the audit log.
+ * caller's transaction; the caller audits the changes (in its turn's or job's entry).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -41,55 +41,48 @@ static int ascii_caseeq(const char *a, const char *b)
 
 struct ctx {
     engram *db;
-    const engram_call *call;
     const struct eg_turn *turn;
-    struct eg_buf *diff; /* the diff's objects as JSON text, comma-separated */
+    struct eg_buf *diff;    /* the diff's objects as JSON text, comma-separated */
+    struct eg_buf *changes; /* the objects of those that changed the store, likewise */
     const struct eg_item_vecs *vecs; /* the applied fact's precomputed vectors (value,
                                       * previous value), or NULL */
 };
 
-/* Record one change: its object in the diff, and when audited (it changed the store) its
- * audit entry (the same object plus the turn), both written as JSON text directly (as
- * jansson would write them). */
+/* Record one fact's outcome: its object in the diff and, when it changed the store, in the
+ * changes the caller audits (one audit entry per turn or job, not per fact: each entry cost
+ * an index descent and a row in the ingest leader's serial section). Written as JSON text
+ * directly, as jansson would write it. */
 static int note(struct ctx *c, const char *action, const char *etype, const char *ename,
                 const char *category, const char *key, const char *value, const char *prev,
-                const char *attr_id, int audited)
+                const char *attr_id, int changed)
 {
-    struct eg_buf b = {0}; /* the object's members, without its closing brace */
+    struct eg_buf *out[2] = {c->diff, changed ? c->changes : NULL};
+    size_t start = c->diff->len + (c->diff->len ? 1 : 0);
     int rc;
 
-    if ((rc = eg_buf_puts(&b, "{\"action\":")) != ENGRAM_OK ||
-        (rc = eg_buf_json_str(&b, action)) != ENGRAM_OK ||
-        (rc = eg_buf_puts(&b, ",\"entity\":[")) != ENGRAM_OK ||
-        (rc = eg_buf_json_str(&b, etype)) != ENGRAM_OK || (rc = eg_buf_puts(&b, ",")) != ENGRAM_OK ||
-        (rc = eg_buf_json_str(&b, ename)) != ENGRAM_OK ||
-        (rc = eg_buf_puts(&b, "],\"category\":")) != ENGRAM_OK ||
-        (rc = eg_buf_json_str(&b, category)) != ENGRAM_OK ||
-        (rc = eg_buf_puts(&b, ",\"key\":")) != ENGRAM_OK ||
-        (rc = eg_buf_json_str(&b, key)) != ENGRAM_OK ||
-        (rc = eg_buf_puts(&b, ",\"value\":")) != ENGRAM_OK ||
-        (rc = eg_buf_json_str(&b, value)) != ENGRAM_OK ||
-        (rc = eg_buf_puts(&b, ",\"previous_value\":")) != ENGRAM_OK ||
-        (rc = eg_buf_json_str(&b, prev)) != ENGRAM_OK ||
-        (rc = eg_buf_puts(&b, ",\"attribute_id\":")) != ENGRAM_OK ||
-        (rc = eg_buf_json_str(&b, attr_id)) != ENGRAM_OK ||
-        (c->diff->len && (rc = eg_buf_puts(c->diff, ",")) != ENGRAM_OK) ||
-        (rc = eg_buf_append(c->diff, b.p, b.len)) != ENGRAM_OK ||
+    if ((c->diff->len && (rc = eg_buf_puts(c->diff, ",")) != ENGRAM_OK) ||
+        (rc = eg_buf_puts(c->diff, "{\"action\":")) != ENGRAM_OK ||
+        (rc = eg_buf_json_str(c->diff, action)) != ENGRAM_OK ||
+        (rc = eg_buf_puts(c->diff, ",\"entity\":[")) != ENGRAM_OK ||
+        (rc = eg_buf_json_str(c->diff, etype)) != ENGRAM_OK ||
+        (rc = eg_buf_puts(c->diff, ",")) != ENGRAM_OK ||
+        (rc = eg_buf_json_str(c->diff, ename)) != ENGRAM_OK ||
+        (rc = eg_buf_puts(c->diff, "],\"category\":")) != ENGRAM_OK ||
+        (rc = eg_buf_json_str(c->diff, category)) != ENGRAM_OK ||
+        (rc = eg_buf_puts(c->diff, ",\"key\":")) != ENGRAM_OK ||
+        (rc = eg_buf_json_str(c->diff, key)) != ENGRAM_OK ||
+        (rc = eg_buf_puts(c->diff, ",\"value\":")) != ENGRAM_OK ||
+        (rc = eg_buf_json_str(c->diff, value)) != ENGRAM_OK ||
+        (rc = eg_buf_puts(c->diff, ",\"previous_value\":")) != ENGRAM_OK ||
+        (rc = eg_buf_json_str(c->diff, prev)) != ENGRAM_OK ||
+        (rc = eg_buf_puts(c->diff, ",\"attribute_id\":")) != ENGRAM_OK ||
+        (rc = eg_buf_json_str(c->diff, attr_id)) != ENGRAM_OK ||
         (rc = eg_buf_puts(c->diff, "}")) != ENGRAM_OK ||
-        (audited && ((rc = eg_buf_puts(&b, ",\"turn\":")) != ENGRAM_OK ||
-                     (rc = eg_buf_json_str(&b, c->turn->id)) != ENGRAM_OK ||
-                     (rc = eg_buf_puts(&b, "}")) != ENGRAM_OK))) {
-        eg_buf_reset(&b);
+        (out[1] && ((out[1]->len && (rc = eg_buf_puts(out[1], ",")) != ENGRAM_OK) ||
+                    (rc = eg_buf_append(out[1], c->diff->p + start, c->diff->len - start)) !=
+                        ENGRAM_OK)))
         return eg_err(c->db, ENGRAM_NOMEM, NULL, "out of memory writing the diff");
-    }
-    if (!audited) {
-        eg_buf_reset(&b);
-        return ENGRAM_OK;
-    }
-    rc = eg_audit_text(c->db, c->call, c->turn->context, c->turn->scope, "extract", attr_id,
-                       b.p);
-    eg_buf_reset(&b);
-    return rc;
+    return ENGRAM_OK;
 }
 
 static int put_attr(struct ctx *c, const char *entity_id, const struct eg_fact *f,
@@ -353,11 +346,11 @@ cleanup:
     return rc;
 }
 
-int eg_resolve_facts(engram *db, const engram_call *call, const struct eg_turn *turn,
-                     const struct eg_facts *facts, const struct eg_item_vecs *vecs,
-                     struct eg_buf *diff)
+int eg_resolve_facts(engram *db, const struct eg_turn *turn, const struct eg_facts *facts,
+                     const struct eg_item_vecs *vecs, struct eg_buf *diff,
+                     struct eg_buf *changes)
 {
-    struct ctx c = {db, call, turn, diff, NULL};
+    struct ctx c = {db, turn, diff, changes, NULL};
     char *user;
     int rc = ENGRAM_OK;
 
@@ -388,14 +381,14 @@ int eg_extract_turn(engram *db, const struct eg_turn *turn, struct eg_facts *out
     return ENGRAM_OK;
 }
 
-int eg_resolve_turn(engram *db, const engram_call *call, const struct eg_turn *turn,
-                    struct eg_buf *diff)
+int eg_resolve_turn(engram *db, const struct eg_turn *turn, struct eg_buf *diff,
+                    struct eg_buf *changes)
 {
     struct eg_facts facts;
     int rc = eg_extract_turn(db, turn, &facts);
 
     if (rc == ENGRAM_OK)
-        rc = eg_resolve_facts(db, call, turn, &facts, NULL, diff);
+        rc = eg_resolve_facts(db, turn, &facts, NULL, diff, changes);
     eg_facts_free(&facts);
     return rc;
 }

@@ -148,14 +148,15 @@ static void test_repeat_and_multi(void **state)
     json_decref(attrs);
 }
 
-/* Audit entries of action "extract" for user/alice. */
-static size_t extract_audits(void)
+/* The changes user/alice's audit entries record (a turn's entry lists what its inline
+ * extraction changed; a queued job's "extract" entry what it changed later). */
+static size_t audited_changes(void)
 {
     json_t *j = call(engram_audit_list, "{\"scope\":\"user/alice\",\"limit\":1000}"), *e;
     size_t i, n = 0;
 
     json_array_foreach(json_object_get(j, "entries"), i, e) n +=
-        strcmp(jstr(e, "action"), "extract") == 0;
+        json_array_size(json_object_get(json_object_get(e, "detail"), "changes"));
     json_decref(j);
     return n;
 }
@@ -179,11 +180,11 @@ static void test_repeat_at_the_ceiling(void **state)
         json_decref(attrs);
     }
     assert_true(conf > 0.98 && conf < 1.0); /* reached the ceiling and stayed there */
-    before = extract_audits();
+    before = audited_changes();
     diff = say("I'm allergic to peanuts", NULL);
     assert_string_equal(jstr(change(diff, "allergies"), "action"), "unchanged");
     json_decref(diff);
-    assert_int_equal(extract_audits(), before);
+    assert_int_equal(audited_changes(), before);
 }
 
 static void test_not_the_users_facts(void **state)
@@ -328,23 +329,56 @@ static void test_async_queue_survives_restart(void **state)
     assert_int_equal(done, 0);
 }
 
+/* One audit entry per write: a turn's lists what its extraction changed, a queued turn's
+ * job writes its own "extract" entry, a forget one entry. */
 static void test_audit_trail(void **state)
 {
-    json_t *a, *e;
-    size_t i, extract = 0, forget = 0;
+    json_t *a, *e, *j;
+    size_t i, turns = 0, extract = 0, forget = 0;
+    char *out = NULL, queued[64] = "";
+    int done = 0;
 
     (void)state;
     json_decref(say("I live in Berlin", NULL));
+    json_decref(say("hello there", NULL));
+    j = ok_json(ts.db, engram_turn_add(ts.db, NULL, "assistant", NULL,
+                                       "{\"scope\":\"user/alice\",\"role\":\"user\","
+                                       "\"content\":\"I work at Acme\",\"async\":true}",
+                                       &out),
+                &out, "async turn");
+    snprintf(queued, sizeof(queued), "%s", jstr(j, "turn.id"));
+    json_decref(j);
+    assert_int_equal(engram_jobs_run(ts.db, 10, &done), ENGRAM_OK);
+    assert_int_equal(done, 1);
     json_decref(call(engram_forget, "{\"scope\":\"user/alice\",\"attribute_key\":\"location\"}"));
     a = call(engram_audit_list, "{\"scope\":\"user/alice\"}");
     json_array_foreach(json_object_get(a, "entries"), i, e)
     {
-        if (strcmp(jstr(e, "action"), "extract") == 0) {
+        json_t *changes = json_object_get(json_object_get(e, "detail"), "changes");
+
+        if (strcmp(jstr(e, "action"), "turn") == 0) {
+            turns++;
+            assert_string_equal(jstr(e, "detail.role"), "user");
+            if (strcmp(jstr(e, "target"), queued) == 0) {
+                assert_true(json_is_true(json_object_get(json_object_get(e, "detail"), "queued")));
+                assert_null(changes);
+            } else if (json_array_size(changes)) {
+                assert_int_equal(json_array_size(changes), 1);
+                assert_string_equal(jstr(e, "detail.changes.0.action"), "added");
+                assert_string_equal(jstr(e, "detail.changes.0.value"), "Berlin");
+                assert_non_null(strstr(jstr(e, "detail.changes.0.attribute_id"), "attr_"));
+            } else {
+                assert_true(json_is_array(changes)); /* "hello there" changed nothing */
+            }
+        } else if (strcmp(jstr(e, "action"), "extract") == 0) {
             extract++;
-            assert_non_null(strstr(jstr(e, "detail.turn"), "turn_"));
+            assert_string_equal(jstr(e, "target"), queued);
+            assert_int_equal(json_array_size(changes), 1);
+            assert_string_equal(jstr(e, "detail.changes.0.key"), "employer");
         }
         forget += strcmp(jstr(e, "action"), "forget") == 0;
     }
+    assert_int_equal(turns, 3);
     assert_int_equal(extract, 1);
     assert_int_equal(forget, 1);
     json_decref(a);
