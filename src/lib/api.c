@@ -228,6 +228,7 @@ int engram_open(const char *uri, const engram_options *opt, engram **out)
     pthread_mutex_init(&db->err_mu, NULL);
     pthread_cond_init(&db->worker_cv, NULL);
     pthread_mutex_init(&db->ingest_mu, NULL);
+    pthread_mutex_init(&db->stem_mu, NULL);
     db->ingest_tail = &db->ingest_head;
     pthread_cond_init(&db->syncer_cv, NULL);
     db->sync_tail = &db->sync_head;
@@ -283,6 +284,7 @@ int engram_close(engram *db)
         db->ops->close(db->store);
     db->store = NULL;
     eg_retrieval_free(db);
+    eg_stemmers_free(db);
     pthread_mutex_unlock(&db->mu);
     for (e = db->errs; e; e = next) {
         next = e->next;
@@ -295,6 +297,7 @@ int engram_close(engram *db)
     pthread_cond_destroy(&db->worker_cv);
     pthread_cond_destroy(&db->syncer_cv);
     pthread_mutex_destroy(&db->ingest_mu);
+    pthread_mutex_destroy(&db->stem_mu);
     pthread_mutex_destroy(&db->err_mu);
     pthread_mutex_destroy(&db->mu);
     free(db);

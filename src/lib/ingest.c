@@ -35,6 +35,7 @@
 #include "lib/api_int.h"
 #include "lib/extract.h"
 #include "lib/internal.h"
+#include "lib/stem.h"
 #include "util/buf.h"
 
 #define BATCH_MAX 256    /* requests per commit */
@@ -55,6 +56,7 @@ struct eg_pend {
     struct eg_item_vecs *tvecs; /* n turn vectors */
     struct eg_item_vecs **fvecs; /* n arrays of 2 per fact: value, previous value */
     struct eg_buf *tails;        /* n answers' eg_turn_write_tail text */
+    struct eg_fts_doc *docs;     /* n contents' full-text tokens, or NULL (store.h fts_tokens) */
     char *scope;                 /* a session-less request's scope, checked against the floor */
     size_t n;
     int batch;
@@ -189,6 +191,56 @@ static int turns_from_req(engram *db, const json_t *req, struct eg_turn **out, s
     return ENGRAM_OK;
 }
 
+/*
+ * Stemmers for tokenizing turns before the lock, kept between calls on the handle: each has
+ * a stem cache (64 KB) that pays off only warm. One per thread preparing at once, up to
+ * EG_STEMMERS kept; beyond that a caller makes its own and frees it.
+ */
+static struct eg_stemmer *stemmer_take(engram *db)
+{
+    struct eg_stemmer *st = NULL;
+
+    pthread_mutex_lock(&db->stem_mu);
+    if (db->nstemmers)
+        st = db->stemmers[--db->nstemmers];
+    pthread_mutex_unlock(&db->stem_mu);
+    return st ? st : eg_stemmer_new();
+}
+
+static void stemmer_give(engram *db, struct eg_stemmer *st)
+{
+    pthread_mutex_lock(&db->stem_mu);
+    if (db->nstemmers < EG_STEMMERS) {
+        db->stemmers[db->nstemmers++] = st;
+        st = NULL;
+    }
+    pthread_mutex_unlock(&db->stem_mu);
+    eg_stemmer_free(st);
+}
+
+void eg_stemmers_free(engram *db)
+{
+    while (db->nstemmers)
+        eg_stemmer_free(db->stemmers[--db->nstemmers]);
+}
+
+/* The full-text tokens of p's turns, for a store that indexes with them (a fifth of the
+ * leader's work on conversation turns was scanning and stemming them). Out of memory
+ * leaves a turn without, and the store's tokenizer does it under the lock as before. */
+static void fts_docs_make(engram *db, struct eg_pend *p)
+{
+    struct eg_stemmer *st = stemmer_take(db);
+
+    for (size_t i = 0; st && i < p->n; i++) {
+        const char *c = p->ts[i].content;
+
+        if (eg_fts_doc_make(st, c, strlen(c), &p->docs[i]) == ENGRAM_OK)
+            p->ts[i].fts = &p->docs[i];
+    }
+    if (st)
+        stemmer_give(db, st);
+}
+
 /* Parse, validate, digest and extract on the caller's thread, without the handle's lock:
  * none of it reads the store. Errors are this thread's own. */
 static int prepare(engram *db, struct eg_pend *p, const char *req_json)
@@ -216,8 +268,11 @@ static int prepare(engram *db, struct eg_pend *p, const char *req_json)
     if (!(p->facts = calloc(p->n, sizeof(*p->facts))) ||
         !(p->tvecs = calloc(p->n, sizeof(*p->tvecs))) ||
         !(p->fvecs = calloc(p->n, sizeof(*p->fvecs))) ||
-        !(p->tails = calloc(p->n, sizeof(*p->tails))))
+        !(p->tails = calloc(p->n, sizeof(*p->tails))) ||
+        (db->ops->fts_tokens && !(p->docs = calloc(p->n, sizeof(*p->docs)))))
         return eg_err(db, ENGRAM_NOMEM, NULL, "out of memory");
+    if (p->docs)
+        fts_docs_make(db, p);
     for (size_t i = 0; i < p->n; i++) {
         const struct eg_facts *f = &p->facts[i];
 
@@ -248,6 +303,8 @@ static int prepare(engram *db, struct eg_pend *p, const char *req_json)
 static void pend_clear(struct eg_pend *p)
 {
     for (size_t i = 0; i < p->n; i++) {
+        if (p->docs)
+            eg_fts_doc_clear(&p->docs[i]);
         free(p->ts[i].metadata);
         if (p->tvecs)
             eg_item_vecs_clear(&p->tvecs[i]);
@@ -267,6 +324,7 @@ static void pend_clear(struct eg_pend *p)
     free(p->fvecs);
     free(p->facts);
     free(p->tails);
+    free(p->docs);
     json_decref(p->req);
 }
 

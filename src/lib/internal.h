@@ -27,6 +27,8 @@ struct eg_err {
 };
 
 struct eg_pend;      /* ingest.c: one queued turn */
+struct eg_stemmer;   /* stem.h */
+#define EG_STEMMERS 16
 struct eg_retrieval; /* retrieve.c: word vectors, WordNet, stemmer settings */
 
 struct engram {
@@ -59,6 +61,10 @@ struct engram {
     pthread_cond_t syncer_cv;
     struct eg_pend *sync_head, **sync_tail; /* requests committed, awaiting the fsync */
     int sync_failed; /* a log_sync failed: no more ingest on this handle */
+    /* stemmers that ingest tokenizes turns with before the lock (ingest.c) */
+    pthread_mutex_t stem_mu;
+    struct eg_stemmer *stemmers[EG_STEMMERS];
+    int nstemmers;
 };
 
 /*
@@ -186,6 +192,8 @@ int eg_resolve_facts(engram *db, const struct eg_turn *turn, const struct eg_fac
 /* ---- ingest (ingest.c) ---- */
 /* Stop the syncer thread, if one started; no ingest call may be in flight. */
 void eg_syncer_stop(engram *db);
+/* Free the handle's pooled stemmers (at close). */
+void eg_stemmers_free(engram *db);
 
 /* ---- worker (worker.c) ---- */
 int eg_worker_start(engram *db);

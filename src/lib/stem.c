@@ -370,7 +370,8 @@ int eg_is_stopword(const char *tok, size_t n)
 /* ---- FTS5 tokenizer ---------------------------------------------------------------- */
 
 struct fts_tok {
-    struct eg_stemmer *st; /* one per instance: libstemmer objects are not thread-safe */
+    struct eg_stemmer *st;    /* one per instance: libstemmer objects are not thread-safe */
+    struct eg_fts_docs *pre;  /* documents tokenized ahead of time, or NULL */
 };
 
 struct fts_call {
@@ -385,11 +386,96 @@ static int fts_token(void *arg, const char *tok, size_t n, size_t start, size_t 
     return fc->xToken(fc->ctx, 0, tok, (int)n, (int)start, (int)end);
 }
 
-static int fts_create(void *unused, const char **argv, int argc, Fts5Tokenizer **out)
+/* ---- documents tokenized ahead of time (stem.h) ---- */
+
+static int doc_token(void *arg, const char *tok, size_t n, size_t start, size_t end)
+{
+    struct eg_fts_doc *d = arg;
+    int32_t head[3] = {(int32_t)start, (int32_t)end, (int32_t)n};
+    size_t need = d->nrec + sizeof(head) + n;
+
+    if (need > d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 256;
+        char *p;
+
+        while (cap < need)
+            cap *= 2;
+        if (!(p = realloc(d->rec, cap)))
+            return ENGRAM_NOMEM;
+        d->rec = p;
+        d->cap = cap;
+    }
+    memcpy(d->rec + d->nrec, head, sizeof(head));
+    memcpy(d->rec + d->nrec + sizeof(head), tok, n);
+    d->nrec = need;
+    return 0;
+}
+
+int eg_fts_doc_make(struct eg_stemmer *st, const char *text, size_t len, struct eg_fts_doc *out)
+{
+    struct scan_ctx cx = {st, ENGRAM_NOMEM, doc_token, out};
+    int rc;
+
+    out->text = text;
+    out->len = len;
+    if ((rc = scan(&cx, text, len)) != ENGRAM_OK)
+        eg_fts_doc_clear(out);
+    return rc;
+}
+
+void eg_fts_doc_clear(struct eg_fts_doc *d)
+{
+    free(d->rec);
+    memset(d, 0, sizeof(*d));
+}
+
+int eg_fts_docs_push(struct eg_fts_docs *q, const struct eg_fts_doc *d)
+{
+    if (q->n == q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 64;
+        const struct eg_fts_doc **v = realloc(q->v, cap * sizeof(*v));
+
+        if (!v)
+            return ENGRAM_NOMEM;
+        q->v = v;
+        q->cap = cap;
+    }
+    q->v[q->n++] = d;
+    return ENGRAM_OK;
+}
+
+void eg_fts_docs_reset(struct eg_fts_docs *q)
+{
+    q->n = q->head = 0;
+}
+
+void eg_fts_docs_free(struct eg_fts_docs *q)
+{
+    free(q->v);
+    memset(q, 0, sizeof(*q));
+}
+
+/* Hands FTS5 a document's recorded tokens, exactly as fts_token would have. */
+static int replay(const struct eg_fts_doc *d, void *ctx,
+                  int (*xToken)(void *, int, const char *, int, int, int))
+{
+    for (size_t at = 0; at < d->nrec;) {
+        int32_t head[3];
+        int rc;
+
+        memcpy(head, d->rec + at, sizeof(head));
+        at += sizeof(head);
+        if ((rc = xToken(ctx, 0, d->rec + at, head[2], head[0], head[1])) != SQLITE_OK)
+            return rc;
+        at += (size_t)head[2];
+    }
+    return SQLITE_OK;
+}
+
+static int fts_create(void *pre, const char **argv, int argc, Fts5Tokenizer **out)
 {
     struct fts_tok *t;
 
-    (void)unused;
     (void)argv;
     *out = NULL;
     if (argc != 0) /* "engram" takes no options; a typo should not be silently ignored */
@@ -402,6 +488,7 @@ static int fts_create(void *unused, const char **argv, int argc, Fts5Tokenizer *
         free(t);
         return SQLITE_NOMEM;
     }
+    t->pre = pre;
     *out = (Fts5Tokenizer *)t;
     return SQLITE_OK;
 }
@@ -429,6 +516,14 @@ static int fts_tokenize(Fts5Tokenizer *p, void *ctx, int flags, const char *text
         cx.st = NULL;
     if (text == NULL || ntext <= 0)
         return SQLITE_OK;
+    if (flags == FTS5_TOKENIZE_DOCUMENT && t->pre && t->pre->head < t->pre->n) {
+        const struct eg_fts_doc *d = t->pre->v[t->pre->head];
+
+        if (d->len == (size_t)ntext && memcmp(d->text, text, d->len) == 0) {
+            t->pre->head++;
+            return replay(d, ctx, xToken);
+        }
+    }
     return scan(&cx, text, (size_t)ntext);
 }
 
@@ -446,7 +541,7 @@ static fts5_api *fts5_api_of(sqlite3 *db)
     return api;
 }
 
-int eg_stem_register_fts5(sqlite3 *db)
+int eg_stem_register_fts5(sqlite3 *db, struct eg_fts_docs *pre)
 {
     fts5_tokenizer tok = {fts_create, fts_delete, fts_tokenize};
     fts5_api *api = fts5_api_of(db);
@@ -454,7 +549,7 @@ int eg_stem_register_fts5(sqlite3 *db)
 
     if (api == NULL || api->iVersion < 2)
         return ENGRAM_ERROR;
-    rc = api->xCreateTokenizer(api, "engram", NULL, &tok, NULL);
+    rc = api->xCreateTokenizer(api, "engram", pre, &tok, NULL);
     if (rc == SQLITE_NOMEM)
         return ENGRAM_NOMEM;
     return rc == SQLITE_OK ? ENGRAM_OK : ENGRAM_ERROR;

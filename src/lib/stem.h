@@ -64,11 +64,49 @@ int eg_words(const char *text, size_t len, eg_token_fn fn, void *arg);
 int eg_is_stopword(const char *tok, size_t n);
 
 /*
+ * A document's tokens as the "engram" FTS5 tokenizer emits them, made ahead of time: the
+ * ingest leader indexes turns inside the write lock, where scanning and stemming their
+ * text was a fifth of its work on conversation turns; callers make these on their own
+ * threads before queuing, and the tokenizer replays them (eg_fts_docs).
+ */
+struct eg_fts_doc {
+    const char *text; /* the text the tokens are of: not owned, must outlive the replay */
+    size_t len;
+    char *rec;        /* per token: int32 start, int32 end, int32 n, then n bytes */
+    size_t nrec, cap;
+};
+
+/* Tokenizes text[0..len) into *out (which must be zeroed) with st. ENGRAM_OK or
+ * ENGRAM_NOMEM (then *out is empty). Free with eg_fts_doc_clear(). */
+int eg_fts_doc_make(struct eg_stemmer *st, const char *text, size_t len, struct eg_fts_doc *out);
+void eg_fts_doc_clear(struct eg_fts_doc *d);
+
+/*
+ * Documents offered to a connection's tokenizer, in the order they will be indexed. When
+ * FTS5 asks to tokenize a document whose text equals (byte for byte) the one at the head,
+ * the tokenizer replays its tokens and moves on; any other text is tokenized as usual. A
+ * match is checked, not assumed, so a queue out of step costs only speed, never a wrong
+ * index. The queue holds pointers: its documents must outlive its reset.
+ */
+struct eg_fts_docs {
+    const struct eg_fts_doc **v;
+    size_t n, head, cap;
+};
+
+/* Appends d; ENGRAM_NOMEM leaves the queue as it was (that document is then tokenized). */
+int eg_fts_docs_push(struct eg_fts_docs *q, const struct eg_fts_doc *d);
+/* Empties the queue, keeping its memory; eg_fts_docs_free releases it. */
+void eg_fts_docs_reset(struct eg_fts_docs *q);
+void eg_fts_docs_free(struct eg_fts_docs *q);
+
+/*
  * Registers the FTS5 tokenizer "engram" on db (use: `tokenize='engram'`). It emits the
  * stems of eg_stem_tokens(); for prefix queries (`run*`) the word is folded but not
- * stemmed, so the prefix still matches the stems in the index. Returns ENGRAM_OK,
- * ENGRAM_NOMEM, or ENGRAM_ERROR when this SQLite has no FTS5.
+ * stemmed, so the prefix still matches the stems in the index. pre: NULL, or the queue of
+ * documents made ahead of time for this connection (used only by this connection's
+ * thread, as the connection itself). Returns ENGRAM_OK, ENGRAM_NOMEM, or ENGRAM_ERROR when
+ * this SQLite has no FTS5.
  */
-int eg_stem_register_fts5(sqlite3 *db);
+int eg_stem_register_fts5(sqlite3 *db, struct eg_fts_docs *pre);
 
 #endif

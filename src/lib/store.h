@@ -31,6 +31,8 @@ struct eg_session {
     char *metadata; /* JSON object text */
 };
 
+struct eg_fts_doc;
+
 struct eg_turn {
     char id[EG_ID_MAX];
     char session_id[EG_ID_MAX]; /* "" for a session-less turn */
@@ -41,6 +43,9 @@ struct eg_turn {
     int64_t created_at;
     int64_t recorded_at;
     char *metadata; /* JSON object text */
+    /* Optional, for turn_put: content's full-text tokens made before the write lock, when
+     * the backend's fts_tokens says it uses them (stem.h); must live until the commit. */
+    const struct eg_fts_doc *fts;
 };
 
 struct eg_entity {
@@ -162,6 +167,8 @@ struct eg_store_ops {
                              eg_session_cb cb, void *arg);
 
     int (*turn_put)(struct eg_store *s, const struct eg_turn *in);
+    int fts_tokens; /* 1: turn_put indexes with eg_turn.fts when given (SQLite's tokenizer
+                     * runs in this process; PostgreSQL's runs in the server) */
     int (*turn_get)(struct eg_store *s, const char *context, const char *id,
                     struct eg_turn *out);
     /* Full-text search of turns in the given scopes; terms are stemmed by the backend's

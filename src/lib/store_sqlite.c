@@ -34,6 +34,7 @@ struct eg_store {
     } cache[STMT_CACHE];
     int ncache;
     int64_t fts_from; /* lowest turns.rid written by the open transaction, not yet indexed */
+    struct eg_fts_docs fts_docs; /* those turns' tokens made ahead of time (eg_turn.fts) */
     int wal_fd;       /* the WAL file, for sq_log_sync; -1 when none (":memory:"): commit at FULL */
     int sync_normal;  /* synchronous is NORMAL: an EG_TX_ASYNC transaction, or FULL's restore
                        * after one failed (sync_full) */
@@ -493,6 +494,7 @@ static void sq_close(struct eg_store *s)
     }
     if (s->wal_fd >= 0)
         close(s->wal_fd);
+    eg_fts_docs_free(&s->fts_docs); /* after the connection: its tokenizer points here */
     free(s);
 }
 
@@ -582,7 +584,7 @@ static int sq_open(const char *uri, int busy_ms, struct eg_store **out, char *er
          * runs the checkpoint, and rarer ones copy hot pages (index roots) fewer times;
          * 64-connection ingest ran 10-15% faster in wall time (bench/RESULTS.md, ingest). */
         (rc = exec(s, "PRAGMA wal_autocheckpoint=10000")) != ENGRAM_OK ||
-        (rc = eg_stem_register_fts5(s->db)) != ENGRAM_OK ||
+        (rc = eg_stem_register_fts5(s->db, &s->fts_docs)) != ENGRAM_OK ||
         (rc = sqlite3_create_function(s->db, "eg_scopetok", 2,
                                       SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
                                       NULL, sql_scopetok, NULL, NULL) == SQLITE_OK
@@ -633,6 +635,7 @@ static int sq_begin(struct eg_store *s, int write)
     sync_full(s);
     if (s->sync_normal)
         return ENGRAM_NOMEM;
+    eg_fts_docs_reset(&s->fts_docs);
     if (write == EG_TX_ASYNC && s->wal_fd >= 0) {
         if ((rc = exec(s, "PRAGMA synchronous=NORMAL")) != ENGRAM_OK)
             return rc;
@@ -685,6 +688,7 @@ static int sq_commit_async(struct eg_store *s)
 static void sq_rollback(struct eg_store *s)
 {
     s->fts_from = 0;
+    eg_fts_docs_reset(&s->fts_docs);
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     sync_full(s);
@@ -825,6 +829,10 @@ static int sq_turn_put(struct eg_store *s, const struct eg_turn *in)
     rid = sqlite3_last_insert_rowid(s->db);
     if (!s->fts_from || rid < s->fts_from)
         s->fts_from = rid;
+    /* fts_flush indexes this transaction's turns in rid order, which is this order; out of
+     * memory here only means the tokenizer does the work itself. */
+    if (in->fts)
+        (void)eg_fts_docs_push(&s->fts_docs, in->fts);
     return ENGRAM_OK;
 }
 
@@ -841,6 +849,7 @@ static int fts_flush(struct eg_store *s)
 {
     sqlite3_stmt *st;
     int64_t from = s->fts_from;
+    int rc;
 
     if (!from)
         return ENGRAM_OK;
@@ -848,7 +857,9 @@ static int fts_flush(struct eg_store *s)
     PREP(s, st, "INSERT INTO turns_fts2(rowid, content, scopetok)"
                 " SELECT rid, content, eg_scopetok(context, scope) FROM turns WHERE rid >= ?");
     sqlite3_bind_int64(st, 1, from);
-    return step_done(s, st);
+    rc = step_done(s, st);
+    eg_fts_docs_reset(&s->fts_docs); /* their turns' callers may return once committed */
+    return rc;
 }
 
 static int sq_turn_get(struct eg_store *s, const char *context, const char *id,
@@ -1734,6 +1745,7 @@ const struct eg_store_ops eg_store_sqlite = {
     .session_get = sq_session_get,
     .sessions_in_scope = sq_sessions_in_scope,
     .turn_put = sq_turn_put,
+    .fts_tokens = 1,
     .turn_get = sq_turn_get,
     .turns_search = sq_turns_search,
     .turns_list = sq_turns_list,

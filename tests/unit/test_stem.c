@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -208,7 +209,7 @@ static sqlite3 *open_fts(void)
     size_t i;
 
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-    assert_int_equal(eg_stem_register_fts5(db), ENGRAM_OK);
+    assert_int_equal(eg_stem_register_fts5(db, NULL), ENGRAM_OK);
     assert_int_equal(sqlite3_exec(db, "CREATE VIRTUAL TABLE t USING fts5(x, tokenize='engram')",
                                   NULL, NULL, &err),
                      SQLITE_OK);
@@ -281,12 +282,106 @@ static void test_fts5_bad_args(void **state)
 
     (void)state;
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-    assert_int_equal(eg_stem_register_fts5(db), ENGRAM_OK);
+    assert_int_equal(eg_stem_register_fts5(db, NULL), ENGRAM_OK);
     assert_int_not_equal(
         sqlite3_exec(db, "CREATE VIRTUAL TABLE t USING fts5(x, tokenize='engram nope')", NULL, NULL,
                      NULL),
         SQLITE_OK);
     sqlite3_close(db);
+}
+
+/* Every (term, doc, col, offset) of FTS5 table t, one per line. */
+static char *vocab(sqlite3 *db, const char *t)
+{
+    char sql[160], *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    sqlite3_stmt *st;
+
+    assert_non_null(f);
+    snprintf(sql, sizeof(sql), "CREATE VIRTUAL TABLE %s_v USING fts5vocab(%s, 'instance')", t, t);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    snprintf(sql, sizeof(sql), "SELECT term, doc, col, offset FROM %s_v ORDER BY 1, 2, 3, 4", t);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        fprintf(f, "%s %lld %s %d\n", (const char *)sqlite3_column_text(st, 0),
+                (long long)sqlite3_column_int64(st, 1), (const char *)sqlite3_column_text(st, 2),
+                sqlite3_column_int(st, 3));
+    sqlite3_finalize(st);
+    fclose(f);
+    return out;
+}
+
+/* Documents tokenized ahead of time index exactly as the tokenizer would have indexed them,
+ * and a queued document whose text differs is not used. */
+static void test_fts5_docs_ahead(void **state)
+{
+    static const char *docs[] = {
+        "I am allergic to shellfish, and my sister's running a Caf\xc3\xa9!",
+        "", "running running running, always running",
+        "\xff\x80 broken UTF-8 \xc3 then words",
+        ("a word past EG_WORD_MAX: Pneumonoultramicroscopicsilicovolcanoconiosis"
+         "PneumonoultramicroscopicsilicovolcanoconiosisPneumonoultramicroscopicsilicovolcano"
+         "coniosisPneumonoultramicroscopicsilicovolcanoconiosis ends"),
+    };
+    struct eg_stemmer *st = eg_stemmer_new();
+    struct eg_fts_docs q = {0};
+    struct eg_fts_doc d[5] = {{0}}, other = {0};
+    sqlite3 *db = NULL;
+    char *a, *b;
+
+    (void)state;
+    assert_non_null(st);
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    assert_int_equal(eg_stem_register_fts5(db, &q), ENGRAM_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE VIRTUAL TABLE a USING fts5(x, y, tokenize='engram');"
+                                  "CREATE VIRTUAL TABLE b USING fts5(x, y, tokenize='engram');",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    for (size_t i = 0; i < 5; i++) {
+        sqlite3_stmt *ins;
+
+        assert_int_equal(eg_fts_doc_make(st, docs[i], strlen(docs[i]), &d[i]), ENGRAM_OK);
+        for (int t = 0; t < 2; t++) {
+            assert_int_equal(sqlite3_prepare_v2(db,
+                                                t ? "INSERT INTO b(rowid, x, y) VALUES (?1, ?2, 'scope x')"
+                                                  : "INSERT INTO a(rowid, x, y) VALUES (?1, ?2, 'scope x')",
+                                                -1, &ins, NULL),
+                             SQLITE_OK);
+            sqlite3_bind_int64(ins, 1, (sqlite3_int64)(i + 1));
+            sqlite3_bind_text(ins, 2, docs[i], -1, SQLITE_STATIC);
+            if (t == 0)
+                assert_int_equal(eg_fts_docs_push(&q, &d[i]), ENGRAM_OK);
+            assert_int_equal(sqlite3_step(ins), SQLITE_DONE);
+            sqlite3_finalize(ins);
+            /* a's document was replayed (an empty one never reaches the tokenizer) */
+            assert_int_equal(q.head, t == 0 && docs[i][0] ? 1u : 0u);
+            eg_fts_docs_reset(&q);
+        }
+    }
+    /* A queued document made from other text is passed over, not replayed. */
+    assert_int_equal(eg_fts_doc_make(st, "completely different", 20, &other), ENGRAM_OK);
+    assert_int_equal(eg_fts_docs_push(&q, &other), ENGRAM_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO a(rowid, x, y) VALUES (6, 'walking home', 'z');"
+                                  "INSERT INTO b(rowid, x, y) VALUES (6, 'walking home', 'z');",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(q.head, 0);
+    a = vocab(db, "a");
+    b = vocab(db, "b");
+    assert_non_null(strstr(a, "allerg 1 x 2"));
+    assert_non_null(strstr(a, "walk 6 x 0"));
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    for (size_t i = 0; i < 5; i++)
+        eg_fts_doc_clear(&d[i]);
+    eg_fts_doc_clear(&other);
+    eg_fts_docs_free(&q);
+    sqlite3_close(db);
+    eg_stemmer_free(st);
 }
 
 int main(void)
@@ -296,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_long_word),     cmocka_unit_test(test_callback_stops),
         cmocka_unit_test(test_stopwords),     cmocka_unit_test(test_fts5),
         cmocka_unit_test(test_fts5_bad_args), cmocka_unit_test(test_stem_cache),
+        cmocka_unit_test(test_fts5_docs_ahead),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
