@@ -18,10 +18,15 @@
 #include <unistd.h>
 
 #include "lib/internal.h"
+#include "lib/sqlite_ckpt.h"
 #include "lib/stem.h"
 #include "util/buf.h"
 
 #define STMT_CACHE 96
+/* Checkpoints (sqlite_ckpt.c): the thread copies once the WAL holds ~16 MB; the writer
+ * catches up, so that the log starts over, at ~40 MB (the automatic checkpoint's size). */
+#define CKPT_WAKE_FRAMES 4000
+#define CKPT_RESTART_FRAMES 10000
 
 struct eg_store {
     sqlite3 *db;
@@ -38,6 +43,7 @@ struct eg_store {
     int wal_fd;       /* the WAL file, for sq_log_sync; -1 when none (":memory:"): commit at FULL */
     int sync_normal;  /* synchronous is NORMAL: an EG_TX_ASYNC transaction, or FULL's restore
                        * after one failed (sync_full) */
+    struct eg_ckpt *ckpt; /* checkpoints off the committing thread, or NULL (sqlite_ckpt.c) */
 };
 
 /* ---- schema -------------------------------------------------------------------------- */
@@ -484,6 +490,7 @@ static void sq_close(struct eg_store *s)
 {
     if (!s)
         return;
+    eg_ckpt_stop(s->ckpt);
     for (int i = 0; i < s->ncache; i++) {
         free(s->cache[i].sql);
         sqlite3_finalize(s->cache[i].st);
@@ -535,7 +542,7 @@ static void open_wal(struct eg_store *s)
     if ((slash = strrchr(dir, '/')))
         slash[slash == dir] = '\0'; /* "/x-wal" -> "/" */
     else
-        strcpy(dir, ".");
+        memcpy(dir, ".", 2); /* "x-wal" has room for it */
     if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
         goto fail;
     if (fsync(dfd) != 0) {
@@ -580,9 +587,9 @@ static int sq_open(const char *uri, int busy_ms, struct eg_store **out, char *er
     if ((rc = exec(s, "PRAGMA journal_mode=WAL")) != ENGRAM_OK ||
         (rc = exec(s, "PRAGMA synchronous=FULL")) != ENGRAM_OK ||
         (rc = exec(s, "PRAGMA foreign_keys=ON")) != ENGRAM_OK ||
-        /* Checkpoint every ~40 MB of WAL instead of SQLite's ~4 MB: the committing thread
-         * runs the checkpoint, and rarer ones copy hot pages (index roots) fewer times;
-         * 64-connection ingest ran 10-15% faster in wall time (bench/RESULTS.md, ingest). */
+        /* Checkpoint every ~40 MB of WAL instead of SQLite's ~4 MB: rarer checkpoints copy
+         * hot pages (index roots) fewer times. A file store hands them to a thread below
+         * (eg_ckpt_start); this stays for ":memory:" and if that runs out of memory. */
         (rc = exec(s, "PRAGMA wal_autocheckpoint=10000")) != ENGRAM_OK ||
         (rc = eg_stem_register_fts5(s->db, &s->fts_docs)) != ENGRAM_OK ||
         (rc = sqlite3_create_function(s->db, "eg_scopetok", 2,
@@ -610,6 +617,9 @@ static int sq_open(const char *uri, int busy_ms, struct eg_store **out, char *er
     if (exists(s, "SELECT 1 FROM jobs WHERE state = 'running'"))
         exec(s, "UPDATE jobs SET state='pending' WHERE state='running'");
     open_wal(s);
+    /* Checkpoints off the committing thread, the ingest leader (sqlite_ckpt.c). */
+    if (s->wal_fd >= 0)
+        s->ckpt = eg_ckpt_start(s->db, CKPT_WAKE_FRAMES, CKPT_RESTART_FRAMES);
     *out = s;
     return ENGRAM_OK;
 }

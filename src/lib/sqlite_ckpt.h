@@ -1,0 +1,26 @@
+/*
+ * sqlite_ckpt.h - WAL checkpoints for the SQLite store on a thread of their own.
+ */
+#ifndef ENGRAM_SQLITE_CKPT_H
+#define ENGRAM_SQLITE_CKPT_H
+
+#include <sqlite3.h>
+
+struct eg_ckpt;
+
+/*
+ * Take over db's automatic checkpoints (its WAL hook). Once the log holds wake_frames
+ * frames, a thread with a connection of its own copies them into the database file while
+ * db goes on committing; once it holds restart_frames, db's committing thread copies the
+ * few frames the thread has not yet copied, so that its next transaction starts the log
+ * again from the beginning. The thread starts on the first wake. db must be a file in WAL
+ * mode. Returns NULL when out of memory; db then keeps SQLite's own automatic checkpoint.
+ * Ownership: the caller keeps db, and calls eg_ckpt_stop before closing it.
+ */
+struct eg_ckpt *eg_ckpt_start(sqlite3 *db, int wake_frames, int restart_frames);
+
+/* Give db its WAL hook back, finish the thread's checkpoint in progress, join the thread,
+ * close its connection and free c. NULL is a no-op. */
+void eg_ckpt_stop(struct eg_ckpt *c);
+
+#endif
