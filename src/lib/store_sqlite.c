@@ -19,6 +19,7 @@
 
 #include "lib/internal.h"
 #include "lib/sqlite_ckpt.h"
+#include "lib/sqlite_walbuf.h"
 #include "lib/stem.h"
 #include "util/buf.h"
 
@@ -571,10 +572,11 @@ static int sq_open(const char *uri, int busy_ms, struct eg_store **out, char *er
         return ENGRAM_NOMEM;
     }
     s->wal_fd = -1;
+    /* WAL commits in one write each (sqlite_walbuf.c); the default VFS if that fails. */
     rc = sqlite3_open_v2(uri, &s->db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
                              SQLITE_OPEN_EXRESCODE,
-                         NULL);
+                         eg_walbuf_register() == SQLITE_OK ? EG_WALBUF_VFS : NULL);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "cannot open SQLite store '%s': %s", uri,
                  s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
