@@ -5,8 +5,10 @@
 # alternating 6-second runs (A, B, A, B, ...), each on a fresh store, and comparing means.
 # Load options default to "--batch 50 --connections 16" (synthetic turns); e.g. add
 # "--conversations ../shared/datasets/locomo/locomo10.json" for LoCoMo's conversations, or
-# "--connections 64" for one turn per request. Needs engram in both build dirs and load in
-# BUILD_B. Prints one line per run (turns/s, or requests/s without --batch) and the means.
+# "--connections 64" for one turn per request. STORE=FILE runs each on a fresh copy of that
+# store (e.g. the 1,000,000-turn /tmp/engram-bench.db of http_bench.sh) instead of an empty
+# one. Needs engram in both build dirs and load in BUILD_B. Prints one line per run
+# (turns/s, or requests/s without --batch) and the means.
 set -euo pipefail
 a=${1:?usage: ab_ingest.sh BUILD_A BUILD_B ROUNDS [load options]}
 b=${2:?}
@@ -19,6 +21,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
 for r in $(seq "$rounds"); do
   for build in "$a" "$b"; do
     rm -f "$tmp"/h.db*
+    [ -z "${STORE:-}" ] || cp "$STORE" "$tmp/h.db"
     "$build/engram" --db "$tmp/h.db" serve --listen 127.0.0.1:0 --no-access-log 2>"$tmp/s.log" &
     pid=$!
     url=
