@@ -29,36 +29,42 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct eg_ckpt {
-    sqlite3 *db;         /* the writer's connection (borrowed) */
-    char *path;          /* its database file, for the thread's own connection */
-    int wake_frames;     /* wake the thread at this many frames in the log */
-    int restart_frames;  /* the writer catches up at this many */
-    pthread_mutex_t mu;  /* guards the fields below */
-    pthread_cond_t cv;   /* signalled on wake and stop */
+struct eg_sqlite_ckpt {
+    sqlite3 *db;        /* the writer's connection (borrowed) */
+    char *path;         /* its database file, for the thread's own connection */
+    int wake_frames;    /* wake the thread at this many frames in the log */
+    int restart_frames; /* the writer catches up at this many */
+    pthread_mutex_t mu; /* guards the fields below */
+    pthread_cond_t cv;  /* signalled on wake and stop */
     pthread_t thread;
-    int started;         /* thread is running (joined by eg_ckpt_stop) */
-    int broken;          /* it could not start or open the file: checkpoint on the writer */
-    int pending;         /* a wake not yet acted on */
+    int started;        /* thread is running (joined by eg_sqlite_ckpt_stop) */
+    int unopened;       /* the thread has no connection yet: the writer checkpoints */
+    int pending;        /* a wake not yet acted on */
     int stop;
 };
 
-static void *ckpt_main(void *arg)
+/* The thread's connection. NOMUTEX: only this thread uses it. A connection learns that the
+ * file is in WAL mode at its first read; until then a checkpoint does nothing. The busy
+ * timeout covers that read meeting another connection's WAL recovery. */
+static sqlite3 *ckpt_open(const char *path)
 {
-    struct eg_ckpt *c = arg;
     sqlite3 *db = NULL;
 
-    /* NOMUTEX: this connection is used by this thread only. A connection learns that the
-     * file is in WAL mode at its first read; until then a checkpoint does nothing. */
-    if (sqlite3_open_v2(c->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
             SQLITE_OK ||
+        sqlite3_busy_timeout(db, 1000) != SQLITE_OK ||
         sqlite3_exec(db, "SELECT 1 FROM sqlite_schema LIMIT 1", NULL, NULL, NULL) != SQLITE_OK) {
         sqlite3_close_v2(db);
-        pthread_mutex_lock(&c->mu);
-        c->broken = 1;
-        pthread_mutex_unlock(&c->mu);
         return NULL;
     }
+    return db;
+}
+
+static void *ckpt_main(void *arg)
+{
+    struct eg_sqlite_ckpt *c = arg;
+    sqlite3 *db = NULL;
+
     pthread_mutex_lock(&c->mu);
     while (!c->stop) {
         if (!c->pending) {
@@ -67,10 +73,16 @@ static void *ckpt_main(void *arg)
         }
         c->pending = 0;
         pthread_mutex_unlock(&c->mu);
+        /* Until the connection opens (it is tried again at each wake: a file-descriptor
+         * shortage passes) the writer checkpoints, as SQLite would. */
+        if (!db)
+            db = ckpt_open(c->path);
         /* Errors (SQLITE_BUSY beside the writer's own catch-up, an I/O error) leave the
          * frames in the log, where the next wake or the writer's catch-up finds them. */
-        sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        if (db)
+            sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         pthread_mutex_lock(&c->mu);
+        c->unopened = db == NULL;
     }
     pthread_mutex_unlock(&c->mu);
     sqlite3_close_v2(db);
@@ -82,22 +94,18 @@ static void *ckpt_main(void *arg)
  * checkpoint ignores errors too). */
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
-    struct eg_ckpt *c = arg;
+    struct eg_sqlite_ckpt *c = arg;
     int inline_ckpt;
 
     if (frames < c->wake_frames)
         return SQLITE_OK;
     pthread_mutex_lock(&c->mu);
-    if (!c->started && !c->broken) {
-        if (pthread_create(&c->thread, NULL, ckpt_main, c) == 0)
-            c->started = 1;
-        else
-            c->broken = 1;
-    }
+    if (!c->started && pthread_create(&c->thread, NULL, ckpt_main, c) == 0)
+        c->started = 1; /* a failure is tried again at the next wake */
     /* At the restart mark the thread is not woken again, so that once its pass in progress
      * ends, the writer's own finds the checkpoint lock free. */
-    inline_ckpt = c->broken || frames >= c->restart_frames;
-    if (!inline_ckpt) {
+    inline_ckpt = !c->started || c->unopened || frames >= c->restart_frames;
+    if (c->started && frames < c->restart_frames) {
         c->pending = 1;
         pthread_cond_signal(&c->cv);
     }
@@ -107,10 +115,10 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
     return SQLITE_OK;
 }
 
-struct eg_ckpt *eg_ckpt_start(sqlite3 *db, int wake_frames, int restart_frames)
+struct eg_sqlite_ckpt *eg_sqlite_ckpt_start(sqlite3 *db, int wake_frames, int restart_frames)
 {
     const char *path = sqlite3_db_filename(db, "main");
-    struct eg_ckpt *c;
+    struct eg_sqlite_ckpt *c;
 
     if (!path || !*path || !(c = calloc(1, sizeof(*c))))
         return NULL;
@@ -127,7 +135,7 @@ struct eg_ckpt *eg_ckpt_start(sqlite3 *db, int wake_frames, int restart_frames)
     return c;
 }
 
-void eg_ckpt_stop(struct eg_ckpt *c)
+void eg_sqlite_ckpt_stop(struct eg_sqlite_ckpt *c)
 {
     int started;
 

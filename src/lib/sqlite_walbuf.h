@@ -7,11 +7,11 @@
 #include <sqlite3.h>
 
 /* The VFS's name, for sqlite3_open_v2. */
-#define EG_WALBUF_VFS "engram-walbuf"
+#define EG_SQLITE_WALBUF_VFS "engram-walbuf"
 
 /* Register the VFS (once per process; later calls return the first one's result), over
  * the default VFS and not as the default. SQLITE_OK, or SQLite's error: then open
  * without it. */
-int eg_walbuf_register(void);
+int eg_sqlite_walbuf_register(void);
 
 #endif

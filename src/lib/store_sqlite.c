@@ -44,7 +44,7 @@ struct eg_store {
     int wal_fd;       /* the WAL file, for sq_log_sync; -1 when none (":memory:"): commit at FULL */
     int sync_normal;  /* synchronous is NORMAL: an EG_TX_ASYNC transaction, or FULL's restore
                        * after one failed (sync_full) */
-    struct eg_ckpt *ckpt; /* checkpoints off the committing thread, or NULL (sqlite_ckpt.c) */
+    struct eg_sqlite_ckpt *ckpt; /* checkpoints off the committing thread (sqlite_ckpt.c) */
 };
 
 /* ---- schema -------------------------------------------------------------------------- */
@@ -491,7 +491,7 @@ static void sq_close(struct eg_store *s)
 {
     if (!s)
         return;
-    eg_ckpt_stop(s->ckpt);
+    eg_sqlite_ckpt_stop(s->ckpt);
     for (int i = 0; i < s->ncache; i++) {
         free(s->cache[i].sql);
         sqlite3_finalize(s->cache[i].st);
@@ -562,6 +562,7 @@ fail:
 static int sq_open(const char *uri, int busy_ms, struct eg_store **out, char *err, size_t errlen)
 {
     struct eg_store *s;
+    const char *vfs;
     int rc;
 
     *out = NULL;
@@ -572,11 +573,12 @@ static int sq_open(const char *uri, int busy_ms, struct eg_store **out, char *er
         return ENGRAM_NOMEM;
     }
     s->wal_fd = -1;
-    /* WAL commits in one write each (sqlite_walbuf.c); the default VFS if that fails. */
+    /* WAL commits in a few large writes (sqlite_walbuf.c); the default VFS if that fails. */
+    vfs = eg_sqlite_walbuf_register() == SQLITE_OK ? EG_SQLITE_WALBUF_VFS : NULL;
     rc = sqlite3_open_v2(uri, &s->db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
                              SQLITE_OPEN_EXRESCODE,
-                         eg_walbuf_register() == SQLITE_OK ? EG_WALBUF_VFS : NULL);
+                         vfs);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "cannot open SQLite store '%s': %s", uri,
                  s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
@@ -591,7 +593,7 @@ static int sq_open(const char *uri, int busy_ms, struct eg_store **out, char *er
         (rc = exec(s, "PRAGMA foreign_keys=ON")) != ENGRAM_OK ||
         /* Checkpoint every ~40 MB of WAL instead of SQLite's ~4 MB: rarer checkpoints copy
          * hot pages (index roots) fewer times. A file store hands them to a thread below
-         * (eg_ckpt_start); this stays for ":memory:" and if that runs out of memory. */
+         * (eg_sqlite_ckpt_start); this stays for ":memory:" and if that runs out of memory. */
         (rc = exec(s, "PRAGMA wal_autocheckpoint=10000")) != ENGRAM_OK ||
         (rc = eg_stem_register_fts5(s->db, &s->fts_docs)) != ENGRAM_OK ||
         (rc = sqlite3_create_function(s->db, "eg_scopetok", 2,
@@ -621,7 +623,7 @@ static int sq_open(const char *uri, int busy_ms, struct eg_store **out, char *er
     open_wal(s);
     /* Checkpoints off the committing thread, the ingest leader (sqlite_ckpt.c). */
     if (s->wal_fd >= 0)
-        s->ckpt = eg_ckpt_start(s->db, CKPT_WAKE_FRAMES, CKPT_RESTART_FRAMES);
+        s->ckpt = eg_sqlite_ckpt_start(s->db, CKPT_WAKE_FRAMES, CKPT_RESTART_FRAMES);
     *out = s;
     return ENGRAM_OK;
 }
