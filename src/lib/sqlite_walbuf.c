@@ -9,10 +9,11 @@
  * appends in a buffer, written with one pwrite() per 124 KB. The rules, which keep every
  * reader, the checkpointer and a crash seeing the file exactly as SQLite wrote it:
  *
- *   - Only appends are buffered: a write that does not continue the buffer (SQLite
- *     rewriting a frame it spilled earlier in the transaction, or re-checksumming frames
- *     at commit) empties the buffer and goes straight to the file, as does everything
- *     else the transaction writes to the log after it.
+ *   - Only appends are buffered: a write below the end of what the transaction has
+ *     written, or not continuing the buffer (SQLite rewriting a frame it spilled earlier
+ *     in the transaction, or re-checksumming frames at commit), empties the buffer and goes
+ *     straight to the file, as does everything else the transaction writes to the log
+ *     after it.
  *   - The buffer is written when the commit frame's page is (a frame header whose
  *     "database size" field is not zero marks the commit frame: the WAL format,
  *     sqlite.org/fileformat.html), so a failed write fails the commit in xWrite, where
@@ -22,11 +23,14 @@
  *     (xShmBarrier on the database file, which SQLite calls between writing the index
  *     header's two copies) and before the WAL write lock is released (so frames of a
  *     rolled-back transaction never land after another writer's).
- *   - A failed write poisons the WAL file until the write lock is released: every call
- *     fails, so SQLite rolls the whole transaction back; the buffer, which held only that
- *     transaction's frames, is then dropped.
- *   - Nothing is buffered without shared memory (heap-memory WAL mode, no barrier to flush
- *     at) or on a device without power-safe overwrite (SQLite then pads and syncs inside a
+ *   - A failed write of the buffer poisons the WAL file until the write lock is released:
+ *     every call fails, so SQLite rolls the whole transaction back; the buffer, which held
+ *     only that transaction's frames, is then dropped. (A write that goes straight to the
+ *     file fails as it would without this VFS: nothing was buffered before it.)
+ *   - Nothing is buffered without shared memory (heap-memory WAL mode: no barrier to flush
+ *     at), while the database file is locked EXCLUSIVE (locking_mode=EXCLUSIVE: no write
+ *     lock is taken or released in shared memory, so transactions cannot be told apart),
+ *     or on a device without power-safe overwrite (SQLite then pads and syncs inside a
  *     commit).
  *
  * A crash with frames in the buffer loses only an unpublished, unacknowledged commit, as a
@@ -53,6 +57,7 @@ struct dbfile {
     sqlite3_file *real;  /* the default VFS's file, just after this struct */
     struct walbuf *wal;  /* open WAL file of this connection, or NULL */
     int shm;             /* xShmMap was called: the WAL index is in shared memory */
+    int excl;            /* an EXCLUSIVE lock is held: locking_mode=EXCLUSIVE, or closing */
 };
 
 struct walbuf {
@@ -61,6 +66,7 @@ struct walbuf {
     struct dbfile *db;    /* the database file of the same connection, or NULL */
     unsigned char *buf;   /* WALBUF_CAP bytes, allocated at the first buffered write */
     sqlite3_int64 off;    /* the file offset of buf[0] */
+    sqlite3_int64 end;    /* the end of what the transaction wrote: a write below is a rewrite */
     int len;              /* bytes in buf */
     int flush_after_page; /* the last header buffered was a commit frame's */
     int psow;             /* the device has power-safe overwrite: SQLite pads nothing */
@@ -99,6 +105,7 @@ static void end_transaction(struct walbuf *w)
     if (!w->failed)
         flush(w);
     w->len = 0;
+    w->end = 0;
     w->flush_after_page = 0;
     w->through = 0;
     w->failed = 0;
@@ -106,7 +113,7 @@ static void end_transaction(struct walbuf *w)
 
 static int buffering(const struct walbuf *w)
 {
-    return !w->through && w->psow && w->db && w->db->shm;
+    return !w->through && w->psow && w->db && w->db->shm && !w->db->excl;
 }
 
 /* ---- the WAL file -------------------------------------------------------------------- */
@@ -143,16 +150,16 @@ static int wb_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
     w->flush_after_page = 0;
     /* Not an append: a rewrite of this transaction's frames. From here to the end of the
      * transaction nothing more is buffered. */
-    if (w->len && off != w->off + w->len)
+    if ((w->len && off != w->off + w->len) || off < w->end)
         w->through = 1;
+    if (off + n > w->end)
+        w->end = off + n;
     if (w->len && (w->through || w->len + n > WALBUF_CAP) && (rc = flush(w)) != SQLITE_OK)
         return rc;
     if (!buffering(w) || n > WALBUF_CAP ||
         (!w->buf && !(w->buf = malloc(WALBUF_CAP)))) { /* no memory: unbuffered, still right */
-        rc = w->real->pMethods->xWrite(w->real, p, n, off);
-        if (rc != SQLITE_OK)
-            w->failed = 1;
-        return rc;
+        /* The buffer is empty here: a failure loses nothing SQLite is not told of. */
+        return w->real->pMethods->xWrite(w->real, p, n, off);
     }
     if (w->len == 0)
         w->off = off;
@@ -292,11 +299,26 @@ static int db_file_size(sqlite3_file *f, sqlite3_int64 *size)
 
 static int db_lock(sqlite3_file *f, int level)
 {
-    return REAL(f)->pMethods->xLock(REAL(f), level);
+    struct dbfile *d = (struct dbfile *)f;
+    int rc = REAL(f)->pMethods->xLock(REAL(f), level);
+
+    if (rc == SQLITE_OK && level == SQLITE_LOCK_EXCLUSIVE && !d->excl) {
+        d->excl = 1; /* no xShmLock will mark transaction ends: stop buffering */
+        if (d->wal)
+            flush(d->wal);
+    }
+    return rc;
 }
 
 static int db_unlock(sqlite3_file *f, int level)
 {
+    struct dbfile *d = (struct dbfile *)f;
+
+    if (level < SQLITE_LOCK_EXCLUSIVE && d->excl) {
+        if (d->wal)
+            end_transaction(d->wal);
+        d->excl = 0;
+    }
     return REAL(f)->pMethods->xUnlock(REAL(f), level);
 }
 
@@ -341,7 +363,8 @@ static int db_shm_lock(sqlite3_file *f, int offset, int n, int flags)
 }
 
 /* SQLite calls this between writing the two copies of the WAL index header: a commit is
- * published after it. The buffer is empty here by the rules above; this makes sure. */
+ * published after it. The buffer is empty here by the rules above (a commit's last append
+ * is flushed with the commit frame, and rewrites are not buffered); this makes sure. */
 static void db_shm_barrier(sqlite3_file *f)
 {
     struct dbfile *d = (struct dbfile *)f;
@@ -353,6 +376,7 @@ static void db_shm_barrier(sqlite3_file *f)
 
 static int db_shm_unmap(sqlite3_file *f, int delete_flag)
 {
+    ((struct dbfile *)f)->shm = 0;
     return REAL(f)->pMethods->xShmUnmap(REAL(f), delete_flag);
 }
 

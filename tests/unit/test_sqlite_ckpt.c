@@ -39,6 +39,7 @@ static int setup(void **state)
     assert_int_equal(sqlite3_open(f->path, &f->db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(f->db,
                                   "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                                  "PRAGMA busy_timeout=5000;" /* as the store's */
                                   "CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
@@ -162,7 +163,8 @@ static void test_with_the_buffered_writer(void **state)
     assert_int_equal(sqlite3_open_v2(f->path, &f->db, SQLITE_OPEN_READWRITE,
                                      EG_SQLITE_WALBUF_VFS),
                      SQLITE_OK);
-    assert_int_equal(sqlite3_exec(f->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL),
+    assert_int_equal(sqlite3_exec(f->db, "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000",
+                                  NULL, NULL, NULL),
                      SQLITE_OK);
     c = eg_sqlite_ckpt_start(f->db, 50, 200);
     assert_non_null(c);

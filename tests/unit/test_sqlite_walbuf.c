@@ -4,9 +4,11 @@
  * commit whole while they are written; a commit is whole on disk when the process dies
  * right after it, even when SQLite rewrote frames of the transaction at commit; frames of a
  * rolled-back transaction never land on another writer's; a write that fails rolls the
- * whole transaction back; no padded commit (psow=0) is ever read torn; spills, rewrites and
- * rollbacks leave a store that passes SQLite's integrity check with exactly the committed
- * rows. Several cases come from a review that found each of them broken in a first version.
+ * whole transaction back, and a failed re-checksum at commit fails the commit;
+ * locking_mode=EXCLUSIVE recovers from a failed write; no padded commit (psow=0) is ever
+ * read torn; spills, rewrites and rollbacks leave a store that passes SQLite's integrity
+ * check with exactly the committed rows. Most of these cases come from two reviews, which
+ * found each of them broken in an earlier version.
  *
  * Every test runs over "faulty", a VFS between walbuf and the default one that fails WAL
  * writes on demand (registered as the default before walbuf, which sits over the default).
@@ -31,15 +33,18 @@ struct fixture {
     char path[96];
 };
 
-/* ---- "faulty": the default VFS, but WAL writes fail while fail_writes is set ---------- */
+/* ---- "faulty": the default VFS, but WAL writes fail on demand ------------------------- */
 
 static sqlite3_vfs *plain_vfs;
 static sqlite3_vfs faulty_vfs;
-static atomic_int fail_writes;
+static atomic_int fail_writes;     /* every WAL write fails */
+static atomic_int fail_rewrites;   /* a rewrite of a commit frame's header fails */
+static atomic_int rewrites_failed; /* how many did */
 
 struct faulty_file {
     sqlite3_file base;
     sqlite3_file *real;
+    sqlite3_int64 end; /* the end of what was written to the file */
 };
 
 #define FREAL(f) (((struct faulty_file *)(f))->real)
@@ -54,14 +59,28 @@ static int ff_read(sqlite3_file *f, void *p, int n, sqlite3_int64 off)
     return FREAL(f)->pMethods->xRead(FREAL(f), p, n, off);
 }
 
+/* A 24-byte write inside what was written, with a database size: SQLite re-checksumming a
+ * commit frame's header at the end of a transaction (walRewriteChecksums). */
 static int ff_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
 {
-    return atomic_load(&fail_writes) ? SQLITE_FULL
-                                     : FREAL(f)->pMethods->xWrite(FREAL(f), p, n, off);
+    struct faulty_file *w = (struct faulty_file *)f;
+    const unsigned char *b = p;
+
+    if (atomic_load(&fail_writes))
+        return SQLITE_FULL;
+    if (atomic_load(&fail_rewrites) && n == 24 && off + n <= w->end &&
+        (b[4] | b[5] | b[6] | b[7]) != 0) {
+        atomic_fetch_add(&rewrites_failed, 1);
+        return SQLITE_IOERR_WRITE;
+    }
+    if (off + n > w->end)
+        w->end = off + n;
+    return w->real->pMethods->xWrite(w->real, p, n, off);
 }
 
 static int ff_truncate(sqlite3_file *f, sqlite3_int64 size)
 {
+    ((struct faulty_file *)f)->end = size;
     return FREAL(f)->pMethods->xTruncate(FREAL(f), size);
 }
 
@@ -132,8 +151,11 @@ static int ff_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *f, int
     if (!(flags & SQLITE_OPEN_WAL))
         return plain_vfs->xOpen(plain_vfs, name, f, flags, out_flags);
     w->real = (sqlite3_file *)(w + 1);
+    w->end = 0;
     rc = plain_vfs->xOpen(plain_vfs, name, w->real, flags, out_flags);
     w->base.pMethods = w->real->pMethods ? &faulty_io : NULL;
+    if (rc == SQLITE_OK && w->real->pMethods->xFileSize(w->real, &w->end) != SQLITE_OK)
+        w->end = 0;
     return rc;
 }
 
@@ -479,6 +501,80 @@ static void test_failed_write_rolls_back(void **state)
     sqlite3_close(db);
 }
 
+/* Transactions that spill (an 8-page cache) and change spilled pages again, so that SQLite
+ * re-checksums frames at commit and rewrites the commit frame's header last. When that
+ * rewrite fails, the commit must fail, as with the plain VFS: a first fix buffered the
+ * rewrite and wrote it only when publishing the commit, where a failure cannot be
+ * reported, so the commit was acknowledged and then lost in a crash. */
+static void test_failed_rewrite_fails_the_commit(void **state)
+{
+    struct fixture *f = *state;
+    sqlite3 *db = open_db(f->path, EG_SQLITE_WALBUF_VFS);
+    int failed_commits = 0;
+
+    numbers(db);
+    exec_ok(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, tx INT, v BLOB);"
+                "INSERT INTO t(tx, v) SELECT 0, zeroblob(1000) FROM n");
+    exec_ok(db, "PRAGMA cache_size=8");
+    srand(1);
+    for (int tx = 1; tx <= 200 && failed_commits < 5; tx++) {
+        int before = atomic_load(&rewrites_failed), ops = 1 + rand() % 40, rc;
+        char sql[128];
+
+        exec_ok(db, "BEGIN");
+        for (int i = 0; i < ops; i++) {
+            snprintf(sql, sizeof(sql), "UPDATE t SET tx = %d, v = zeroblob(1000) WHERE id = %d",
+                     tx, 1 + rand() % 2000);
+            exec_ok(db, sql);
+        }
+        atomic_store(&fail_rewrites, 1);
+        rc = exec_rc(db, "COMMIT");
+        atomic_store(&fail_rewrites, 0);
+        if (atomic_load(&rewrites_failed) != before) {
+            assert_int_not_equal(rc, SQLITE_OK);
+            failed_commits++;
+        }
+        if (rc != SQLITE_OK)
+            exec_rc(db, "ROLLBACK");
+    }
+    print_message("%d commits met a failed header rewrite and failed\n", failed_commits);
+    assert_true(failed_commits > 0);
+    sqlite3_close(db);
+    db = open_db(f->path, NULL);
+    assert_int_equal(one_int(db, "SELECT count(*) FROM pragma_integrity_check"
+                                 " WHERE integrity_check != 'ok'"),
+                     0);
+    sqlite3_close(db);
+}
+
+/* locking_mode=EXCLUSIVE takes no write lock in shared memory, so walbuf cannot see where
+ * a transaction ends and buffers nothing: after a failed write, later transactions go on
+ * as with the plain VFS (a first fix kept failing every call for the connection's life). */
+static void test_exclusive_locking_mode(void **state)
+{
+    struct fixture *f = *state;
+    sqlite3 *db = open_db(f->path, EG_SQLITE_WALBUF_VFS);
+    int ok = 0;
+
+    numbers(db);
+    exec_ok(db, "PRAGMA locking_mode=EXCLUSIVE; CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)");
+    atomic_store(&fail_writes, 1);
+    assert_int_not_equal(exec_rc(db, "INSERT INTO t(v) SELECT randomblob(500) FROM n"),
+                         SQLITE_OK);
+    atomic_store(&fail_writes, 0);
+    for (int i = 0; i < 5; i++)
+        ok += exec_rc(db, "INSERT INTO t(v) VALUES (randomblob(100))") == SQLITE_OK;
+    assert_int_equal(ok, 5);
+    assert_int_equal(one_int(db, "SELECT count(*) FROM t"), 5);
+    sqlite3_close(db);
+    db = open_db(f->path, NULL);
+    assert_int_equal(one_int(db, "SELECT count(*) FROM t"), 5);
+    assert_int_equal(one_int(db, "SELECT count(*) FROM pragma_integrity_check"
+                                 " WHERE integrity_check != 'ok'"),
+                     0);
+    sqlite3_close(db);
+}
+
 /* Without power-safe overwrite SQLite pads a commit at synchronous=FULL and syncs inside
  * it; walbuf then buffers nothing, and a reader never sees a commit torn. */
 static void test_no_psow_commits_read_whole(void **state)
@@ -513,6 +609,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rollback_then_another_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_write_rolls_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_rewrite_fails_the_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exclusive_locking_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_psow_commits_read_whole, setup, teardown),
     };
 
