@@ -5,17 +5,10 @@
  * on the WAL-buffering VFS as in the store, and stopping joins the thread with the store
  * intact. Plain SQLite files in a temporary directory.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
-#include <cmocka.h>
+
+#include "testutil.h"
 
 #include "lib/sqlite_ckpt.h"
 #include "lib/sqlite_walbuf.h"
@@ -96,18 +89,6 @@ static void commit_rows(sqlite3 *db, int n)
     sqlite3_finalize(st);
 }
 
-static sqlite3_int64 count_of(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st;
-    sqlite3_int64 n;
-
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n;
-}
-
 /* With the writer's catch-up out of reach, only the thread can have copied pages into the
  * database file, which in WAL mode grows by nothing else. */
 static void test_thread_copies_frames(void **state)
@@ -145,7 +126,7 @@ static void test_log_stays_bounded(void **state)
     eg_sqlite_ckpt_stop(c);
     /* Everything is there, after the stop too. */
     commit_rows(f->db, 1);
-    assert_int_equal(count_of(f->db, "SELECT count(*) FROM t"), 3001);
+    assert_int_equal(sqlite_int(f->db, "SELECT count(*) FROM t"), 3001);
 }
 
 /* The store's own setup: the writer on the WAL-buffering VFS (sqlite_walbuf.c), the
@@ -174,8 +155,8 @@ static void test_with_the_buffered_writer(void **state)
     assert_true(wal > 0 && wal < 2000 * 4200LL);
     eg_sqlite_ckpt_stop(c);
     assert_int_equal(sqlite3_open(f->path, &r), SQLITE_OK);
-    assert_int_equal(count_of(r, "SELECT count(*) FROM t"), 3000);
-    assert_int_equal(count_of(r, "SELECT count(*) FROM pragma_integrity_check"
+    assert_int_equal(sqlite_int(r, "SELECT count(*) FROM t"), 3000);
+    assert_int_equal(sqlite_int(r, "SELECT count(*) FROM pragma_integrity_check"
                                  " WHERE integrity_check != 'ok'"),
                      0);
     sqlite3_close(r);

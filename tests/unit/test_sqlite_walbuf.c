@@ -13,18 +13,11 @@
  * Every test runs over "faulty", a VFS between walbuf and the default one that fails WAL
  * writes on demand (registered as the default before walbuf, which sits over the default).
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/wait.h>
-#include <unistd.h>
-#include <cmocka.h>
+
+#include "testutil.h"
 
 #include "lib/sqlite_walbuf.h"
 
@@ -221,18 +214,6 @@ static void exec_ok(sqlite3 *db, const char *sql)
     assert_int_equal(rc, SQLITE_OK);
 }
 
-static sqlite3_int64 one_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st;
-    sqlite3_int64 v;
-
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
 /* A temporary view n(x) of the numbers 1 to 2000. */
 static void numbers(sqlite3 *db)
 {
@@ -369,8 +350,8 @@ static void test_reader_sees_whole_commits(void **state)
     sqlite3_close(db);
     /* The plain VFS reads back every row, and SQLite finds nothing wrong. */
     db = open_db(f->path, NULL);
-    assert_int_equal(one_int(db, "SELECT count(*) FROM t"), rows);
-    assert_int_equal(one_int(db, "SELECT count(*) FROM pragma_integrity_check"
+    assert_int_equal(sqlite_int(db, "SELECT count(*) FROM t"), rows);
+    assert_int_equal(sqlite_int(db, "SELECT count(*) FROM pragma_integrity_check"
                                  " WHERE integrity_check != 'ok'"),
                      0);
     sqlite3_close(db);
@@ -392,7 +373,7 @@ static void test_spills_rewrites_and_rollback(void **state)
     exec_ok(db, "INSERT INTO t(v) SELECT randomblob(500) FROM n WHERE x <= 2000");
     exec_ok(db, "UPDATE t SET v = randomblob(400) WHERE id % 3 = 0");
     exec_ok(db, "ROLLBACK");
-    assert_int_equal(one_int(db, "SELECT count(*) FROM t"), 0);
+    assert_int_equal(sqlite_int(db, "SELECT count(*) FROM t"), 0);
     exec_ok(db, "BEGIN");
     exec_ok(db, "INSERT INTO t(v) SELECT randomblob(500) FROM n WHERE x <= 2000");
     exec_ok(db, "UPDATE t SET v = randomblob(400) WHERE id % 3 = 0");
@@ -401,8 +382,8 @@ static void test_spills_rewrites_and_rollback(void **state)
     exec_ok(db, "INSERT INTO t(v) VALUES (randomblob(10))");
     sqlite3_close(db);
     db = open_db(f->path, NULL);
-    assert_int_equal(one_int(db, "SELECT count(*) FROM t"), 2000 - 2000 / 7 + 1);
-    assert_int_equal(one_int(db, "SELECT count(*) FROM pragma_integrity_check"
+    assert_int_equal(sqlite_int(db, "SELECT count(*) FROM t"), 2000 - 2000 / 7 + 1);
+    assert_int_equal(sqlite_int(db, "SELECT count(*) FROM pragma_integrity_check"
                                  " WHERE integrity_check != 'ok'"),
                      0);
     sqlite3_close(db);
@@ -434,8 +415,8 @@ static void test_commit_whole_when_the_process_dies(void **state)
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     db = open_db(f->path, NULL);
-    assert_int_equal(one_int(db, "SELECT count(*) FROM t"), 2001);
-    assert_int_equal(one_int(db, "SELECT count(*) FROM pragma_integrity_check"
+    assert_int_equal(sqlite_int(db, "SELECT count(*) FROM t"), 2001);
+    assert_int_equal(sqlite_int(db, "SELECT count(*) FROM pragma_integrity_check"
                                  " WHERE integrity_check != 'ok'"),
                      0);
     sqlite3_close(db);
@@ -457,10 +438,10 @@ static void test_rollback_then_another_writer(void **state)
     exec_ok(a, "ROLLBACK");
     for (int i = 0; i < 20; i++)
         exec_ok(b, "INSERT INTO u(v) VALUES (zeroblob(3000))");
-    assert_int_equal(one_int(a, "SELECT count(*) FROM u"), 20);
+    assert_int_equal(sqlite_int(a, "SELECT count(*) FROM u"), 20);
     c = open_db(f->path, NULL);
-    assert_int_equal(one_int(c, "SELECT count(*) FROM u WHERE v = zeroblob(3000)"), 20);
-    assert_int_equal(one_int(c, "SELECT count(*) FROM pragma_integrity_check"
+    assert_int_equal(sqlite_int(c, "SELECT count(*) FROM u WHERE v = zeroblob(3000)"), 20);
+    assert_int_equal(sqlite_int(c, "SELECT count(*) FROM pragma_integrity_check"
                                  " WHERE integrity_check != 'ok'"),
                      0);
     sqlite3_close(c);
@@ -494,8 +475,8 @@ static void test_failed_write_rolls_back(void **state)
     exec_ok(db, "INSERT INTO t(k, v) VALUES (-1, 'after')"); /* the store still takes writes */
     sqlite3_close(db);
     db = open_db(f->path, NULL);
-    assert_int_equal(one_int(db, "SELECT count(*) FROM t"), 1);
-    assert_int_equal(one_int(db, "SELECT count(*) FROM pragma_integrity_check"
+    assert_int_equal(sqlite_int(db, "SELECT count(*) FROM t"), 1);
+    assert_int_equal(sqlite_int(db, "SELECT count(*) FROM pragma_integrity_check"
                                  " WHERE integrity_check != 'ok'"),
                      0);
     sqlite3_close(db);
@@ -541,7 +522,7 @@ static void test_failed_rewrite_fails_the_commit(void **state)
     assert_true(failed_commits > 0);
     sqlite3_close(db);
     db = open_db(f->path, NULL);
-    assert_int_equal(one_int(db, "SELECT count(*) FROM pragma_integrity_check"
+    assert_int_equal(sqlite_int(db, "SELECT count(*) FROM pragma_integrity_check"
                                  " WHERE integrity_check != 'ok'"),
                      0);
     sqlite3_close(db);
@@ -565,11 +546,11 @@ static void test_exclusive_locking_mode(void **state)
     for (int i = 0; i < 5; i++)
         ok += exec_rc(db, "INSERT INTO t(v) VALUES (randomblob(100))") == SQLITE_OK;
     assert_int_equal(ok, 5);
-    assert_int_equal(one_int(db, "SELECT count(*) FROM t"), 5);
+    assert_int_equal(sqlite_int(db, "SELECT count(*) FROM t"), 5);
     sqlite3_close(db);
     db = open_db(f->path, NULL);
-    assert_int_equal(one_int(db, "SELECT count(*) FROM t"), 5);
-    assert_int_equal(one_int(db, "SELECT count(*) FROM pragma_integrity_check"
+    assert_int_equal(sqlite_int(db, "SELECT count(*) FROM t"), 5);
+    assert_int_equal(sqlite_int(db, "SELECT count(*) FROM pragma_integrity_check"
                                  " WHERE integrity_check != 'ok'"),
                      0);
     sqlite3_close(db);
@@ -593,7 +574,7 @@ static void test_no_psow_commits_read_whole(void **state)
     r = open_db(f->path, NULL);
     for (int i = 1; i <= 50; i++) {
         exec_ok(w, "INSERT INTO t(v) VALUES (printf('%084d', 7))");
-        assert_int_equal(one_int(r, "SELECT count(*) FROM t WHERE length(v) = 84"), i);
+        assert_int_equal(sqlite_int(r, "SELECT count(*) FROM t WHERE length(v) = 84"), i);
     }
     sqlite3_close(r);
     sqlite3_close(w);

@@ -590,19 +590,6 @@ static void test_batch_turns(void **state)
 
 /* A turn written by a process from before schema 5 (no full-text row: its insert relied on
  * the dropped trigger) is indexed when the store is next opened. SQLite only. */
-/* The first column of the one row sql gives, read with a plain SQLite connection. */
-static int raw_int(sqlite3 *raw, const char *sql)
-{
-    sqlite3_stmt *st;
-    int v;
-
-    assert_int_equal(sqlite3_prepare_v2(raw, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
 static void test_unindexed_turns_indexed_at_open(void **state)
 {
     sqlite3 *raw;
@@ -638,8 +625,8 @@ static void test_unindexed_turns_indexed_at_open(void **state)
     json_decref(ctx);
     /* Every turn has its full-text row, once. */
     assert_int_equal(sqlite3_open(ts.path, &raw), SQLITE_OK);
-    assert_int_equal(raw_int(raw, "SELECT count(*) FROM turns"), 2);
-    assert_int_equal(raw_int(raw, "SELECT count(*) FROM turns_fts2_docsize"), 2);
+    assert_int_equal(sqlite_int(raw, "SELECT count(*) FROM turns"), 2);
+    assert_int_equal(sqlite_int(raw, "SELECT count(*) FROM turns_fts2_docsize"), 2);
     sqlite3_close(raw);
 }
 
@@ -708,7 +695,7 @@ static void test_migration_6_keeps_audit(void **state)
                                       " target FROM audit LIMIT 1",
                                       NULL, NULL, NULL),
                          SQLITE_OK);
-    assert_int_equal(raw_int(raw, "PRAGMA user_version"), 6);
+    assert_int_equal(sqlite_int(raw, "PRAGMA user_version"), 6);
     sqlite3_close(raw);
 }
 

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <sqlite3.h>
 
 #include "engram.h"
 
@@ -31,6 +32,20 @@ struct tstore {
     char pgdb[64]; /* the database made for this store, "" on SQLite */
     engram *db;
 };
+
+/* The first column of the one row sql gives, read with a plain SQLite connection; fails the
+ * test when there is no row. */
+static inline sqlite3_int64 sqlite_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    sqlite3_int64 v;
+
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
 
 /* Run one statement on the server of ENGRAM_TEST_PG (its own database); fails the test. */
 static inline void tstore_pg_exec(const char *base, const char *sql)
